@@ -1,0 +1,160 @@
+"""Crawler configuration: ``sources.yaml`` and the ``crawler`` section of ``settings.yaml``.
+
+The shipped configuration lives in the repository's ``config/`` folder and is installed with the
+package as ``foiwatch_config``, so it is found from a checkout and from an installed wheel alike.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from crawler.yamlconf import ConfigError, read_yaml, validate
+
+PLATFORMS: dict[str, str] = {
+    # platform id -> spider class; an explicit table, not a registry built by metaclasses
+    "police_soh": "crawler.spiders.police_soh.PoliceSohSpider",
+}
+
+_EVERY = re.compile(r"^every\s+(\d+)\s*(minute|hour|day)s?$", re.IGNORECASE)
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
+
+
+def default_config_dir() -> Path:
+    """``FOIWATCH_CONFIG`` if set, else the configuration shipped with the package."""
+    env = os.environ.get("FOIWATCH_CONFIG")
+    if env:
+        return Path(env)
+    return Path(str(resources.files("foiwatch_config")))
+
+
+def parse_schedule(text: str) -> dict[str, object]:
+    """Turn ``every 6 hours`` or a five-field cron expression into APScheduler trigger arguments."""
+    text = text.strip()
+    match = _EVERY.match(text)
+    if match:
+        amount, unit = int(match.group(1)), match.group(2).lower()
+        if amount <= 0:
+            raise ValueError("the interval must be positive")
+        return {"trigger": "interval", f"{unit}s": amount}
+    fields = text.split()
+    if len(fields) != 5:
+        raise ValueError(
+            f"schedule {text!r} is neither 'every N minutes|hours|days' nor a 5-field cron expression"
+        )
+    minute, hour, day, month, day_of_week = fields
+    return {
+        "trigger": "cron",
+        "minute": minute,
+        "hour": hour,
+        "day": day,
+        "month": month,
+        "day_of_week": day_of_week,
+    }
+
+
+class SourceConfig(BaseModel):
+    """One disclosure log to watch."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Annotated[str, Field(min_length=1)]
+    platform: str
+    authority: Annotated[str, Field(min_length=1)]
+    url: str
+    schedule: str | None = None
+    enabled: bool = True
+    may_be_empty: bool = False
+    max_pages: Annotated[int, Field(gt=0)] = 200
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not _SLUG.match(value):
+            raise ValueError(f"id {value!r} must be lower-case letters, digits, '-' or '_'")
+        return value
+
+    @field_validator("platform")
+    @classmethod
+    def _known_platform(cls, value: str) -> str:
+        if value not in PLATFORMS:
+            raise ValueError(f"unknown platform {value!r}; known platforms: {', '.join(sorted(PLATFORMS))}")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"url {value!r} must be an absolute http(s) address")
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _valid_schedule(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_schedule(value)
+        return value
+
+
+class SourcesFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sources: list[SourceConfig] = []
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> SourcesFile:
+        seen: set[str] = set()
+        for source in self.sources:
+            if source.id in seen:
+                raise ValueError(f"source id {source.id!r} appears twice")
+            seen.add(source.id)
+        return self
+
+
+class CrawlerSettings(BaseModel):
+    """Politeness and limits, from the ``crawler`` section of ``settings.yaml``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    contact: Annotated[str, Field(min_length=3)] = "foiwatch-operator@example.org"
+    download_delay: Annotated[float, Field(ge=0)] = 2.0
+    concurrent_requests_per_domain: Annotated[int, Field(gt=0)] = 2
+    autothrottle_target_concurrency: Annotated[float, Field(gt=0)] = 1.0
+    download_timeout: Annotated[int, Field(gt=0)] = 60
+    max_download_bytes: Annotated[int, Field(gt=0)] = 20_000_000
+    retry_times: Annotated[int, Field(ge=0)] = 2
+    http_cache: bool = True
+    full_crawl_every_hours: Annotated[float, Field(ge=0)] = 24.0
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    def user_agent(self) -> str:
+        from crawler import __version__
+
+        return f"foiwatch/{__version__} (FOI disclosure-log monitor; contact: {self.contact})"
+
+
+def load_sources(config_dir: Path) -> list[SourceConfig]:
+    """Read and validate ``sources.yaml``; raises ``ConfigError`` naming file, line and fix."""
+    file = config_dir / "sources.yaml"
+    data, lines = read_yaml(file)
+    if data is None:
+        return []
+    if not isinstance(data, dict):
+        raise ConfigError(
+            file, 1, "expected a mapping with a 'sources:' list", "start the file with 'sources:'"
+        )
+    return validate(file, data, lines, SourcesFile).sources
+
+
+def load_crawler_settings(config_dir: Path) -> CrawlerSettings:
+    file = config_dir / "settings.yaml"
+    if not file.exists():
+        return CrawlerSettings()
+    data, lines = read_yaml(file)
+    section = (data or {}).get("crawler", {}) if isinstance(data, dict) else {}
+    return validate(file, section or {}, lines, CrawlerSettings, root=("crawler",))

@@ -1,0 +1,115 @@
+"""Item pipelines: validate and normalise an item, then store it in one transaction."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from scrapy import Spider
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem, NotConfigured
+
+from crawler.items import ResponseItem
+from crawler.normalise import OUTCOMES, normalise_reference
+from crawler.parsers.listing import canonical_url
+from storage.db import Database
+from storage.records import AttachmentRecord, ResponseRecord
+from storage.responses import store_response
+from storage.runs import start_run
+
+log = logging.getLogger(__name__)
+MIN_RESPONSE_CHARS = 40
+
+
+class InvalidItem(DropItem):
+    """An item that cannot be stored; the reason is logged and counted, the crawl goes on."""
+
+
+def to_record(item: ResponseItem) -> ResponseRecord:
+    """Validate an item and build the record to store; raises ``InvalidItem`` with the reason."""
+    title = " ".join((item.title or "").split())
+    if not title:
+        raise InvalidItem(f"{item.url}: no title")
+    if not item.source_id or not item.authority:
+        raise InvalidItem(f"{item.url}: no source or authority")
+    if len((item.response or "").strip()) < MIN_RESPONSE_CHARS:
+        raise InvalidItem(
+            f"{item.url}: response text missing or shorter than {MIN_RESPONSE_CHARS} characters"
+        )
+    if item.outcome is not None and item.outcome not in OUTCOMES:
+        raise InvalidItem(f"{item.url}: unknown outcome {item.outcome!r}")
+    url = canonical_url(item.url)
+    reference = item.reference.strip() if item.reference else None
+    key = normalise_reference(reference) if reference else url
+    attachments = tuple(
+        AttachmentRecord(url=canonical_url(a["url"]), name=" ".join(a.get("name", "").split()))
+        for a in item.attachments
+    )
+    return ResponseRecord(
+        source_id=item.source_id,
+        key=key,
+        authority=item.authority.strip(),
+        title=title,
+        url=url,
+        reference=reference,
+        published=item.published,
+        request=item.request.strip(),
+        response=item.response.strip(),
+        outcome=item.outcome,
+        exemptions=tuple(dict.fromkeys(item.exemptions)),
+        attachments=attachments,
+    )
+
+
+class StorePipeline:
+    """Stores each valid item; opens its own crawl run when none was handed over (plain ``scrapy crawl``)."""
+
+    def __init__(self, crawler: Crawler, database_url: str) -> None:
+        self.crawler = crawler
+        self.database_url = database_url
+        self.database: Database | None = None
+        self.run_id: int | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StorePipeline:
+        url = crawler.settings.get("FOIWATCH_DATABASE_URL")
+        if not url:
+            raise NotConfigured("FOIWATCH_DATABASE_URL is not set")
+        return cls(crawler, url)
+
+    def open_spider(self, spider: Spider | None = None) -> None:
+        spider = spider or self.crawler.spider
+        self.database = Database(self.database_url)
+        run_id = self.crawler.settings.getint("FOIWATCH_RUN_ID", 0)
+        if not run_id:
+            with self.database.session() as session:
+                assert spider is not None
+                run_id = start_run(session, spider.source_id, getattr(spider, "mode", "full")).id
+            self.crawler.stats.set_value("foiwatch/own_run", True)
+        self.run_id = run_id
+        self.crawler.stats.set_value("foiwatch/run_id", run_id)
+
+    def close_spider(self, spider: Spider | None = None) -> None:
+        if self.database is not None:
+            self.database.dispose()
+
+    def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+        if not isinstance(item, ResponseItem):
+            return item
+        stats = self.crawler.stats
+        try:
+            record = to_record(item)
+        except InvalidItem as exc:
+            stats.inc_value("foiwatch/invalid_items")
+            log.warning("invalid item skipped: %s", exc)
+            raise
+        assert self.database is not None
+        try:
+            with self.database.session() as session:
+                outcome = store_response(session, self.run_id, record)
+        except Exception as exc:  # the database is down or refused the row: count it, keep crawling
+            stats.inc_value("foiwatch/store_errors")
+            log.error("could not store %s: %s", record.url, exc)
+            raise DropItem(f"store failed: {exc}") from exc
+        stats.inc_value(f"foiwatch/stored/{outcome.value}")
+        return item

@@ -1,0 +1,20 @@
+"""Police forces on the "Single Online Home" site shell (met.police.uk, cleveland.police.uk, ...)."""
+
+from __future__ import annotations
+
+from scrapy.http import Response
+
+from crawler.parsers.police_soh import ParsedPage, is_response_link, parse_detail
+from crawler.spiders.base import ListDetailSpider
+
+
+class PoliceSohSpider(ListDetailSpider):
+    """``scrapy crawl police_soh -a source=<id>`` (or ``-a url=... -a authority=...``)."""
+
+    name = "police_soh"
+
+    def is_response_link(self, url: str) -> bool:
+        return is_response_link(url, self.start_url)
+
+    def read_page(self, response: Response) -> ParsedPage:
+        return parse_detail(response.text, response.url)

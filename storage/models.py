@@ -1,0 +1,220 @@
+"""SQLAlchemy models: what foiwatch keeps.
+
+One logical FOI response (``Response``) has one or more ``ResponseVersion`` rows; a new version is
+written only when the normalised content hash changes, so the history is complete and compact.
+``Notification`` is an outbox: one row per subscriber and event, unique, so nothing is sent twice.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC, returns aware UTC: SQLite keeps no time zone, PostgreSQL gets the same."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Source(Base):
+    __tablename__ = "sources"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(50))
+    authority: Mapped[str] = mapped_column(String(300))
+    url: Mapped[str] = mapped_column(Text)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class CrawlRun(Base):
+    """One crawl of one source. ``status`` is running, succeeded or failed."""
+
+    __tablename__ = "crawl_runs"
+    __table_args__ = (
+        # At most one running crawl per source, enforced by the database itself.
+        Index(
+            "uq_crawl_runs_one_running",
+            "source_id",
+            unique=True,
+            sqlite_where=text("status = 'running'"),
+            postgresql_where=text("status = 'running'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"), index=True)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    mode: Mapped[str] = mapped_column(String(20), default="full")
+    complete: Mapped[bool] = mapped_column(Boolean, default=False)
+    pages_fetched: Mapped[int] = mapped_column(Integer, default=0)
+    items: Mapped[int] = mapped_column(Integer, default=0)
+    invalid_items: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    new_count: Mapped[int] = mapped_column(Integer, default=0)
+    changed_count: Mapped[int] = mapped_column(Integer, default=0)
+    withdrawn_count: Mapped[int] = mapped_column(Integer, default=0)
+    error_summary: Mapped[str | None] = mapped_column(Text)
+    diffed: Mapped[bool] = mapped_column(Boolean, default=False)
+    pid: Mapped[int | None]
+    host: Mapped[str | None] = mapped_column(String(255))
+
+
+class Response(Base):
+    """One logical FOI response, unique per source and key (normalised reference, else canonical URL)."""
+
+    __tablename__ = "responses"
+    __table_args__ = (UniqueConstraint("source_id", "key", name="uq_responses_source_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"), index=True)
+    key: Mapped[str] = mapped_column(String(500))
+    reference: Mapped[str | None] = mapped_column(String(200))
+    url: Mapped[str] = mapped_column(Text)
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    first_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    last_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    withdrawn_at: Mapped[datetime | None]
+    current_hash: Mapped[str] = mapped_column(String(64))
+
+    versions: Mapped[list[ResponseVersion]] = relationship(
+        back_populates="response", order_by="ResponseVersion.id", cascade="all, delete-orphan"
+    )
+
+
+class ResponseVersion(Base):
+    __tablename__ = "response_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id"), index=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    authority: Mapped[str] = mapped_column(String(300))
+    title: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(Text)
+    published: Mapped[date | None] = mapped_column(Date)
+    request_text: Mapped[str] = mapped_column(Text, default="")
+    response_text: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str | None] = mapped_column(String(40))
+    exemptions: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    first_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"), index=True)
+
+    response: Mapped[Response] = relationship(back_populates="versions")
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="version", cascade="all, delete-orphan", order_by="Attachment.id"
+    )
+    topic_matches: Mapped[list[TopicMatch]] = relationship(
+        back_populates="version", cascade="all, delete-orphan"
+    )
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("response_versions.id"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text, default="")
+
+    version: Mapped[ResponseVersion] = relationship(back_populates="attachments")
+
+
+class TopicMatch(Base):
+    """A classifier's verdict on one version for one topic, kept per classifier version."""
+
+    __tablename__ = "topic_matches"
+    __table_args__ = (UniqueConstraint("version_id", "topic", "classifier_version", name="uq_topic_matches"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("response_versions.id"), index=True)
+    topic: Mapped[str] = mapped_column(String(100), index=True)
+    matched: Mapped[bool] = mapped_column(Boolean)
+    score: Mapped[float] = mapped_column(Float)
+    terms: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    snippets: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    classifier_version: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+
+    version: Mapped[ResponseVersion] = relationship(back_populates="topic_matches")
+
+
+class Subscriber(Base):
+    """A subscriber as configured; ``urls`` are apprise URLs and are never logged unredacted."""
+
+    __tablename__ = "subscribers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    urls: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    topics: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    authorities: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Notification(Base):
+    """Outbox row. ``status``: pending, sending, sent, failed (will retry) or dead (gave up)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("subscriber_id", "event_key", name="uq_notifications_subscriber_event"),
+        Index("ix_notifications_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id"), index=True)
+    event_key: Mapped[str] = mapped_column(String(300))
+    event: Mapped[str] = mapped_column(String(20))
+    response_id: Mapped[int | None] = mapped_column(ForeignKey("responses.id"))
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("response_versions.id"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    topic: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
