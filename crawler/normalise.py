@@ -98,6 +98,12 @@ _SECTION = re.compile(
     r"((?:\s?(?:&|and|,|/)\s?\(\s?[0-9a-zA-Z]{1,4}\s?\))*)",
     re.IGNORECASE,
 )
+# "section 23 of the Misuse of Drugs Act", "PACE s1": sections of other Acts are not FOI exemptions.
+_OTHER_ACT_AFTER = re.compile(
+    r"^[\s,]*(?:of\s+(?:the\s+)?)(?!(?i:freedom\s+of\s+information|foi\b|environmental\s+information))(?:[A-Z][\w']*\s+(?:of\s+|and\s+)?){1,7}Act\b"
+    r"|^[\s,]*(?:of\s+)?(?:PACE|MDA|CJPOA|RIPA|IPA|DPA|GDPR|EIR|PoFA)\b",
+)
+_OTHER_ACT_BEFORE = re.compile(r"\b(?:PACE|MDA|CJPOA|RIPA|IPA|DPA|TA|PoFA)\s*$")
 _GROUP = re.compile(r"\(\s?([0-9a-zA-Z]{1,4})\s?\)")
 
 
@@ -133,6 +139,10 @@ def parse_exemptions(text: str) -> list[str]:
     for match in _SECTION.finditer(text):
         section = int(match.group(1))
         if section not in _EXEMPT_SECTIONS:
+            continue
+        if _OTHER_ACT_AFTER.search(text[match.end() : match.end() + 80]) or _OTHER_ACT_BEFORE.search(
+            text[max(0, match.start() - 12) : match.start()]
+        ):
             continue
         groups = _GROUP.findall(match.group(2) or "")
         alternatives = _GROUP.findall(match.group(3) or "")

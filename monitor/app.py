@@ -1,0 +1,36 @@
+"""Start-up shared by the CLI, the service and the demo: configuration, database, registration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from monitor.config import Config, load_config
+from monitor.crawls import register_sources
+from storage.db import Database, default_data_dir, resolve_database_url
+from storage.outbox import SubscriberRow, sync_subscribers
+
+
+@dataclass
+class App:
+    config: Config
+    database: Database
+    data_dir: Path
+
+
+def open_app(
+    config_dir: Path | None = None, database_url: str | None = None, data_dir: Path | None = None
+) -> App:
+    """Load and validate the configuration, open (and migrate) the database, register sources."""
+    config = load_config(config_dir)
+    directory = (data_dir or default_data_dir()).resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    database = Database(resolve_database_url(database_url, directory))
+    register_sources(database, config)
+    rows = [
+        SubscriberRow(s.name, tuple(s.urls), tuple(s.topics), tuple(s.authorities), s.enabled)
+        for s in config.subscribers
+    ]
+    with database.session() as session:
+        sync_subscribers(session, rows)
+    return App(config=config, database=database, data_dir=directory)

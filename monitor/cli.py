@@ -1,0 +1,290 @@
+"""The ``foiwatch`` command. Thin: it parses arguments and calls functions the tests also call."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from crawler.yamlconf import ConfigError
+from monitor.app import App, open_app
+from monitor.classify import build_classifiers
+from monitor.config import load_config
+from monitor.export import write_csv, write_jsonl
+from storage.db import Database, resolve_database_url, upgrade
+from storage.responses import get_response, list_versions
+
+CONFIG_ERROR_EXIT = 2
+console = Console()
+
+
+class Context:
+    def __init__(self, config: Path | None, db: str | None, data_dir: Path | None) -> None:
+        self.config_dir, self.db, self.data_dir = config, db, data_dir
+        self._app: App | None = None
+
+    def app(self) -> App:
+        if self._app is None:
+            self._app = open_app(self.config_dir, self.db, self.data_dir)
+        return self._app
+
+
+class FoiwatchGroup(click.Group):
+    """Turns configuration errors into a clear message and exit status 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            click.echo(f"configuration error: {exc}", err=True)
+            ctx.exit(CONFIG_ERROR_EXIT)
+
+
+@click.group(cls=FoiwatchGroup)
+@click.option(
+    "--config",
+    "config_dir",
+    type=click.Path(path_type=Path),
+    envvar="FOIWATCH_CONFIG",
+    help="Configuration folder (sources.yaml, topics.yaml, subscribers.yaml, settings.yaml).",
+)
+@click.option(
+    "--db", envvar="FOIWATCH_DATABASE_URL", help="SQLAlchemy database URL (default: SQLite in the data dir)."
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    envvar="FOIWATCH_DATA_DIR",
+    help="Where the SQLite database, HTTP cache and crawl logs live (default: ./data).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log debug detail.")
+@click.pass_context
+def main(
+    ctx: click.Context, config_dir: Path | None, db: str | None, data_dir: Path | None, verbose: bool
+) -> None:
+    """foiwatch: watch UK FOI disclosure logs and tell subscribers about new CCTV responses."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("apscheduler.executors", "alembic.runtime.migration"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    ctx.obj = Context(config_dir, db, data_dir)
+
+
+@main.command()
+@click.option(
+    "--source", "source_ids", multiple=True, help="Source id (repeatable); default: every enabled source."
+)
+@click.option(
+    "--full", "mode", flag_value="full", help="Follow every listing page (default: chosen by schedule)."
+)
+@click.option("--incremental", "mode", flag_value="incremental", help="Stop paginating at known responses.")
+@click.pass_obj
+def crawl(obj: Context, source_ids: tuple[str, ...], mode: str | None) -> None:
+    """Crawl now, store, diff and notify; exit status 1 if any source failed."""
+    from monitor.crawls import crawl_source
+    from monitor.notify import deliver_pending
+
+    app = obj.app()
+    sources = [app.config.source(i) for i in source_ids] or [s for s in app.config.sources if s.enabled]
+    summaries = [crawl_source(app.database, app.config, source, app.data_dir, mode) for source in sources]
+    report = deliver_pending(app.database, app.config.notifications)
+    table = Table("source", "status", "pages", "items", "new", "changed", "withdrawn", "errors", "problem")
+    for s in summaries:
+        table.add_row(s.source_id, s.status, str(s.pages), str(s.items), str(s.new), str(s.changed),
+                      str(s.withdrawn), str(s.errors), s.error or "")  # fmt: skip
+    console.print(table)
+    console.print(f"notifications: {report.sent} sent, {report.failed} to retry, {report.dead} dead")
+    if any(s.failed for s in summaries):
+        sys.exit(1)
+
+
+@main.command()
+@click.pass_obj
+def run(obj: Context) -> None:
+    """Run the service: crawl every enabled source on its schedule until stopped (SIGTERM)."""
+    from monitor.service import serve
+
+    sys.exit(serve(obj.config_dir, obj.db, obj.data_dir))
+
+
+@main.group()
+def sources() -> None:
+    """Configured sources."""
+
+
+@sources.command("list")
+@click.pass_obj
+def sources_list(obj: Context) -> None:
+    """List sources with their platform, schedule and last run."""
+    from storage.runs import recent_runs
+
+    app = obj.app()
+    table = Table("id", "platform", "authority", "schedule", "enabled", "last run", "url")
+    with app.database.session() as session:
+        for source in app.config.sources:
+            last = recent_runs(session, source.id, limit=1)
+            when = f"{last[0].started_at:%Y-%m-%d %H:%M} {last[0].status}" if last else "never"
+            table.add_row(source.id, source.platform, source.authority,
+                          source.schedule or app.config.service.default_schedule,
+                          "yes" if source.enabled else "no", when, source.url)  # fmt: skip
+    console.print(table)
+
+
+@main.group()
+def responses() -> None:
+    """Stored FOI responses."""
+
+
+@responses.command("list")
+@click.option("--topic", help="Only responses matching this topic, e.g. cctv.")
+@click.option("--source", "source_id", help="Only this source.")
+@click.option("--limit", default=50, show_default=True)
+@click.pass_obj
+def responses_list(obj: Context, topic: str | None, source_id: str | None, limit: int) -> None:
+    """List the latest version of stored responses, newest first."""
+    app = obj.app()
+    table = Table("id", "published", "authority", "reference", "title", "outcome", "topics")
+    with app.database.session() as session:
+        for version in list_versions(session, topic=topic, source_id=source_id, limit=limit):
+            topics = ", ".join(sorted({m.topic for m in version.topic_matches if m.matched}))
+            table.add_row(str(version.response_id), str(version.published or ""), version.authority,
+                          version.response.reference or "", version.title, version.outcome or "", topics)  # fmt: skip
+    console.print(table)
+
+
+@responses.command("show")
+@click.argument("response_id", type=int)
+@click.pass_obj
+def responses_show(obj: Context, response_id: int) -> None:
+    """Show one response with every stored version."""
+    app = obj.app()
+    with app.database.session() as session:
+        response = get_response(session, response_id)
+        if response is None:
+            raise click.ClickException(f"no response with id {response_id}")
+        current = response.versions[-1]
+        click.echo(f"{current.authority}: {current.title}")
+        click.echo(f"reference: {response.reference or '-'}   published: {current.published or '-'}")
+        click.echo(f"outcome: {current.outcome or '-'}   exemptions: {', '.join(current.exemptions) or '-'}")
+        click.echo(f"url: {current.url}")
+        click.echo(f"first seen: {response.first_seen:%Y-%m-%d %H:%M} UTC   versions: {len(response.versions)}"
+                   + (f"   withdrawn: {response.withdrawn_at:%Y-%m-%d}" if response.withdrawn_at else ""))  # fmt: skip
+        for match in current.topic_matches:
+            verdict = "matches" if match.matched else "does not match"
+            click.echo(
+                f"topic {match.topic}: {verdict} (score {match.score:.2f}; {', '.join(match.terms[:8])})"
+            )
+        for attachment in current.attachments:
+            click.echo(f"attachment: {attachment.name or '-'} {attachment.url}")
+        click.echo("\nREQUEST\n" + (current.request_text or "(not found on the page)"))
+        click.echo("\nRESPONSE\n" + current.response_text)
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--topic", help="Only responses matching this topic.")
+@click.option("--output", type=click.File("w", encoding="utf-8"), default="-", help="File (default: stdout).")
+@click.pass_obj
+def export(obj: Context, fmt: str, topic: str | None, output: TextIO) -> None:
+    """Export one record per response (latest version) as JSON Lines or CSV."""
+    app = obj.app()
+    with app.database.session() as session:
+        versions = list_versions(session, topic=topic)
+        (write_jsonl if fmt == "jsonl" else write_csv)(versions, output)
+
+
+@main.command()
+@click.argument("file", type=click.File("r", encoding="utf-8"), default="-")
+@click.pass_obj
+def classify(obj: Context, file: TextIO) -> None:
+    """Classify JSON Lines (title, request, response) from FILE or stdin; one JSON line out per line in."""
+    config = load_config(obj.config_dir)
+    classifiers = build_classifiers(config.topics)
+    failures = 0
+    for number, line in enumerate(file, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict):
+                raise ValueError("each line must be a JSON object")
+            fields = {k: str(record.get(k) or "") for k in ("title", "request", "response")}
+        except ValueError as exc:
+            failures += 1
+            click.echo(json.dumps({"line": number, "error": str(exc)}))
+            continue
+        verdicts = {name: c.classify(**fields) for name, c in classifiers.items()}
+        cctv = verdicts.get("cctv")
+        out: dict[str, Any] = {
+            "cctv": bool(cctv and cctv.matched),
+            "score": cctv.score if cctv else 0.0,
+            "terms": cctv.terms if cctv else [],
+            "snippets": cctv.snippets if cctv else [],
+            "topics": {
+                n: {"matched": v.matched, "score": v.score, "terms": v.terms} for n, v in verdicts.items()
+            },
+        }
+        click.echo(json.dumps(out, ensure_ascii=False))
+    if failures:
+        sys.exit(1)
+
+
+@main.command()
+@click.pass_obj
+def demo(obj: Context) -> None:
+    """Crawl a bundled sample log on 127.0.0.1 twice and print the notifications a subscriber gets."""
+    from monitor.demo import run_demo
+
+    sys.exit(run_demo(obj.data_dir))
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+@click.pass_obj
+def db_upgrade(obj: Context) -> None:
+    """Apply pending migrations (foiwatch also does this on start)."""
+    database = Database(resolve_database_url(obj.db, obj.data_dir), migrate=False)
+    upgrade(database.engine)
+    click.echo("database is up to date")
+
+
+@main.group()
+def notifications() -> None:
+    """The notification outbox."""
+
+
+@notifications.command("list")
+@click.option("--failed", is_flag=True, help="Only failed and dead notifications.")
+@click.option("--limit", default=50, show_default=True)
+@click.pass_obj
+def notifications_list(obj: Context, failed: bool, limit: int) -> None:
+    """List notifications with their status, attempts and last error (secrets redacted)."""
+    from storage.outbox import list_notifications
+
+    app = obj.app()
+    table = Table("id", "created", "subscriber", "event", "status", "attempts", "title", "last error")
+    with app.database.session() as session:
+        rows = list_notifications(session, limit=limit * 2 if failed else limit)
+        for row in rows:
+            if failed and row.status not in ("failed", "dead"):
+                continue
+            table.add_row(str(row.id), f"{row.created_at:%Y-%m-%d %H:%M}", str(row.subscriber_id), row.event,
+                          row.status, str(row.attempts), row.title, row.last_error or "")  # fmt: skip
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()

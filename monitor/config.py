@@ -1,0 +1,180 @@
+"""The whole configuration folder: sources, topics, subscribers and settings, validated together."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from crawler.config import (
+    CrawlerSettings,
+    SourceConfig,
+    default_config_dir,
+    load_crawler_settings,
+    load_sources,
+    parse_schedule,
+)
+from crawler.yamlconf import ConfigError, read_yaml, validate
+
+Weight = Annotated[float, Field(gt=0, le=1)]
+
+
+class TopicConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    label: str = ""
+    threshold: Annotated[float, Field(gt=0, le=1)] = 0.5
+    terms: dict[str, Weight]
+    vendors: list[str] = []
+    vendor_weight: Weight = 0.4
+    exclusions: dict[str, Weight] = {}
+
+    @field_validator("terms")
+    @classmethod
+    def _some_terms(cls, value: dict[str, float]) -> dict[str, float]:
+        if not value:
+            raise ValueError("a topic needs at least one term")
+        return value
+
+
+class TopicsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    topics: dict[str, TopicConfig]
+
+
+class SubscriberConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Annotated[str, Field(min_length=1)]
+    urls: Annotated[list[str], Field(min_length=1)]
+    topics: list[str] = ["cctv"]
+    authorities: list[str] = []
+    enabled: bool = True
+
+    @field_validator("urls")
+    @classmethod
+    def _apprise_urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not re.match(r"^[a-z][a-z0-9+.\-]*://", url, re.I):
+                raise ValueError("each url must be an apprise URL such as mailto://... or json://...")
+        return value
+
+
+class SubscribersFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    subscribers: list[SubscriberConfig] | None = []
+
+
+class ServiceSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    default_schedule: str = "every 6 hours"
+    jitter_seconds: Annotated[int, Field(ge=0)] = 300
+    misfire_grace_seconds: Annotated[int, Field(gt=0)] = 3600
+    delivery_interval_seconds: Annotated[int, Field(gt=0)] = 60
+    crawl_timeout_seconds: Annotated[int, Field(gt=0)] = 3600
+
+    @field_validator("default_schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        parse_schedule(value)
+        return value
+
+
+class NotificationSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_attempts: Annotated[int, Field(gt=0)] = 8
+    backoff_base_seconds: Annotated[float, Field(gt=0)] = 60
+    backoff_cap_seconds: Annotated[float, Field(gt=0)] = 21600
+    timeout_seconds: Annotated[float, Field(gt=0)] = 30
+
+
+class SettingsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    crawler: dict[str, object] = {}
+    service: ServiceSettings = ServiceSettings()
+    notifications: NotificationSettings = NotificationSettings()
+
+
+@dataclass(frozen=True)
+class Config:
+    directory: Path
+    sources: list[SourceConfig]
+    topics: dict[str, TopicConfig]
+    subscribers: list[SubscriberConfig]
+    crawler: CrawlerSettings
+    service: ServiceSettings
+    notifications: NotificationSettings
+
+    def source(self, source_id: str) -> SourceConfig:
+        for source in self.sources:
+            if source.id == source_id:
+                return source
+        known = ", ".join(s.id for s in self.sources) or "none"
+        raise ConfigError(
+            self.directory / "sources.yaml", None, f"no source {source_id!r}", f"known: {known}"
+        )
+
+
+def _load_topics(directory: Path) -> dict[str, TopicConfig]:
+    file = directory / "topics.yaml"
+    data, lines = read_yaml(file)
+    return validate(file, data or {}, lines, TopicsFile).topics
+
+
+def _load_subscribers(directory: Path, topics: dict[str, TopicConfig]) -> list[SubscriberConfig]:
+    file = directory / "subscribers.yaml"
+    if not file.exists():
+        return []
+    data, lines = read_yaml(file)
+    subscribers = validate(file, data or {}, lines, SubscribersFile).subscribers or []
+    names: set[str] = set()
+    for index, subscriber in enumerate(subscribers):
+        line = lines.get(("subscribers", index))
+        if subscriber.name in names:
+            raise ConfigError(
+                file, line, f"subscriber name {subscriber.name!r} appears twice", "give each a unique name"
+            )
+        names.add(subscriber.name)
+        for topic in subscriber.topics:
+            if topic not in topics:
+                raise ConfigError(
+                    file, line, f"subscriber {subscriber.name!r} follows unknown topic {topic!r}",
+                    f"use one of: {', '.join(sorted(topics))}",
+                )  # fmt: skip
+    return subscribers
+
+
+def _load_settings(directory: Path) -> SettingsFile:
+    file = directory / "settings.yaml"
+    if not file.exists():
+        return SettingsFile()
+    data, lines = read_yaml(file)
+    return validate(file, data or {}, lines, SettingsFile)
+
+
+def load_config(directory: Path | None = None) -> Config:
+    """Load and validate every file of a configuration folder; raises ``ConfigError``."""
+    directory = Path(directory) if directory else default_config_dir()
+    if not directory.is_dir():
+        raise ConfigError(
+            directory, None, "configuration folder not found", "pass --config DIR with sources.yaml in it"
+        )
+    topics = _load_topics(directory)
+    settings = _load_settings(directory)
+    return Config(
+        directory=directory,
+        sources=load_sources(directory),
+        topics=topics,
+        subscribers=_load_subscribers(directory, topics),
+        crawler=load_crawler_settings(directory),
+        service=settings.service,
+        notifications=settings.notifications,
+    )

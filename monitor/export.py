@@ -1,0 +1,60 @@
+"""Bulk export of stored responses (latest version of each) as JSON Lines or CSV."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable
+from typing import Any, TextIO
+
+from storage.models import ResponseVersion
+
+FIELDS = [
+    "id", "source", "authority", "reference", "title", "url", "published", "request", "response",
+    "outcome", "exemptions", "topics", "attachments", "first_seen", "last_seen", "withdrawn",
+]  # fmt: skip
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def export_record(version: ResponseVersion) -> dict[str, Any]:
+    response = version.response
+    return {
+        "id": response.id,
+        "source": response.source_id,
+        "authority": version.authority,
+        "reference": response.reference,
+        "title": version.title,
+        "url": version.url,
+        "published": version.published.isoformat() if version.published else None,
+        "request": version.request_text,
+        "response": version.response_text,
+        "outcome": version.outcome,
+        "exemptions": list(version.exemptions),
+        "topics": sorted({m.topic for m in version.topic_matches if m.matched}),
+        "attachments": [{"url": a.url, "name": a.name} for a in version.attachments],
+        "first_seen": response.first_seen.isoformat(),
+        "last_seen": response.last_seen.isoformat(),
+        "withdrawn": response.withdrawn_at.isoformat() if response.withdrawn_at else None,
+    }
+
+
+def write_jsonl(versions: Iterable[ResponseVersion], output: TextIO) -> None:
+    for version in versions:
+        output.write(json.dumps(export_record(version), ensure_ascii=False) + "\n")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        value = "; ".join(v["url"] if isinstance(v, dict) else str(v) for v in value)
+    text = str(value)
+    # Scraped text must not become a spreadsheet formula when the CSV is opened.
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def write_csv(versions: Iterable[ResponseVersion], output: TextIO) -> None:
+    writer = csv.DictWriter(output, fieldnames=FIELDS)
+    writer.writeheader()
+    for version in versions:
+        writer.writerow({key: _cell(value) for key, value in export_record(version).items()})

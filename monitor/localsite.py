@@ -1,0 +1,193 @@
+"""A small HTTP server on 127.0.0.1 serving saved pages, for the demo and the tests.
+
+URL to file: ``/a/b/`` is ``a/b/index.html``; ``/a/b/?page=2`` is ``a/b/index@page=2.html``.
+It answers conditional requests (ETag and Last-Modified) with 304 like a real site, 500 for any
+path containing ``server-error``, and keeps a log of the requests it served.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import threading
+from dataclasses import dataclass
+from email.utils import formatdate, parsedate_to_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+
+@dataclass(frozen=True)
+class ServedRequest:
+    path: str
+    status: int
+    user_agent: str
+    conditional: bool
+
+
+class LocalSite:
+    """``with LocalSite(root) as site: site.url('/path/')``; ``site.root`` may be switched live."""
+
+    def __init__(self, root: Path, last_modified: float = 1_700_000_000.0) -> None:
+        self.root = Path(root)
+        self.last_modified = last_modified
+        self.requests: list[ServedRequest] = []
+        self.overrides: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def __enter__(self) -> LocalSite:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def paths(self, status: int | None = None) -> list[str]:
+        with self._lock:
+            return [r.path for r in self.requests if status is None or r.status == status]
+
+    def file_for(self, raw_path: str) -> Path | None:
+        parts = urlsplit(raw_path)
+        relative = unquote(parts.path).lstrip("/")
+        target = self.root / relative
+        if parts.path.endswith("/") or not parts.path:
+            target = target / (f"index@{unquote(parts.query)}.html" if parts.query else "index.html")
+        try:
+            resolved = target.resolve()
+            resolved.relative_to(self.root.resolve())
+        except (ValueError, OSError):
+            return None
+        return resolved if resolved.is_file() else None
+
+    def _record(self, request: ServedRequest) -> None:
+        with self._lock:
+            self.requests.append(request)
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:  # quiet
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                conditional = bool(self.headers.get("If-None-Match") or self.headers.get("If-Modified-Since"))
+                status = site.overrides.get(urlsplit(self.path).path)
+                if status is None and "server-error" in self.path:
+                    status = 500
+                file = site.file_for(self.path) if status is None else None
+                if status is None and file is None:
+                    status = 404
+                if status is not None:
+                    self._send_plain(status, conditional)
+                    return
+                assert file is not None
+                body = file.read_bytes()
+                etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
+                modified = formatdate(site.last_modified, usegmt=True)
+                if self._not_modified(etag):
+                    self.send_response(304)
+                    self.send_header("ETag", etag)
+                    self.end_headers()
+                    site._record(
+                        ServedRequest(self.path, 304, self.headers.get("User-Agent", ""), conditional)
+                    )
+                    return
+                content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+                if content_type.startswith("text/"):
+                    content_type += "; charset=utf-8"
+                self.send_response(200)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("ETag", etag)
+                self.send_header("Last-Modified", modified)
+                self.end_headers()
+                self.wfile.write(body)
+                site._record(ServedRequest(self.path, 200, self.headers.get("User-Agent", ""), conditional))
+
+            def _not_modified(self, etag: str) -> bool:
+                if self.headers.get("If-None-Match"):
+                    return etag in self.headers["If-None-Match"]
+                since = self.headers.get("If-Modified-Since")
+                if since:
+                    try:
+                        return parsedate_to_datetime(since).timestamp() >= site.last_modified
+                    except (TypeError, ValueError):
+                        return False
+                return False
+
+            def _send_plain(self, status: int, conditional: bool) -> None:
+                body = f"{status}\n".encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "text/plain; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                site._record(
+                    ServedRequest(self.path, status, self.headers.get("User-Agent", ""), conditional)
+                )
+
+        return Handler
+
+
+class Receiver:
+    """An HTTP endpoint on 127.0.0.1 that records what apprise's json:// or form:// posts to it.
+
+    ``fail_first`` makes the first N posts answer 500, to show retries end in one delivery.
+    """
+
+    def __init__(self, fail_first: int = 0) -> None:
+        self.fail_first = fail_first
+        self.received: list[bytes] = []
+        self.attempts = 0
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def apprise_url(self, scheme: str = "json") -> str:
+        return f"{scheme}://127.0.0.1:{self.port}/notify"
+
+    def __enter__(self) -> Receiver:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with receiver._lock:
+                    receiver.attempts += 1
+                    failing = receiver.attempts <= receiver.fail_first
+                    if not failing:
+                        receiver.received.append(body)
+                self.send_response(500 if failing else 200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        return Handler

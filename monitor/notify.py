@@ -1,0 +1,126 @@
+"""Delivery of the outbox through apprise: one ``notify()`` per message, its result checked.
+
+A row is claimed (committed as ``sending``) before the send and marked ``sent`` right after, so a
+crash loses nothing; at worst a message sent just before a crash is sent once more after it.
+Failures are retried with exponential backoff; after ``max_attempts`` the message is ``dead``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+import apprise
+from apprise import AppriseResultStatus
+
+from monitor.config import NotificationSettings
+from storage.db import Database
+from storage.models import Subscriber
+from storage.outbox import claim, due_ids, mark_failed, mark_sent, requeue_stale_sending
+
+log = logging.getLogger(__name__)
+_SECRET_MIN = 4
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    sent: int = 0
+    failed: int = 0
+    dead: int = 0
+
+
+def redact_url(url: str) -> str:
+    """An apprise URL with its secrets hidden, fit for logs and error columns."""
+    plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    if plugin is not None:
+        try:
+            return str(plugin.url(privacy=True))
+        except Exception:  # a plugin that cannot render itself must not leak the original
+            pass
+    scheme = url.split("://", 1)[0]
+    return f"{scheme}://****"
+
+
+def _secrets_of(url: str) -> list[str]:
+    parts = urlsplit(url)
+    found = [parts.password or "", parts.username or ""]
+    found += [segment for segment in parts.path.split("/") if len(segment) >= 8]
+    found += [value for _, value in parse_qsl(parts.query) if len(value) >= _SECRET_MIN]
+    return sorted({unquote(s) for s in found if len(s) >= _SECRET_MIN} | {s for s in found if len(s) >= _SECRET_MIN},
+                  key=len, reverse=True)  # fmt: skip
+
+
+def redact_text(text: str, urls: list[str]) -> str:
+    """``text`` with every URL and secret of ``urls`` replaced by its redacted form."""
+    for url in urls:
+        text = text.replace(url, redact_url(url))
+        for secret in _secrets_of(url):
+            text = re.sub(re.escape(secret), "****", text)
+    return text
+
+
+def send(urls: list[str], title: str, body: str, timeout: float) -> tuple[bool, str]:
+    """Send one message to one subscriber's URLs; (delivered, error). Partial delivery is a failure."""
+    notifier = apprise.Apprise()
+    for url in urls:
+        if not notifier.add(url):
+            return False, f"invalid apprise URL {redact_url(url)}"
+    result = notifier.notify(body=body, title=title, body_format=apprise.NotifyFormat.TEXT, timeout=timeout)
+    if result.status == AppriseResultStatus.SUCCESS:
+        return True, ""
+    problems = [f"{service.name}: {service.status.name.lower()}" for service in result if not service]
+    messages = [entry.message for entry in result.logs() if entry.level in ("WARNING", "ERROR")]
+    detail = "; ".join(problems + messages[-3:]) or "no details"
+    return False, redact_text(f"{result.status.name.lower()}: {detail}", urls)
+
+
+def backoff(attempts: int, settings: NotificationSettings) -> timedelta:
+    seconds = min(settings.backoff_cap_seconds, settings.backoff_base_seconds * 2 ** max(attempts - 1, 0))
+    return timedelta(seconds=seconds)
+
+
+def deliver_pending(database: Database, settings: NotificationSettings, limit: int = 200) -> DeliveryReport:
+    """Send every due outbox row once; returns what happened."""
+    sent = failed = dead = 0
+    with database.session() as session:
+        requeue_stale_sending(session, older_than=timedelta(seconds=settings.timeout_seconds * 4 + 60))
+        ids = due_ids(session, limit=limit)
+    for notification_id in ids:
+        with database.session() as session:
+            row = claim(session, notification_id)
+            if row is None:
+                continue
+            subscriber = session.get_one(Subscriber, row.subscriber_id)
+            urls, title, body, attempts = list(subscriber.urls), row.title, row.body, row.attempts
+            active = subscriber.active
+        if not active:
+            ok, error = False, "subscriber is no longer configured"
+            attempts = settings.max_attempts
+        else:
+            try:
+                ok, error = send(urls, title, body, settings.timeout_seconds)
+            except Exception as exc:  # a plugin crash is one failed attempt, not a stopped service
+                ok, error = False, redact_text(f"{type(exc).__name__}: {exc}", urls)
+        with database.session() as session:
+            if ok:
+                mark_sent(session, notification_id)
+                sent += 1
+                continue
+            retry = None if attempts >= settings.max_attempts else backoff(attempts, settings)
+            mark_failed(session, notification_id, error, retry)
+        if retry is None:
+            dead += 1
+            log.error("notification %d is dead after %d attempts: %s", notification_id, attempts, error)
+        else:
+            failed += 1
+            log.warning(
+                "notification %d failed (attempt %d), retrying in %s: %s",
+                notification_id,
+                attempts,
+                retry,
+                error,
+            )
+    return DeliveryReport(sent=sent, failed=failed, dead=dead)
