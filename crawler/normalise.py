@@ -31,7 +31,7 @@ _WORDY_DATE = re.compile(
     rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH_NAMES})\.?,?\s+(\d{{4}})\b", re.IGNORECASE
 )
 _AMERICAN_WORDY = re.compile(rf"\b({_MONTH_NAMES})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I)
-_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})(?!\d)")
 _NUMERIC_DATE = re.compile(r"\b(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})\b")
 
 
@@ -161,13 +161,16 @@ OUTCOMES = ("released", "partially_released", "refused", "not_held", "neither_co
 
 _PARTIAL = re.compile(
     r"disclose some of|decided to (?:disclose|release) (?:some|part)|partial(?:ly)? (?:disclos|releas)"
-    r"|some (?:of the )?(?:data|information) (?:has|have) been withheld|withholding (?:some|part)",
+    r"|some (?:of the )?(?:data|information) (?:has|have) been withheld|withholding (?:some|part)"
+    r"|(?:can|able to|will) (?:provide|disclose|release|supply) (?:some|part) of",
     re.I,
 )
 _RELEASED = re.compile(
     r"decided to (?:disclose|release)|(?:is|are) (?:being )?(?:disclosed|released|provided) (?:below|in full)"
     r"|please (?:find|see) (?:the )?(?:attached|below|information)|our response is (?:below|as)"
-    r"|the information (?:you requested|requested) is (?:attached|below|as follows)",
+    r"|the information (?:you requested|requested) is (?:attached|below|as follows)"
+    r"|(?:is|are) (?:shown|set out|provided|detailed|listed)(?: in the [\w ]{1,30}?)? below"
+    r"|(?:shown|set out|detailed) in the (?:table|attached|enclosed)",
     re.I,
 )
 _REFUSED = re.compile(
@@ -177,7 +180,7 @@ _REFUSED = re.compile(
 )
 _NCND = re.compile(r"neither confirm nor deny|\bNCND\b", re.I)
 _NOT_HELD = re.compile(
-    r"(?:is|was|are) not held|do(?:es)? not hold|no (?:relevant |recorded )?information (?:is )?held"
+    r"(?:is|was|are) (?:therefore |currently |also )?not held|do(?:es)? not hold|no (?:relevant |recorded )?information (?:is )?held"
     r"|information not held|no information held",
     re.I,
 )

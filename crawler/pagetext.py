@@ -98,6 +98,9 @@ def text_lines(element: Tag) -> list[str]:
     """Readable lines of an element: block elements break lines, whitespace collapsed, chrome dropped."""
     for br in element.find_all("br"):
         br.replace_with("\n")
+    for cell in element.find_all(("td", "th")):
+        cell.insert_before(" ")
+        cell.insert_after(" ")
     for block in element.find_all(_BLOCKS):
         block.insert_before("\n")
         block.insert_after("\n")

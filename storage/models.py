@@ -189,6 +189,8 @@ class Subscriber(Base):
     topics: Mapped[list[Any]] = mapped_column(JSON, default=list)
     authorities: Mapped[list[Any]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # "config" rows mirror subscribers.yaml; rows added from the command line are left alone by it.
+    origin: Mapped[str] = mapped_column(String(20), default="config")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -47,13 +47,13 @@ def sync_subscribers(session: Session, rows: Iterable[SubscriberRow]) -> dict[st
     now = utcnow()
     ids: dict[str, int] = {}
     wanted = {row.name: row for row in rows}
-    for subscriber in session.scalars(select(Subscriber)):
+    for subscriber in session.scalars(select(Subscriber).where(Subscriber.origin == "config")):
         if subscriber.name not in wanted:
             subscriber.active, subscriber.updated_at = False, now
     for row in wanted.values():
         subscriber = session.scalars(select(Subscriber).where(Subscriber.name == row.name)).first()
         if subscriber is None:
-            subscriber = Subscriber(name=row.name, created_at=now)
+            subscriber = Subscriber(name=row.name, origin="config", created_at=now)
             session.add(subscriber)
         subscriber.urls, subscriber.topics = list(row.urls), list(row.topics)
         subscriber.authorities, subscriber.active = list(row.authorities), row.active

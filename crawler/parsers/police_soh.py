@@ -177,10 +177,11 @@ def parse_detail(html: str | bytes, url: str) -> ParsedPage:
     page.attachments = parse_attachments(content, url)
     page.title = parse_title(soup, content)
     lines = text_lines(content)
-    page.reference = parse_reference(lines, page.title, url)
+    printed_reference = parse_reference(lines, page.title, "")
+    page.reference = printed_reference or parse_reference(lines, page.title, url)
     page.published = parse_published(lines, soup)
     page.request, page.response = split_request_response(lines)
-    if not page.response and page.reference:
+    if not page.response and printed_reference:
         # A page with a reference but no recognised headings: keep the body as the response.
         skip = _header_lines(lines, page.title, page.reference)
         page.response = "\n".join(line for i, line in enumerate(lines) if i not in skip)
@@ -188,8 +189,8 @@ def parse_detail(html: str | bytes, url: str) -> ParsedPage:
     page.exemptions = parse_exemptions(page.response)
     if not page.title:
         page.problems.append("no title")
-    if not page.reference and not page.request:
-        page.problems.append("neither a reference nor a request found")
+    if not printed_reference and not page.request:
+        page.problems.append("neither a printed reference nor a request found")
     if len(page.response) < 40:
         page.problems.append("no response text found")
     return page

@@ -1,0 +1,44 @@
+# Two commands for a new machine with Python 3.11 and make: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test demo eval bench lint install install-test clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+## run: install and start the service on the shipped configuration (SQLite in ./data)
+run: install
+	$(BIN)/foiwatch run
+
+## test: install with test extras and run the whole suite
+test: install-test
+	$(BIN)/pytest
+
+## demo: crawl a bundled sample log on 127.0.0.1 twice and print the notifications
+demo: install
+	$(BIN)/foiwatch demo
+
+## bench: parser and storage throughput figures
+bench: install-test
+	$(BIN)/python -m tests.bench
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

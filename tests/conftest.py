@@ -1,0 +1,104 @@
+"""Shared fixtures: real databases (SQLite file, and PostgreSQL when configured), local sites, configs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from sqlalchemy import create_engine, text
+
+from monitor.localsite import LocalSite, Receiver
+from storage.db import Database
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SOH_SITE = FIXTURES / "police_soh" / "site"
+REPO = Path(__file__).resolve().parents[1]
+PG_ENV = "FOIWATCH_TEST_DATABASE_URL"
+
+
+def _database_backends() -> list[str]:
+    return ["sqlite", "postgresql"] if os.environ.get(PG_ENV) else ["sqlite"]
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str | None:
+    """The PostgreSQL URL under test; if it is set but unreachable, tests fail rather than skip."""
+    url = os.environ.get(PG_ENV)
+    if url:
+        engine = create_engine(url)
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("select 1"))
+        except Exception as exc:
+            pytest.fail(f"{PG_ENV} is set to {url} but that database cannot be reached: {exc}")
+        finally:
+            engine.dispose()
+    return url
+
+
+@pytest.fixture(params=_database_backends())
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, pg_url: str | None) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a throw-away schema in the test PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'foiwatch.sqlite3'}"
+        return
+    assert pg_url is not None
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in pg_url else "?"
+    try:
+        yield f"{pg_url}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    db = Database(database_url)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def soh_site() -> Iterator[LocalSite]:
+    with LocalSite(SOH_SITE) as site:
+        yield site
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with Receiver() as r:
+        yield r
+
+
+def write_config(
+    directory: Path,
+    sources: list[dict[str, Any]],
+    subscribers: list[dict[str, Any]] | None = None,
+    crawler: dict[str, Any] | None = None,
+    notifications: dict[str, Any] | None = None,
+    service: dict[str, Any] | None = None,
+) -> Path:
+    """A configuration folder for tests: the shipped topics, given sources and subscribers, no delays."""
+    directory.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "config" / "topics.yaml", directory / "topics.yaml")
+    (directory / "sources.yaml").write_text(yaml.safe_dump({"sources": sources}), encoding="utf-8")
+    (directory / "subscribers.yaml").write_text(yaml.safe_dump({"subscribers": subscribers or []}), encoding="utf-8")
+    settings = {
+        "crawler": {"contact": "tests@foiwatch.invalid", "download_delay": 0, "retry_times": 1, **(crawler or {})},
+        "notifications": {"backoff_base_seconds": 1, "backoff_cap_seconds": 2, **(notifications or {})},
+    }
+    if service:
+        settings["service"] = service
+    (directory / "settings.yaml").write_text(yaml.safe_dump(settings), encoding="utf-8")
+    return directory

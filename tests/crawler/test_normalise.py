@@ -1,0 +1,73 @@
+"""Normalisation tables: UK dates, references, exemptions, outcomes."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from crawler.normalise import classify_outcome, normalise_reference, parse_exemptions, parse_uk_date
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Response sent 10 May 2022", date(2022, 5, 10)),
+        ("Date: 16/02/26", date(2026, 2, 16)),
+        ("Date: 16/02/2026", date(2026, 2, 16)),
+        ("Response 03-04-2024", date(2024, 4, 3)),
+        ("Published: 1st September 2023", date(2023, 9, 1)),
+        ("Sept 5, 2021", date(2021, 9, 5)),
+        ("2022-11-30T10:00:00Z", date(2022, 11, 30)),
+        ("31/02/2024 is not a date", None),
+        ("no date here", None),
+        ("", None),
+    ],
+)
+def test_parse_uk_date(text: str, expected: date | None) -> None:
+    assert parse_uk_date(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("reference", "key"),
+    [("89- 26", "89-26"), ("01.FOI.22.024049", "01.FOI.22.024049"), ("foi 82525", "FOI82525"), ("REQ06487", "REQ06487")],
+)
+def test_normalise_reference(reference: str, key: str) -> None:
+    assert normalise_reference(reference) == key
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("by virtue of the following exemptions: Section 24(2) National Security Section 31(3) Law Enforcement",
+         ["s24(2)", "s31(3)"]),
+        ("Section 40(2)&(3) - Personal Information", ["s40(2)", "s40(3)"]),
+        ("Section 40(2)(a)(b) and the first condition of Section 40(3A)(a)", ["s40(2)"]),
+        ("We therefore find s.31(1)(a) to be engaged", ["s31(1)(a)"]),
+        ("exempt under section 31(1) – Law enforcement", ["s31(1)"]),
+        ("Section 17 refusal notice; Section 1(1) not held; Section 16 advice", []),
+        ("searched under section 23 of the Misuse of Drugs Act 1971 and PACE s1", []),
+        ("Section 43(2) (commercial interests) and section 38(1)(a) & (b)", ["s43(2)", "s38(1)(a)", "s38(1)(b)"]),
+        ("Section 12 of the Freedom of Information Act (cost limit)", ["s12"]),
+    ],
+)
+def test_parse_exemptions(text: str, expected: list[str]) -> None:
+    assert parse_exemptions(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("I have today decided to disclose the requested information.", "released"),
+        ("I have today decided to disclose some of the requested information.", "partially_released"),
+        ("I have today decided not to disclose the requested information.", "refused"),
+        ("Therefore, we decline to provide this information to you.", "refused"),
+        ("The information you have requested is therefore not held by the force.", "not_held"),
+        ("The MPS can neither confirm nor deny that it holds the information.", "neither_confirm_nor_deny"),
+        ("South Wales Police can provide some of the information requested.", "partially_released"),
+        ("The figures are shown in the table below.", "released"),
+        ("", None),
+    ],
+)
+def test_classify_outcome(text: str, expected: str | None) -> None:
+    assert classify_outcome(text) == expected

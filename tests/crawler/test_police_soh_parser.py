@@ -1,0 +1,120 @@
+"""Field-by-field parsing of saved Single Online Home pages (Met, Cleveland, South Wales, edge cases)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+
+from crawler.parsers.listing import find_links, find_next_pages
+from crawler.parsers.police_soh import is_response_link, parse_detail
+from tests.conftest import FIXTURES, SOH_SITE
+
+EXPECTED = yaml.safe_load((FIXTURES / "police_soh" / "expected.yaml").read_text(encoding="utf-8"))
+BASE = "https://www.example.police.uk"
+PAGES = {page["url"]: page for page in EXPECTED["pages"]}
+
+
+def _page_file(url_path: str) -> Path:
+    return SOH_SITE / url_path.lstrip("/") / "index.html"
+
+
+def _listing_file(url_path: str) -> Path:
+    path, _, query = url_path.partition("?")
+    return SOH_SITE / path.lstrip("/") / (f"index@{query}.html" if query else "index.html")
+
+
+@pytest.fixture(scope="module", params=sorted(PAGES), ids=lambda u: u.rstrip("/").rsplit("/", 1)[-1])
+def parsed(request: pytest.FixtureRequest):
+    url_path = request.param
+    html = _page_file(url_path).read_text(encoding="utf-8")
+    return PAGES[url_path], parse_detail(html, BASE + url_path)
+
+
+def test_title(parsed) -> None:
+    expected, page = parsed
+    assert page.title == expected["title"]
+
+
+def test_reference(parsed) -> None:
+    expected, page = parsed
+    assert page.reference == expected["reference"]
+
+
+def test_published_date(parsed) -> None:
+    expected, page = parsed
+    assert page.published == date.fromisoformat(expected["published"])
+
+
+def test_outcome(parsed) -> None:
+    expected, page = parsed
+    assert page.outcome == expected["outcome"]
+
+
+def test_exemptions(parsed) -> None:
+    expected, page = parsed
+    assert page.exemptions == expected["exemptions"]
+
+
+def test_attachments(parsed) -> None:
+    expected, page = parsed
+    assert [url.removeprefix(BASE) for url, _name in page.attachments] == expected["attachments"]
+
+
+def test_texts_are_split_and_free_of_chrome(parsed) -> None:
+    _expected, page = parsed
+    assert page.problems == []
+    assert page.request.strip(), "the request text was not found"
+    assert len(page.response) > 40
+    for chrome in ("cookie", "Leave this site", "This site is a beta", "Accessibility"):
+        assert chrome.lower() not in (page.request + page.response).lower()
+    assert page.response not in page.request
+
+
+def test_seed_002_request_and_response_text() -> None:
+    url = "/foi-ai/metropolitan-police/d/november-2021/cctv-cameras-under-mps-control/"
+    page = parse_detail(_page_file(url).read_text(encoding="utf-8"), BASE + url)
+    assert page.request.startswith("I am looking at the amount of CCTV cameras under the met control")
+    assert page.request.rstrip().endswith("It's for a positive story focusing on CCTV.")
+    assert page.response.startswith("I have today decided to disclose some of the requested information.")
+    assert "The MPS has 26,500 Axon BWV cameras" in page.response
+
+
+def test_page_without_response_content_reports_problems() -> None:
+    url = EXPECTED["edge"]["no_content"]
+    page = parse_detail(_page_file(url).read_text(encoding="utf-8"), BASE + url)
+    assert page.problems
+
+
+@pytest.mark.parametrize("listing", [entry for entry in EXPECTED["listings"] if entry["force"] != "edge-police"],
+                         ids=lambda e: e["url"])
+def test_listing_links_and_next_page(listing) -> None:
+    page_url = BASE + listing["url"]
+    start_url = BASE + listing["url"].split("?")[0]
+    soup = BeautifulSoup(_listing_file(listing["url"]).read_text(encoding="utf-8"), "html.parser")
+    links = find_links(soup, page_url, lambda url: is_response_link(url, start_url))
+    assert [link.url.removeprefix(BASE) for link in links] == listing["items"]
+    next_pages = [url.removeprefix(BASE) for url in find_next_pages(soup, page_url)]
+    if listing["next"]:
+        assert listing["next"] in next_pages
+    else:
+        assert all(url.rstrip("/") == listing["url"].split("?")[0].rstrip("/") or "page=" in url
+                   for url in next_pages)
+        assert not [u for u in next_pages if _later_page(u, listing["url"])]
+
+
+def _later_page(url: str, current: str) -> bool:
+    def number(u: str) -> int:
+        return int(u.split("page=")[1]) if "page=" in u else 1
+    return number(url) > number(current)
+
+
+def test_listing_carries_the_printed_date() -> None:
+    listing = "/foi-ai/metropolitan-police/disclosure-log/"
+    soup = BeautifulSoup(_listing_file(listing).read_text(encoding="utf-8"), "html.parser")
+    links = find_links(soup, BASE + listing, lambda url: is_response_link(url, BASE + listing))
+    first = PAGES[links[0].url.removeprefix(BASE)]
+    assert links[0].listed_date == date.fromisoformat(first["published"])
