@@ -1,0 +1,146 @@
+"""Real Scrapy crawls (in the crawl subprocess, as in production) against saved pages on 127.0.0.1."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import yaml
+from sqlalchemy import func, select
+
+from monitor.app import App, open_app
+from monitor.crawls import CrawlSummary, crawl_source
+from monitor.localsite import LocalSite
+from storage.models import Response, ResponseVersion
+from tests.conftest import FIXTURES, write_config
+
+EXPECTED = yaml.safe_load((FIXTURES / "police_soh" / "expected.yaml").read_text(encoding="utf-8"))
+MET_LOG = "/foi-ai/metropolitan-police/disclosure-log/"
+
+
+def _app(tmp_path: Path, database_url: str, sources: list[dict[str, object]]) -> App:
+    config = write_config(tmp_path / "config", sources)
+    return open_app(config, database_url, tmp_path / "data")
+
+
+def _source(source_id: str, url: str, **extra: object) -> dict[str, object]:
+    return {"id": source_id, "platform": "police_soh", "authority": f"{source_id} authority", "url": url, **extra}
+
+
+def _crawl(app: App, source_id: str, mode: str | None = "full") -> CrawlSummary:
+    return crawl_source(app.database, app.config, app.config.source(source_id), app.data_dir, mode)
+
+
+def _references(app: App) -> set[str | None]:
+    with app.database.session() as session:
+        return set(session.scalars(select(Response.reference)))
+
+
+def test_full_crawl_follows_pagination_and_stores_every_response(
+    tmp_path: Path, database_url: str, soh_site: LocalSite
+) -> None:
+    app = _app(tmp_path, database_url, [_source("met", soh_site.url(MET_LOG))])
+    summary = _crawl(app, "met")
+    met_pages = [p for p in EXPECTED["pages"] if p["force"] == "metropolitan-police"]
+    assert summary.status == "succeeded", summary.error
+    assert (summary.items, summary.new, summary.errors) == (12, 12, 0)
+    assert _references(app) == {p["reference"] for p in met_pages}
+    assert f"{MET_LOG}?page=3" in soh_site.paths(200)
+    assert "/robots.txt" in soh_site.paths()
+    assert all("tests@foiwatch.invalid" in r.user_agent for r in soh_site.requests)
+
+
+def test_unchanged_recrawl_revalidates_and_stores_no_new_version(
+    tmp_path: Path, database_url: str, soh_site: LocalSite
+) -> None:
+    app = _app(tmp_path, database_url, [_source("met", soh_site.url(MET_LOG))])
+    _crawl(app, "met")
+    first_requests = len(soh_site.requests)
+    second = _crawl(app, "met")
+    assert second.status == "succeeded", second.error
+    assert (second.new, second.changed, second.withdrawn) == (0, 0, 0)
+    with app.database.session() as session:
+        assert session.scalar(select(func.count()).select_from(ResponseVersion)) == 12
+    again = soh_site.requests[first_requests:]
+    pages = [r for r in again if r.path != "/robots.txt"]
+    assert pages and all(r.conditional for r in pages)
+    assert all(r.status == 304 for r in pages)
+
+
+def test_incremental_crawl_stops_at_known_responses(tmp_path: Path, database_url: str, soh_site: LocalSite) -> None:
+    app = _app(tmp_path, database_url, [_source("met", soh_site.url(MET_LOG))])
+    _crawl(app, "met", "full")
+    before = len(soh_site.requests)
+    summary = _crawl(app, "met", "incremental")
+    assert summary.status == "succeeded", summary.error
+    fetched = [r.path for r in soh_site.requests[before:] if r.path != "/robots.txt"]
+    assert fetched == [MET_LOG]
+
+
+def test_a_changed_page_is_a_new_version(tmp_path: Path, database_url: str) -> None:
+    site_root = tmp_path / "site"
+    _copy_tree(FIXTURES / "police_soh" / "site", site_root)
+    with LocalSite(site_root) as site:
+        app = _app(tmp_path, database_url, [_source("met", site.url(MET_LOG))])
+        _crawl(app, "met")
+        page = site_root / "foi-ai/metropolitan-police/disclosure-2024/october-2024/use-of-taser-by-mps-officers-2021-to-2024/index.html"
+        page.write_text(page.read_text(encoding="utf-8").replace("</main>", "<p>Update: figures corrected.</p></main>"),
+                        encoding="utf-8")
+        summary = _crawl(app, "met")
+    assert (summary.new, summary.changed) == (0, 1)
+    with app.database.session() as session:
+        assert session.scalar(select(func.count()).select_from(ResponseVersion)) == 13
+
+
+def test_broken_pages_are_recorded_and_the_rest_is_stored(
+    tmp_path: Path, database_url: str, soh_site: LocalSite
+) -> None:
+    edge = EXPECTED["edge"]
+    app = _app(tmp_path, database_url, [_source("edge", soh_site.url("/foi-ai/edge-police/disclosure-log/"))])
+    summary = _crawl(app, "edge")
+    assert summary.status == "succeeded", summary.error
+    assert summary.items == 1 and summary.new == 1
+    assert summary.errors == 2  # the 404 and the 500
+    assert _references(app) == {"004567/24"}
+    assert edge["not_found"] in soh_site.paths(404)
+    assert edge["server_error"] in soh_site.paths(500)
+    assert edge["robots_disallowed"] not in soh_site.paths()
+
+
+def test_robots_txt_is_obeyed(tmp_path: Path, database_url: str, soh_site: LocalSite) -> None:
+    app = _app(tmp_path, database_url, [_source("private", soh_site.url("/private/foi-0001-internal-review/"))])
+    summary = _crawl(app, "private")
+    assert summary.status == "failed"
+    assert "start page" in (summary.error or "")
+    assert not [p for p in soh_site.paths() if p.startswith("/private/")]
+
+
+def test_empty_listing_is_a_failure_unless_declared(tmp_path: Path, database_url: str, soh_site: LocalSite) -> None:
+    url = soh_site.url("/foi-ai/empty-police/disclosure-log/")
+    app = _app(tmp_path, database_url, [_source("empty", url), _source("quiet", url, may_be_empty=True)])
+    failed = _crawl(app, "empty")
+    assert failed.status == "failed"
+    assert "layout may have changed" in (failed.error or "")
+    assert _crawl(app, "quiet").status == "succeeded"
+
+
+def test_a_dead_site_fails_only_its_own_source(tmp_path: Path, database_url: str, soh_site: LocalSite) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead_port = probe.getsockname()[1]
+    app = _app(
+        tmp_path,
+        database_url,
+        [_source("dead", f"http://127.0.0.1:{dead_port}/foi-ai/dead-police/disclosure-log/"),
+         _source("cleveland", soh_site.url("/foi-ai/cleveland-police/disclosure/"))],
+    )
+    dead = _crawl(app, "dead")
+    alive = _crawl(app, "cleveland")
+    assert dead.status == "failed" and dead.error
+    assert alive.status == "succeeded" and alive.new == 3
+
+
+def _copy_tree(source: Path, target: Path) -> None:
+    import shutil
+
+    shutil.copytree(source, target)
