@@ -21,7 +21,8 @@ from storage.db import Database, resolve_database_url, upgrade
 from storage.responses import get_response, list_versions
 
 CONFIG_ERROR_EXIT = 2
-console = Console()
+# Scripts read these tables too: never truncate cells when output is not a terminal.
+console = Console(width=None if sys.stdout.isatty() else 240)
 
 
 class Context:

@@ -93,9 +93,16 @@ def write_config(
     directory.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "config" / "topics.yaml", directory / "topics.yaml")
     (directory / "sources.yaml").write_text(yaml.safe_dump({"sources": sources}), encoding="utf-8")
-    (directory / "subscribers.yaml").write_text(yaml.safe_dump({"subscribers": subscribers or []}), encoding="utf-8")
+    (directory / "subscribers.yaml").write_text(
+        yaml.safe_dump({"subscribers": subscribers or []}), encoding="utf-8"
+    )
     settings = {
-        "crawler": {"contact": "tests@foiwatch.invalid", "download_delay": 0, "retry_times": 1, **(crawler or {})},
+        "crawler": {
+            "contact": "tests@foiwatch.invalid",
+            "download_delay": 0,
+            "retry_times": 1,
+            **(crawler or {}),
+        },
         "notifications": {"backoff_base_seconds": 1, "backoff_cap_seconds": 2, **(notifications or {})},
     }
     if service:

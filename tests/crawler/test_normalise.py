@@ -30,7 +30,12 @@ def test_parse_uk_date(text: str, expected: date | None) -> None:
 
 @pytest.mark.parametrize(
     ("reference", "key"),
-    [("89- 26", "89-26"), ("01.FOI.22.024049", "01.FOI.22.024049"), ("foi 82525", "FOI82525"), ("REQ06487", "REQ06487")],
+    [
+        ("89- 26", "89-26"),
+        ("01.FOI.22.024049", "01.FOI.22.024049"),
+        ("foi 82525", "FOI82525"),
+        ("REQ06487", "REQ06487"),
+    ],
 )
 def test_normalise_reference(reference: str, key: str) -> None:
     assert normalise_reference(reference) == key
@@ -39,15 +44,20 @@ def test_normalise_reference(reference: str, key: str) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("by virtue of the following exemptions: Section 24(2) National Security Section 31(3) Law Enforcement",
-         ["s24(2)", "s31(3)"]),
+        (
+            "by virtue of the following exemptions: Section 24(2) National Security Section 31(3) Law Enforcement",
+            ["s24(2)", "s31(3)"],
+        ),
         ("Section 40(2)&(3) - Personal Information", ["s40(2)", "s40(3)"]),
         ("Section 40(2)(a)(b) and the first condition of Section 40(3A)(a)", ["s40(2)"]),
         ("We therefore find s.31(1)(a) to be engaged", ["s31(1)(a)"]),
         ("exempt under section 31(1) – Law enforcement", ["s31(1)"]),
         ("Section 17 refusal notice; Section 1(1) not held; Section 16 advice", []),
         ("searched under section 23 of the Misuse of Drugs Act 1971 and PACE s1", []),
-        ("Section 43(2) (commercial interests) and section 38(1)(a) & (b)", ["s43(2)", "s38(1)(a)", "s38(1)(b)"]),
+        (
+            "Section 43(2) (commercial interests) and section 38(1)(a) & (b)",
+            ["s43(2)", "s38(1)(a)", "s38(1)(b)"],
+        ),
         ("Section 12 of the Freedom of Information Act (cost limit)", ["s12"]),
     ],
 )

@@ -24,7 +24,13 @@ def _app(tmp_path: Path, database_url: str, sources: list[dict[str, object]]) ->
 
 
 def _source(source_id: str, url: str, **extra: object) -> dict[str, object]:
-    return {"id": source_id, "platform": "police_soh", "authority": f"{source_id} authority", "url": url, **extra}
+    return {
+        "id": source_id,
+        "platform": "police_soh",
+        "authority": f"{source_id} authority",
+        "url": url,
+        **extra,
+    }
 
 
 def _crawl(app: App, source_id: str, mode: str | None = "full") -> CrawlSummary:
@@ -67,7 +73,9 @@ def test_unchanged_recrawl_revalidates_and_stores_no_new_version(
     assert all(r.status == 304 for r in pages)
 
 
-def test_incremental_crawl_stops_at_known_responses(tmp_path: Path, database_url: str, soh_site: LocalSite) -> None:
+def test_incremental_crawl_stops_at_known_responses(
+    tmp_path: Path, database_url: str, soh_site: LocalSite
+) -> None:
     app = _app(tmp_path, database_url, [_source("met", soh_site.url(MET_LOG))])
     _crawl(app, "met", "full")
     before = len(soh_site.requests)
@@ -83,9 +91,14 @@ def test_a_changed_page_is_a_new_version(tmp_path: Path, database_url: str) -> N
     with LocalSite(site_root) as site:
         app = _app(tmp_path, database_url, [_source("met", site.url(MET_LOG))])
         _crawl(app, "met")
-        page = site_root / "foi-ai/metropolitan-police/disclosure-2024/october-2024/use-of-taser-by-mps-officers-2021-to-2024/index.html"
-        page.write_text(page.read_text(encoding="utf-8").replace("</main>", "<p>Update: figures corrected.</p></main>"),
-                        encoding="utf-8")
+        page = (
+            site_root
+            / "foi-ai/metropolitan-police/disclosure-2024/october-2024/use-of-taser-by-mps-officers-2021-to-2024/index.html"
+        )
+        page.write_text(
+            page.read_text(encoding="utf-8").replace("</main>", "<p>Update: figures corrected.</p></main>"),
+            encoding="utf-8",
+        )
         summary = _crawl(app, "met")
     assert (summary.new, summary.changed) == (0, 1)
     with app.database.session() as session:
@@ -108,14 +121,18 @@ def test_broken_pages_are_recorded_and_the_rest_is_stored(
 
 
 def test_robots_txt_is_obeyed(tmp_path: Path, database_url: str, soh_site: LocalSite) -> None:
-    app = _app(tmp_path, database_url, [_source("private", soh_site.url("/private/foi-0001-internal-review/"))])
+    app = _app(
+        tmp_path, database_url, [_source("private", soh_site.url("/private/foi-0001-internal-review/"))]
+    )
     summary = _crawl(app, "private")
     assert summary.status == "failed"
     assert "start page" in (summary.error or "")
     assert not [p for p in soh_site.paths() if p.startswith("/private/")]
 
 
-def test_empty_listing_is_a_failure_unless_declared(tmp_path: Path, database_url: str, soh_site: LocalSite) -> None:
+def test_empty_listing_is_a_failure_unless_declared(
+    tmp_path: Path, database_url: str, soh_site: LocalSite
+) -> None:
     url = soh_site.url("/foi-ai/empty-police/disclosure-log/")
     app = _app(tmp_path, database_url, [_source("empty", url), _source("quiet", url, may_be_empty=True)])
     failed = _crawl(app, "empty")
@@ -124,15 +141,19 @@ def test_empty_listing_is_a_failure_unless_declared(tmp_path: Path, database_url
     assert _crawl(app, "quiet").status == "succeeded"
 
 
-def test_a_dead_site_fails_only_its_own_source(tmp_path: Path, database_url: str, soh_site: LocalSite) -> None:
+def test_a_dead_site_fails_only_its_own_source(
+    tmp_path: Path, database_url: str, soh_site: LocalSite
+) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         dead_port = probe.getsockname()[1]
     app = _app(
         tmp_path,
         database_url,
-        [_source("dead", f"http://127.0.0.1:{dead_port}/foi-ai/dead-police/disclosure-log/"),
-         _source("cleveland", soh_site.url("/foi-ai/cleveland-police/disclosure/"))],
+        [
+            _source("dead", f"http://127.0.0.1:{dead_port}/foi-ai/dead-police/disclosure-log/"),
+            _source("cleveland", soh_site.url("/foi-ai/cleveland-police/disclosure/")),
+        ],
     )
     dead = _crawl(app, "dead")
     alive = _crawl(app, "cleveland")

@@ -89,8 +89,11 @@ def test_page_without_response_content_reports_problems() -> None:
     assert page.problems
 
 
-@pytest.mark.parametrize("listing", [entry for entry in EXPECTED["listings"] if entry["force"] != "edge-police"],
-                         ids=lambda e: e["url"])
+@pytest.mark.parametrize(
+    "listing",
+    [entry for entry in EXPECTED["listings"] if entry["force"] != "edge-police"],
+    ids=lambda e: e["url"],
+)
 def test_listing_links_and_next_page(listing) -> None:
     page_url = BASE + listing["url"]
     start_url = BASE + listing["url"].split("?")[0]
@@ -101,14 +104,17 @@ def test_listing_links_and_next_page(listing) -> None:
     if listing["next"]:
         assert listing["next"] in next_pages
     else:
-        assert all(url.rstrip("/") == listing["url"].split("?")[0].rstrip("/") or "page=" in url
-                   for url in next_pages)
+        assert all(
+            url.rstrip("/") == listing["url"].split("?")[0].rstrip("/") or "page=" in url
+            for url in next_pages
+        )
         assert not [u for u in next_pages if _later_page(u, listing["url"])]
 
 
 def _later_page(url: str, current: str) -> bool:
     def number(u: str) -> int:
         return int(u.split("page=")[1]) if "page=" in u else 1
+
     return number(url) > number(current)
 
 

@@ -1,0 +1,126 @@
+"""Real delivery through apprise to HTTP receivers on 127.0.0.1: success, retry, recovery, dead letters."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import parse_qs
+
+from freezegun import freeze_time
+from sqlalchemy import select
+
+from monitor.config import NotificationSettings
+from monitor.localsite import Receiver
+from monitor.notify import deliver_pending, redact_text, redact_url
+from storage.clock import utcnow
+from storage.db import Database
+from storage.models import Notification
+from storage.outbox import OutgoingMessage, SubscriberRow, enqueue, sync_subscribers
+
+SETTINGS = NotificationSettings(
+    max_attempts=4, backoff_base_seconds=60, backoff_cap_seconds=600, timeout_seconds=5
+)
+
+
+def _queue(database: Database, urls: dict[str, list[str]], events: int = 1) -> dict[str, int]:
+    with database.session() as session:
+        ids = sync_subscribers(
+            session, [SubscriberRow(name, tuple(u), ("cctv",)) for name, u in urls.items()]
+        )
+        for name, subscriber_id in ids.items():
+            for number in range(events):
+                enqueue(
+                    session,
+                    OutgoingMessage(
+                        subscriber_id,
+                        f"new:{number}",
+                        "new",
+                        "cctv",
+                        f"CCTV response {number} for {name}",
+                        f"Body {number} <b>x</b>",
+                    ),
+                )
+    return ids
+
+
+def _statuses(database: Database) -> list[tuple[str, int]]:
+    with database.session() as session:
+        return [
+            (n.status, n.attempts) for n in session.scalars(select(Notification).order_by(Notification.id))
+        ]
+
+
+def test_json_and_form_delivery(database: Database) -> None:
+    with Receiver() as json_receiver, Receiver() as form_receiver:
+        _queue(
+            database,
+            {"json": [json_receiver.apprise_url("json")], "form": [form_receiver.apprise_url("form")]},
+        )
+        report = deliver_pending(database, SETTINGS)
+    assert (report.sent, report.failed, report.dead) == (2, 0, 0)
+    payload = json.loads(json_receiver.received[0])
+    assert payload["title"] == "CCTV response 0 for json"
+    assert payload["message"] == "Body 0 <b>x</b>"
+    form = parse_qs(form_receiver.received[0].decode())
+    assert form["title"] == ["CCTV response 0 for form"]
+    assert _statuses(database) == [("sent", 1), ("sent", 1)]
+
+
+def test_failing_receiver_is_retried_with_backoff_and_delivered_once(database: Database) -> None:
+    with Receiver(fail_first=3) as receiver:
+        _queue(database, {"flaky": [receiver.apprise_url()]})
+        start = utcnow()
+        with freeze_time(start) as clock:
+            for attempt in range(1, 4):
+                report = deliver_pending(database, SETTINGS)
+                assert report.failed == 1
+                assert _statuses(database) == [("failed", attempt)]
+                # Not due again before its backoff has passed: nothing is sent.
+                assert deliver_pending(database, SETTINGS).sent == 0
+                clock.tick(timedelta(seconds=SETTINGS.backoff_base_seconds * 2 ** (attempt - 1) + 1))
+            report = deliver_pending(database, SETTINGS)
+            assert report.sent == 1
+            clock.tick(timedelta(hours=1))
+            assert deliver_pending(database, SETTINGS).sent == 0
+    assert receiver.attempts == 4
+    assert len(receiver.received) == 1
+    assert _statuses(database) == [("sent", 4)]
+
+
+def test_dead_receiver_goes_dead_and_others_are_unaffected(database: Database, tmp_path: Path) -> None:
+    with Receiver(fail_first=10**6) as broken, Receiver() as healthy:
+        _queue(database, {"broken": [broken.apprise_url()], "healthy": [healthy.apprise_url()]})
+        with freeze_time(utcnow()) as clock:
+            for _ in range(SETTINGS.max_attempts):
+                deliver_pending(database, SETTINGS)
+                clock.tick(timedelta(seconds=SETTINGS.backoff_cap_seconds + 1))
+            assert deliver_pending(database, SETTINGS).sent == 0
+    assert broken.attempts == SETTINGS.max_attempts
+    assert len(healthy.received) == 1
+    statuses = _statuses(database)
+    assert statuses == [("dead", SETTINGS.max_attempts), ("sent", 1)]
+    with database.session() as session:
+        dead = session.scalars(select(Notification).where(Notification.status == "dead")).one()
+        assert "failure" in (dead.last_error or "")
+
+
+def test_secrets_are_redacted_from_errors() -> None:
+    url = "json://alice:s3cr3tpassw0rd@127.0.0.1:9/hook?token=abcdef123456"
+    redacted = redact_url(url)
+    assert "s3cr3tpassw0rd" not in redacted and "abcdef123456" not in redacted
+    text = redact_text(f"failed posting to {url} with s3cr3tpassw0rd and abcdef123456", [url])
+    assert "s3cr3tpassw0rd" not in text and "abcdef123456" not in text
+
+
+def test_a_stuck_sending_row_is_requeued_and_sent(database: Database) -> None:
+    with Receiver() as receiver:
+        _queue(database, {"crashy": [receiver.apprise_url()]})
+        with database.session() as session:
+            row = session.scalars(select(Notification)).one()
+            row.status, row.attempts = "sending", 1  # as left by a process killed mid-send
+        with freeze_time(utcnow() + timedelta(minutes=10)):
+            report = deliver_pending(database, SETTINGS)
+    assert report.sent == 1
+    assert len(receiver.received) == 1
+    assert _statuses(database) == [("sent", 2)]

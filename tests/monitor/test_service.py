@@ -1,0 +1,105 @@
+"""The service: APScheduler runs repeated crawls in one process; SIGTERM stops it cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import select
+
+from monitor.app import open_app
+from monitor.localsite import LocalSite
+from monitor.service import build_scheduler
+from storage.clock import utcnow
+from storage.models import CrawlRun
+from tests.conftest import write_config
+
+MET_LOG = "/foi-ai/metropolitan-police/disclosure-log/"
+CLEVELAND_LOG = "/foi-ai/cleveland-police/disclosure/"
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.25)
+    raise AssertionError("condition not met in time")
+
+
+def _sources(site: LocalSite) -> list[dict[str, object]]:
+    return [
+        {"id": "met", "platform": "police_soh", "authority": "Metropolitan Police Service",
+         "url": site.url(MET_LOG), "schedule": "every 6 hours"},
+        {"id": "cleveland", "platform": "police_soh", "authority": "Cleveland Police",
+         "url": site.url(CLEVELAND_LOG), "schedule": "0 7 * * *"},
+    ]  # fmt: skip
+
+
+def test_scheduler_runs_repeated_crawls_in_one_process(
+    tmp_path: Path, database_url: str, soh_site: LocalSite
+) -> None:
+    config = write_config(tmp_path / "config", _sources(soh_site), service={"jitter_seconds": 0})
+    app = open_app(config, database_url, tmp_path / "data")
+    scheduler = build_scheduler(app, config)
+    try:
+        jobs = {job.id: job for job in scheduler.get_jobs()}
+        assert set(jobs) == {"crawl:met", "crawl:cleveland", "deliver-notifications"}
+        assert jobs["crawl:met"].max_instances == 1 and jobs["crawl:met"].coalesce
+
+        def finished_runs() -> list[tuple[str, str]]:
+            with app.database.session() as session:
+                runs = session.scalars(
+                    select(CrawlRun).where(CrawlRun.finished_at.is_not(None)).order_by(CrawlRun.id)
+                )
+                return [(run.source_id, run.status) for run in runs]
+
+        scheduler.resume()
+        for job_id in ("crawl:met", "crawl:cleveland"):
+            scheduler.modify_job(job_id, next_run_time=utcnow())
+        _wait_for(lambda: len(finished_runs()) == 2)
+        scheduler.modify_job("crawl:met", next_run_time=utcnow())  # a second crawl in the same process
+        _wait_for(lambda: len(finished_runs()) == 3)
+    finally:
+        scheduler.shutdown(wait=True)
+    assert sorted(finished_runs()) == [("cleveland", "succeeded"), ("met", "succeeded"), ("met", "succeeded")]
+
+
+def test_jobs_survive_a_restart_with_their_next_run_time(tmp_path: Path, soh_site: LocalSite) -> None:
+    database_url = f"sqlite:///{tmp_path / 'jobs.sqlite3'}"
+    config = write_config(tmp_path / "config", _sources(soh_site), service={"jitter_seconds": 0})
+    app = open_app(config, database_url, tmp_path / "data")
+    first = build_scheduler(app, config)
+    planned = first.get_job("crawl:cleveland").next_run_time
+    first.shutdown(wait=False)
+    second = build_scheduler(open_app(config, database_url, tmp_path / "data"), config)
+    try:
+        assert second.get_job("crawl:cleveland").next_run_time == planned
+    finally:
+        second.shutdown(wait=False)
+
+
+def test_sigterm_stops_the_service_cleanly(tmp_path: Path, soh_site: LocalSite) -> None:
+    config = write_config(tmp_path / "config", _sources(soh_site), service={"jitter_seconds": 0})
+    data = tmp_path / "data"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "monitor.cli", "--config", str(config), "--data-dir", str(data), "run"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True,
+    )  # fmt: skip
+    try:
+        _wait_for(lambda: (data / "foiwatch.sqlite3").exists(), timeout=60)
+        time.sleep(2)
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=90)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, output
+    assert "received SIGTERM: stopping" in output
+    assert "stopped" in output
