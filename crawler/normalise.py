@@ -180,7 +180,8 @@ _REFUSED = re.compile(
 )
 _NCND = re.compile(r"neither confirm nor deny|\bNCND\b", re.I)
 _NOT_HELD = re.compile(
-    r"(?:is|was|are) (?:therefore |currently |also )?not held|do(?:es)? not hold|no (?:relevant |recorded )?information (?:is )?held"
+    r"(?:is|was|are) (?:therefore |currently |also )?not held|do(?:es)? not hold"
+    r"|no (?:relevant |recorded )?information (?:is )?held"
     r"|information not held|no information held",
     re.I,
 )

@@ -12,9 +12,30 @@ from dataclasses import dataclass
 from bs4 import BeautifulSoup, Tag
 
 _BLOCKS = {
-    "p", "div", "section", "article", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6",
-    "br", "dt", "dd", "table", "ul", "ol", "blockquote", "pre", "header", "footer", "main",
-}  # fmt: skip
+    "p",
+    "div",
+    "section",
+    "article",
+    "li",
+    "tr",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "br",
+    "dt",
+    "dd",
+    "table",
+    "ul",
+    "ol",
+    "blockquote",
+    "pre",
+    "header",
+    "footer",
+    "main",
+}
 _DROP_TAGS = (
     "script",
     "style",

@@ -66,9 +66,15 @@ def _classify(
     for name, classifier in classifiers.items():
         verdict = classifier.classify(version.title, version.request_text, version.response_text)
         save_topic_match(
-            session, version.id, name, verdict.matched, verdict.score, verdict.terms, verdict.snippets,
+            session,
+            version.id,
+            name,
+            verdict.matched,
+            verdict.score,
+            verdict.terms,
+            verdict.snippets,
             classifier.version,
-        )  # fmt: skip
+        )
         verdicts[name] = verdict
     return verdicts
 
@@ -125,7 +131,12 @@ def record_changes(
     run.diffed = True
     log.info(
         "run %s of %s: %d new, %d changed, %d withdrawn, %d notifications%s",
-        run.id, run.source_id, len(diff.new), len(diff.changed), len(diff.withdrawn), queued,
+        run.id,
+        run.source_id,
+        len(diff.new),
+        len(diff.changed),
+        len(diff.withdrawn),
+        queued,
         " (baseline: nobody notified)" if baseline else "",
-    )  # fmt: skip
+    )
     return diff

@@ -100,8 +100,17 @@ def crawl(obj: Context, source_ids: tuple[str, ...], mode: str | None) -> None:
     report = deliver_pending(app.database, app.config.notifications)
     table = Table("source", "status", "pages", "items", "new", "changed", "withdrawn", "errors", "problem")
     for s in summaries:
-        table.add_row(s.source_id, s.status, str(s.pages), str(s.items), str(s.new), str(s.changed),
-                      str(s.withdrawn), str(s.errors), s.error or "")  # fmt: skip
+        table.add_row(
+            s.source_id,
+            s.status,
+            str(s.pages),
+            str(s.items),
+            str(s.new),
+            str(s.changed),
+            str(s.withdrawn),
+            str(s.errors),
+            s.error or "",
+        )
     console.print(table)
     console.print(f"notifications: {report.sent} sent, {report.failed} to retry, {report.dead} dead")
     if any(s.failed for s in summaries):
@@ -134,9 +143,15 @@ def sources_list(obj: Context) -> None:
         for source in app.config.sources:
             last = recent_runs(session, source.id, limit=1)
             when = f"{last[0].started_at:%Y-%m-%d %H:%M} {last[0].status}" if last else "never"
-            table.add_row(source.id, source.platform, source.authority,
-                          source.schedule or app.config.service.default_schedule,
-                          "yes" if source.enabled else "no", when, source.url)  # fmt: skip
+            table.add_row(
+                source.id,
+                source.platform,
+                source.authority,
+                source.schedule or app.config.service.default_schedule,
+                "yes" if source.enabled else "no",
+                when,
+                source.url,
+            )
     console.print(table)
 
 
@@ -157,8 +172,15 @@ def responses_list(obj: Context, topic: str | None, source_id: str | None, limit
     with app.database.session() as session:
         for version in list_versions(session, topic=topic, source_id=source_id, limit=limit):
             topics = ", ".join(sorted({m.topic for m in version.topic_matches if m.matched}))
-            table.add_row(str(version.response_id), str(version.published or ""), version.authority,
-                          version.response.reference or "", version.title, version.outcome or "", topics)  # fmt: skip
+            table.add_row(
+                str(version.response_id),
+                str(version.published or ""),
+                version.authority,
+                version.response.reference or "",
+                version.title,
+                version.outcome or "",
+                topics,
+            )
     console.print(table)
 
 
@@ -177,8 +199,10 @@ def responses_show(obj: Context, response_id: int) -> None:
         click.echo(f"reference: {response.reference or '-'}   published: {current.published or '-'}")
         click.echo(f"outcome: {current.outcome or '-'}   exemptions: {', '.join(current.exemptions) or '-'}")
         click.echo(f"url: {current.url}")
-        click.echo(f"first seen: {response.first_seen:%Y-%m-%d %H:%M} UTC   versions: {len(response.versions)}"
-                   + (f"   withdrawn: {response.withdrawn_at:%Y-%m-%d}" if response.withdrawn_at else ""))  # fmt: skip
+        click.echo(
+            f"first seen: {response.first_seen:%Y-%m-%d %H:%M} UTC   versions: {len(response.versions)}"
+            + (f"   withdrawn: {response.withdrawn_at:%Y-%m-%d}" if response.withdrawn_at else "")
+        )
         for match in current.topic_matches:
             verdict = "matches" if match.matched else "does not match"
             click.echo(
@@ -282,8 +306,16 @@ def notifications_list(obj: Context, failed: bool, limit: int) -> None:
         for row in rows:
             if failed and row.status not in ("failed", "dead"):
                 continue
-            table.add_row(str(row.id), f"{row.created_at:%Y-%m-%d %H:%M}", str(row.subscriber_id), row.event,
-                          row.status, str(row.attempts), row.title, row.last_error or "")  # fmt: skip
+            table.add_row(
+                str(row.id),
+                f"{row.created_at:%Y-%m-%d %H:%M}",
+                str(row.subscriber_id),
+                row.event,
+                row.status,
+                str(row.attempts),
+                row.title,
+                row.last_error or "",
+            )
     console.print(table)
 
 

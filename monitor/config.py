@@ -146,9 +146,11 @@ def _load_subscribers(directory: Path, topics: dict[str, TopicConfig]) -> list[S
         for topic in subscriber.topics:
             if topic not in topics:
                 raise ConfigError(
-                    file, line, f"subscriber {subscriber.name!r} follows unknown topic {topic!r}",
+                    file,
+                    line,
+                    f"subscriber {subscriber.name!r} follows unknown topic {topic!r}",
                     f"use one of: {', '.join(sorted(topics))}",
-                )  # fmt: skip
+                )
     return subscribers
 
 

@@ -158,11 +158,22 @@ def crawl_source(
     with database.session() as session:
         run = session.get_one(CrawlRun, run_id)
         if run.status == "running":
-            finish_run(session, run_id, "succeeded" if code == 0 else "failed",
-                       None if code == 0 else f"crawler process exited with status {code}")  # fmt: skip
+            finish_run(
+                session,
+                run_id,
+                "succeeded" if code == 0 else "failed",
+                None if code == 0 else f"crawler process exited with status {code}",
+            )
         record_changes(session, run, build_classifiers(config.topics))
         return CrawlSummary(
-            source_id=source.id, status=run.status, run_id=run.id, pages=run.pages_fetched, items=run.items,
-            new=run.new_count, changed=run.changed_count, withdrawn=run.withdrawn_count, errors=run.errors,
+            source_id=source.id,
+            status=run.status,
+            run_id=run.id,
+            pages=run.pages_fetched,
+            items=run.items,
+            new=run.new_count,
+            changed=run.changed_count,
+            withdrawn=run.withdrawn_count,
+            errors=run.errors,
             error=run.error_summary,
-        )  # fmt: skip
+        )

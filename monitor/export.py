@@ -10,9 +10,23 @@ from typing import Any, TextIO
 from storage.models import ResponseVersion
 
 FIELDS = [
-    "id", "source", "authority", "reference", "title", "url", "published", "request", "response",
-    "outcome", "exemptions", "topics", "attachments", "first_seen", "last_seen", "withdrawn",
-]  # fmt: skip
+    "id",
+    "source",
+    "authority",
+    "reference",
+    "title",
+    "url",
+    "published",
+    "request",
+    "response",
+    "outcome",
+    "exemptions",
+    "topics",
+    "attachments",
+    "first_seen",
+    "last_seen",
+    "withdrawn",
+]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 

@@ -49,8 +49,11 @@ def _secrets_of(url: str) -> list[str]:
     found = [parts.password or "", parts.username or ""]
     found += [segment for segment in parts.path.split("/") if len(segment) >= 8]
     found += [value for _, value in parse_qsl(parts.query) if len(value) >= _SECRET_MIN]
-    return sorted({unquote(s) for s in found if len(s) >= _SECRET_MIN} | {s for s in found if len(s) >= _SECRET_MIN},
-                  key=len, reverse=True)  # fmt: skip
+    return sorted(
+        {unquote(s) for s in found if len(s) >= _SECRET_MIN} | {s for s in found if len(s) >= _SECRET_MIN},
+        key=len,
+        reverse=True,
+    )
 
 
 def redact_text(text: str, urls: list[str]) -> str:

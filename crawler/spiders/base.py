@@ -30,8 +30,6 @@ log = logging.getLogger(__name__)
 class ListDetailSpider(scrapy.Spider):
     """Subclasses say which links are responses and how to read one response page."""
 
-    name = "list_detail"
-
     def __init__(
         self,
         source: str,

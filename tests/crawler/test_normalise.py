@@ -45,7 +45,8 @@ def test_normalise_reference(reference: str, key: str) -> None:
     ("text", "expected"),
     [
         (
-            "by virtue of the following exemptions: Section 24(2) National Security Section 31(3) Law Enforcement",
+            "by virtue of the following exemptions: Section 24(2) National Security "
+            "Section 31(3) Law Enforcement",
             ["s24(2)", "s31(3)"],
         ),
         ("Section 40(2)&(3) - Personal Information", ["s40(2)", "s40(3)"]),

@@ -91,10 +91,8 @@ def test_a_changed_page_is_a_new_version(tmp_path: Path, database_url: str) -> N
     with LocalSite(site_root) as site:
         app = _app(tmp_path, database_url, [_source("met", site.url(MET_LOG))])
         _crawl(app, "met")
-        page = (
-            site_root
-            / "foi-ai/metropolitan-police/disclosure-2024/october-2024/use-of-taser-by-mps-officers-2021-to-2024/index.html"
-        )
+        taser = "disclosure-2024/october-2024/use-of-taser-by-mps-officers-2021-to-2024"
+        page = site_root / "foi-ai/metropolitan-police" / taser / "index.html"
         page.write_text(
             page.read_text(encoding="utf-8").replace("</main>", "<p>Update: figures corrected.</p></main>"),
             encoding="utf-8",

@@ -22,8 +22,13 @@ MET_LOG = "/foi-ai/metropolitan-police/disclosure-log/"
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "monitor.cli", *args], capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "PYTHONUNBUFFERED": "1"})  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "monitor.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
 
 
 @pytest.mark.parametrize(
@@ -78,10 +83,23 @@ def test_crawl_prints_a_summary_and_fails_when_one_source_fails(tmp_path: Path, 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         dead = probe.getsockname()[1]
-    config = write_config(tmp_path / "config", [
-        {"id": "met", "platform": "police_soh", "authority": "Metropolitan Police Service", "url": soh_site.url(MET_LOG)},
-        {"id": "dead", "platform": "police_soh", "authority": "Dead", "url": f"http://127.0.0.1:{dead}/foi-ai/x/y/"},
-    ])  # fmt: skip
+    config = write_config(
+        tmp_path / "config",
+        [
+            {
+                "id": "met",
+                "platform": "police_soh",
+                "authority": "Metropolitan Police Service",
+                "url": soh_site.url(MET_LOG),
+            },
+            {
+                "id": "dead",
+                "platform": "police_soh",
+                "authority": "Dead",
+                "url": f"http://127.0.0.1:{dead}/foi-ai/x/y/",
+            },
+        ],
+    )
     data = tmp_path / "data"
     result = _run("--config", str(config), "--data-dir", str(data), "crawl")
     assert result.returncode == 1, result.stderr
@@ -139,16 +157,24 @@ def test_classify_reads_json_lines_and_keeps_order(tmp_path: Path) -> None:
 
 
 def test_classify_reports_a_bad_line_and_goes_on(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["--config", str(REPO / "config"), "classify"],
-                                input='{"title": "CCTV"}\nnot json\n{"title": "ANPR cameras"}\n')  # fmt: skip
+    result = CliRunner().invoke(
+        main,
+        ["--config", str(REPO / "config"), "classify"],
+        input='{"title": "CCTV"}\nnot json\n{"title": "ANPR cameras"}\n',
+    )
     out = [json.loads(line) for line in result.output.splitlines()]
     assert result.exit_code == 1
     assert out[0]["cctv"] is True and "error" in out[1] and out[2]["cctv"] is True
 
 
 def test_demo_notifies_exactly_the_new_cctv_responses(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "monitor.cli", "demo"], capture_output=True, text=True,
-                            timeout=600, cwd=tmp_path)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "monitor.cli", "demo"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
     assert "Notifications after the baseline crawl: 0" in out

@@ -34,11 +34,21 @@ def _wait_for(condition: Callable[[], bool], timeout: float = 120.0) -> None:
 
 def _sources(site: LocalSite) -> list[dict[str, object]]:
     return [
-        {"id": "met", "platform": "police_soh", "authority": "Metropolitan Police Service",
-         "url": site.url(MET_LOG), "schedule": "every 6 hours"},
-        {"id": "cleveland", "platform": "police_soh", "authority": "Cleveland Police",
-         "url": site.url(CLEVELAND_LOG), "schedule": "0 7 * * *"},
-    ]  # fmt: skip
+        {
+            "id": "met",
+            "platform": "police_soh",
+            "authority": "Metropolitan Police Service",
+            "url": site.url(MET_LOG),
+            "schedule": "every 6 hours",
+        },
+        {
+            "id": "cleveland",
+            "platform": "police_soh",
+            "authority": "Cleveland Police",
+            "url": site.url(CLEVELAND_LOG),
+            "schedule": "0 7 * * *",
+        },
+    ]
 
 
 def test_scheduler_runs_repeated_crawls_in_one_process(
@@ -90,8 +100,11 @@ def test_sigterm_stops_the_service_cleanly(tmp_path: Path, soh_site: LocalSite) 
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
         [sys.executable, "-m", "monitor.cli", "--config", str(config), "--data-dir", str(data), "run"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+        text=True,
+    )
     try:
         _wait_for(lambda: (data / "foiwatch.sqlite3").exists(), timeout=60)
         time.sleep(2)
