@@ -199,6 +199,9 @@ def parse_detail(html: str | bytes, url: str) -> ParsedPage:
 def soh_prefix(start_url: str) -> str:
     """'/foi-ai/<force>/' for a start URL on the Single Online Home, else the start URL's folder."""
     path = urlsplit(start_url).path
+    if re.match(r"^/foi-ai/af/", path, re.I):
+        # The shared "accessing information" search lists every force's pages.
+        return "/foi-ai/"
     match = re.match(r"^(/foi-ai/[^/]+/)", path, re.I)
     if match:
         return match.group(1).lower()

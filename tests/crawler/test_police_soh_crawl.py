@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from monitor.app import App, open_app
 from monitor.crawls import CrawlSummary, crawl_source
 from monitor.localsite import LocalSite
-from storage.models import Response, ResponseVersion
+from storage.models import CrawlRun, Response, ResponseVersion
 from tests.conftest import FIXTURES, write_config
 
 EXPECTED = yaml.safe_load((FIXTURES / "police_soh" / "expected.yaml").read_text(encoding="utf-8"))
@@ -112,6 +112,9 @@ def test_broken_pages_are_recorded_and_the_rest_is_stored(
     assert summary.status == "succeeded", summary.error
     assert summary.items == 1 and summary.new == 1
     assert summary.errors == 2  # the 404 and the 500
+    with app.database.session() as session:
+        run = session.get_one(CrawlRun, summary.run_id)
+        assert run.invalid_items == 1  # the "page has moved" page, counted and skipped
     assert _references(app) == {"004567/24"}
     assert edge["not_found"] in soh_site.paths(404)
     assert edge["server_error"] in soh_site.paths(500)

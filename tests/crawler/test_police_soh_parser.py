@@ -124,3 +124,38 @@ def test_listing_carries_the_printed_date() -> None:
     links = find_links(soup, BASE + listing, lambda url: is_response_link(url, BASE + listing))
     first = PAGES[links[0].url.removeprefix(BASE)]
     assert links[0].listed_date == date.fromisoformat(first["published"])
+
+
+@pytest.mark.parametrize(
+    ("url", "start", "expected"),
+    [
+        (
+            f"{BASE}/foi-ai/metropolitan-police/d/july-2022/anpr/",
+            f"{BASE}/foi-ai/metropolitan-police/disclosure-log/",
+            True,
+        ),
+        (
+            f"{BASE}/foi-ai/metropolitan-police/d/july-2022/anpr/",
+            f"{BASE}/foi-ai/af/accessing-information/published-items/?q=cctv",
+            True,
+        ),
+        (
+            f"{BASE}/foi-ai/cleveland-police/disclosure/2026/x/",
+            f"{BASE}/foi-ai/metropolitan-police/disclosure-log/",
+            False,
+        ),
+        (f"{BASE}/foi-ai/metropolitan-police/", f"{BASE}/foi-ai/metropolitan-police/disclosure-log/", False),
+        (
+            f"{BASE}/SysSiteAssets/foi-media/metropolitan-police/x.pdf",
+            f"{BASE}/foi-ai/metropolitan-police/disclosure-log/",
+            False,
+        ),
+        (
+            "https://ico.org.uk/foi-ai/metropolitan-police/a/b/",
+            f"{BASE}/foi-ai/metropolitan-police/disclosure-log/",
+            False,
+        ),
+    ],
+)
+def test_which_links_are_responses(url: str, start: str, expected: bool) -> None:
+    assert is_response_link(url, start) is expected

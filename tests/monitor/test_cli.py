@@ -134,6 +134,15 @@ def test_crawl_prints_a_summary_and_fails_when_one_source_fails(tmp_path: Path, 
         assert key in records[0]
     assert all(r["topics"] == ["cctv"] and r["source"] == "met" for r in records)
 
+    listed = _run("--config", str(config), "--data-dir", str(data), "responses", "list", "--topic", "cctv")
+    assert "01.FOI.21.021493" in listed.stdout and "Cyber security" not in listed.stdout
+    seed = next(r for r in records if r["reference"] == "01.FOI.21.021493")
+    shown = _run("--config", str(config), "--data-dir", str(data), "responses", "show", str(seed["id"]))
+    assert "The MPS has 26,500 Axon BWV cameras" in shown.stdout
+    assert "exemptions: s24(2), s31(3)" in shown.stdout and "topic cctv: matches" in shown.stdout
+    sources = _run("--config", str(config), "--data-dir", str(data), "sources", "list")
+    assert "succeeded" in next(line for line in sources.stdout.splitlines() if " met " in line)
+
     as_csv = _run("--config", str(config), "--data-dir", str(data), "export", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
     assert len(rows) == 12
