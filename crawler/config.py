@@ -6,20 +6,80 @@ package as ``foiwatch_config``, so it is found from a checkout and from an insta
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from crawler.yamlconf import ConfigError, read_yaml, validate
 
-PLATFORMS: dict[str, str] = {
-    # platform id -> spider class; an explicit table, not a registry built by metaclasses
-    "police_soh": "crawler.spiders.police_soh.PoliceSohSpider",
+
+@dataclass(frozen=True)
+class Platform:
+    """Where a platform's spider lives, and the pydantic model of its per-source ``options``."""
+
+    spider: str
+    options: str = "crawler.platforms.base.NoOptions"
+    description: str = ""
+
+
+# Platform id -> spider and options model, as dotted paths imported only when needed: an explicit
+# table, not a registry built by metaclasses. Options models live in crawler.platforms.* (no Scrapy).
+PLATFORMS: dict[str, Platform] = {
+    "police_soh": Platform(
+        "crawler.spiders.police_soh.PoliceSohSpider",
+        "crawler.platforms.base.ListDetailOptions",
+        "police forces on the Single Online Home site shell",
+    ),
+    "alaveteli": Platform(
+        "crawler.spiders.alaveteli.AlaveteliSpider",
+        "crawler.platforms.alaveteli.AlaveteliOptions",
+        "WhatDoTheyKnow and other Alaveteli sites: Atom feeds, request pages and their JSON",
+    ),
+    "govuk": Platform(
+        "crawler.spiders.govuk.GovukSpider",
+        "crawler.platforms.govuk.GovukOptions",
+        "GOV.UK FOI releases: search API and content API",
+    ),
+    "html_log": Platform(
+        "crawler.spiders.html_log.HtmlLogSpider",
+        "crawler.platforms.html_log.HtmlLogOptions",
+        "council disclosure logs described in YAML: listing, link pattern, pagination, field patterns",
+    ),
+    "page_per_response": Platform(
+        "crawler.spiders.page_per_response.PagePerResponseSpider",
+        "crawler.platforms.page_per_response.PagePerResponseOptions",
+        "one page per response with question and answer headings (ONS, TfL, The National Archives)",
+    ),
+    "feed": Platform(
+        "crawler.spiders.feed.FeedSpider",
+        "crawler.platforms.feed.FeedOptions",
+        "RSS or Atom disclosure logs",
+    ),
+    "data_file": Platform(
+        "crawler.spiders.data_file.DataFileSpider",
+        "crawler.platforms.data_file.DataFileOptions",
+        "CSV or XLSX disclosure logs with a per-source column map",
+    ),
+    "icasework": Platform(
+        "crawler.spiders.icasework.IcaseworkSpider",
+        "crawler.platforms.icasework.IcaseworkOptions",
+        "Civica iCasework getcases API (XML or JSON)",
+    ),
 }
+
+
+def options_model(platform: str) -> type[BaseModel]:
+    module, _, name = PLATFORMS[platform].options.rpartition(".")
+    model = getattr(importlib.import_module(module), name)
+    assert isinstance(model, type) and issubclass(model, BaseModel)
+    return model
+
 
 _EVERY = re.compile(r"^every\s+(\d+)\s*(minute|hour|day)s?$", re.IGNORECASE)
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
@@ -71,6 +131,7 @@ class SourceConfig(BaseModel):
     enabled: bool = True
     may_be_empty: bool = False
     max_pages: Annotated[int, Field(gt=0)] = 200
+    options: dict[str, Any] = {}
 
     @field_validator("id")
     @classmethod
@@ -148,7 +209,18 @@ def load_sources(config_dir: Path) -> list[SourceConfig]:
         raise ConfigError(
             file, 1, "expected a mapping with a 'sources:' list", "start the file with 'sources:'"
         )
-    return validate(file, data, lines, SourcesFile).sources
+    sources = validate(file, data, lines, SourcesFile).sources
+    for index, source in enumerate(sources):
+        # Each platform checks its own options, so a mistake there is reported at its line too.
+        validate(
+            file, source.options, lines, options_model(source.platform), root=("sources", index, "options")
+        )
+    return sources
+
+
+def source_options(source: SourceConfig) -> BaseModel:
+    """The source's ``options`` as its platform's validated model."""
+    return options_model(source.platform).model_validate(source.options)
 
 
 def load_crawler_settings(config_dir: Path) -> CrawlerSettings:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 
 @dataclass
@@ -18,4 +19,5 @@ class ResponseItem:
     response: str = ""
     outcome: str | None = None
     exemptions: list[str] = field(default_factory=list)
-    attachments: list[dict[str, str]] = field(default_factory=list)
+    # each: url, name; when fetched also content_type, size, text (extracted) or error
+    attachments: list[dict[str, Any]] = field(default_factory=list)

@@ -11,7 +11,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 
 from crawler.items import ResponseItem
 from crawler.normalise import OUTCOMES, normalise_reference
-from crawler.parsers.listing import canonical_url
+from crawler.platforms.listing import canonical_url
 from storage.db import Database
 from storage.records import AttachmentRecord, ResponseRecord
 from storage.responses import store_response
@@ -42,7 +42,14 @@ def to_record(item: ResponseItem) -> ResponseRecord:
     reference = item.reference.strip() if item.reference else None
     key = normalise_reference(reference) if reference else url
     attachments = tuple(
-        AttachmentRecord(url=canonical_url(a["url"]), name=" ".join(a.get("name", "").split()))
+        AttachmentRecord(
+            url=canonical_url(a["url"]),
+            name=" ".join(str(a.get("name") or "").split()),
+            content_type=a.get("content_type") or None,
+            size=int(a["size"]) if a.get("size") is not None else None,
+            text=a.get("text"),
+            error=a.get("error"),
+        )
         for a in item.attachments
     )
     return ResponseRecord(

@@ -76,21 +76,25 @@ def crawl(
     run_id: int | None,
     mode: str,
 ) -> int:
-    """Crawl one source to the end; returns 0 when Scrapy finished (the run row holds the verdict)."""
+    """Crawl one source; 0 when the spider ran to its end (the run row holds the verdict), else 3."""
     process = CrawlerProcess(
         build_settings(crawler_settings, data_dir, database_url, run_id), install_root_handler=True
     )
-    spider_class = load_object(PLATFORMS[source.platform])
+    crawler = process.create_crawler(load_object(PLATFORMS[source.platform].spider))
     process.crawl(
-        spider_class,
+        crawler,
         source=source.id,
         url=source.url,
         authority=source.authority,
         mode=mode,
         max_pages=source.max_pages,
         may_be_empty=source.may_be_empty,
+        options=json.dumps(source.options),
     )
     process.start()
+    if crawler.stats is None or not crawler.stats.get_value("finish_reason"):
+        # The spider never ran (bad arguments, import error): not a successful crawl.
+        return 3
     return 0
 
 

@@ -64,7 +64,10 @@ def _classify(
 ) -> dict[str, Verdict]:
     verdicts = {}
     for name, classifier in classifiers.items():
-        verdict = classifier.classify(version.title, version.request_text, version.response_text)
+        # Councils often publish only a letter: what its text says counts as the response.
+        letters = "\n".join(a.text for a in version.attachments if a.text)
+        response_text = f"{version.response_text}\n{letters}" if letters else version.response_text
+        verdict = classifier.classify(version.title, version.request_text, response_text)
         save_topic_match(
             session,
             version.id,

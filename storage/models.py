@@ -155,6 +155,10 @@ class Attachment(Base):
     version_id: Mapped[int] = mapped_column(ForeignKey("response_versions.id"), index=True)
     url: Mapped[str] = mapped_column(Text)
     name: Mapped[str] = mapped_column(Text, default="")
+    content_type: Mapped[str | None] = mapped_column(String(200))
+    size: Mapped[int | None]
+    text: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
 
     version: Mapped[ResponseVersion] = relationship(back_populates="attachments")
 

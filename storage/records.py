@@ -12,6 +12,10 @@ from datetime import date
 class AttachmentRecord:
     url: str
     name: str = ""
+    content_type: str | None = None
+    size: int | None = None
+    text: str | None = None
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,11 @@ class ResponseRecord:
             "response": self.response,
             "outcome": self.outcome,
             "exemptions": list(self.exemptions),
-            "attachments": sorted(a.url for a in self.attachments),
+            # An attachment's text is content too: a letter replaced at the same URL is a change.
+            "attachments": sorted(
+                (a.url, hashlib.sha256(a.text.encode()).hexdigest() if a.text else "")
+                for a in self.attachments
+            ),
         }
         blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
         return hashlib.sha256(blob).hexdigest()

@@ -36,7 +36,12 @@ def _new_version(record: ResponseRecord, digest: str, run_id: int | None, now: d
         last_seen=now,
         first_run_id=run_id,
     )
-    version.attachments = [Attachment(url=a.url, name=a.name) for a in record.attachments]
+    version.attachments = [
+        Attachment(
+            url=a.url, name=a.name, content_type=a.content_type, size=a.size, text=a.text, error=a.error
+        )
+        for a in record.attachments
+    ]
     return version
 
 

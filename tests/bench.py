@@ -10,7 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from crawler.parsers.police_soh import parse_detail
+from crawler.platforms.page import parse_detail
 from monitor.classify import build_classifiers
 from monitor.config import load_config
 from storage.db import Database

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from scrapy.http import Response
 
-from crawler.parsers.police_soh import ParsedPage, is_response_link, parse_detail
+from crawler.platforms.page import ParsedPage, parse_detail
+from crawler.platforms.police_soh import is_response_link
 from crawler.spiders.base import ListDetailSpider
 
 
@@ -12,6 +13,7 @@ class PoliceSohSpider(ListDetailSpider):
     """``scrapy crawl police_soh -a source=<id>`` (or ``-a url=... -a authority=...``)."""
 
     name = "police_soh"
+    platform = "police_soh"
 
     def is_response_link(self, url: str) -> bool:
         return is_response_link(url, self.start_url)

@@ -10,8 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import storage.models
-${imports if imports else ""}
+
 
 revision = ${repr(up_revision)}
 down_revision = ${repr(down_revision)}

@@ -9,8 +9,9 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from crawler.parsers.listing import find_links, find_next_pages
-from crawler.parsers.police_soh import is_response_link, parse_detail
+from crawler.platforms.listing import find_links, find_next_pages
+from crawler.platforms.page import parse_detail
+from crawler.platforms.police_soh import is_response_link
 from tests.conftest import FIXTURES, SOH_SITE
 
 EXPECTED = yaml.safe_load((FIXTURES / "police_soh" / "expected.yaml").read_text(encoding="utf-8"))

@@ -1,7 +1,7 @@
-"""Police "Single Online Home" disclosure logs: response pages read by their labels and headings.
+"""A response page read by its labels and headings, whatever its markup.
 
-Forces on the shared site shell word their pages differently (the Met's "Freedom of information
-request reference no:", Cleveland's "Enquiry Reference: 89- 26", South Wales' "FOI 82525"), so
+Sites word their pages differently (the Met's "Freedom of information request reference no:",
+Cleveland's "Enquiry Reference: 89- 26", South Wales' "FOI 82525", ONS's "You asked / We said"), so
 each field is found by a list of patterns tried in order over the page's cleaned text lines.
 """
 
@@ -22,7 +22,7 @@ from crawler.normalise import (
     parse_uk_date,
 )
 from crawler.pagetext import clean_content, parse_page, text_lines
-from crawler.parsers.listing import canonical_url, is_attachment
+from crawler.platforms.listing import canonical_url, is_attachment
 
 _REF_VALUE = r"([A-Z0-9][A-Z0-9./_]*(?:\s?[-/]\s?[A-Z0-9./_]+)*)"
 _REFERENCE_PATTERNS = [
@@ -170,7 +170,7 @@ def _header_lines(lines: list[str], title: str, reference: str | None) -> set[in
 
 
 def parse_detail(html: str | bytes, url: str) -> ParsedPage:
-    """Read one SOH response page. A page that is not a response comes back with ``problems``."""
+    """Read one response page. A page that is not a response comes back with ``problems``."""
     soup = parse_page(html)
     content = clean_content(soup)
     page = ParsedPage(url=url)
@@ -194,30 +194,3 @@ def parse_detail(html: str | bytes, url: str) -> ParsedPage:
     if len(page.response) < 40:
         page.problems.append("no response text found")
     return page
-
-
-def soh_prefix(start_url: str) -> str:
-    """'/foi-ai/<force>/' for a start URL on the Single Online Home, else the start URL's folder."""
-    path = urlsplit(start_url).path
-    if re.match(r"^/foi-ai/af/", path, re.I):
-        # The shared "accessing information" search lists every force's pages.
-        return "/foi-ai/"
-    match = re.match(r"^(/foi-ai/[^/]+/)", path, re.I)
-    if match:
-        return match.group(1).lower()
-    return path.rsplit("/", 1)[0].lower() + "/"
-
-
-def is_response_link(url: str, start_url: str) -> bool:
-    """A link that may lead to a response page of the same force's log."""
-    parts, start = urlsplit(url), urlsplit(start_url)
-    path = parts.path.lower()
-    if parts.netloc.lower() != start.netloc.lower() or parts.query or is_attachment(url):
-        return False
-    if not path.startswith(soh_prefix(start_url)):
-        return False
-    listing = start.path.lower().rstrip("/")
-    trimmed = path.rstrip("/")
-    if trimmed == listing or listing.startswith(trimmed + "/"):
-        return False
-    return len([part for part in trimmed.split("/") if part]) >= 4

@@ -1,0 +1,156 @@
+"""What every foiwatch spider shares: the source it crawls, its options, counters, failures, attachments.
+
+Counters the run verdict relies on (``crawler.extensions.verdict``):
+``foiwatch/listing_pages`` (index pages, feeds or API pages read), ``foiwatch/listed`` (responses they
+named), ``foiwatch/skipped_known`` (named but already stored, in incremental mode),
+``foiwatch/listing_errors``, ``foiwatch/fetch_errors``, ``foiwatch/gone`` and ``foiwatch/invalid_items``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import scrapy
+from pydantic import BaseModel
+from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from crawler.attachments import EXTRACTABLE, MAX_ATTACHMENT_BYTES, extract_text
+from crawler.config import default_config_dir, load_sources, options_model
+from crawler.items import ResponseItem
+from storage.db import Database
+from storage.responses import known_urls
+
+log = logging.getLogger(__name__)
+
+
+class FoiSpider(scrapy.Spider):
+    """Base of every platform spider. Subclasses set ``platform`` and implement ``start``."""
+
+    platform: str = ""
+
+    def __init__(
+        self,
+        source: str,
+        url: str | None = None,
+        authority: str | None = None,
+        mode: str = "full",
+        max_pages: int | str = 200,
+        may_be_empty: bool | str = False,
+        options: str | dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if url is None or authority is None:
+            configured = {s.id: s for s in load_sources(default_config_dir())}
+            if source not in configured:
+                raise ValueError(
+                    f"unknown source {source!r}; pass -a url=... -a authority=... or configure it"
+                )
+            found = configured[source]
+            url, authority = url or found.url, authority or found.authority
+            max_pages, may_be_empty, options = found.max_pages, found.may_be_empty, found.options
+        if mode not in ("full", "incremental"):
+            raise ValueError(f"mode must be 'full' or 'incremental', not {mode!r}")
+        self.source_id, self.start_url, self.authority, self.mode = source, url, authority, mode
+        self.max_pages = int(max_pages)
+        self.may_be_empty = may_be_empty in (True, "true", "True", "1")
+        raw = json.loads(options) if isinstance(options, str) else (options or {})
+        self.options: BaseModel = options_model(self.platform).model_validate(raw)
+
+    # -- counters ---------------------------------------------------------------------------
+    def count(self, key: str, amount: int = 1) -> None:
+        self.crawler.stats.inc_value(f"foiwatch/{key}", amount)
+
+    def known_urls(self) -> set[str]:
+        """URLs already stored for this source (empty in full mode)."""
+        database_url = self.settings.get("FOIWATCH_DATABASE_URL")
+        if self.mode != "incremental" or not database_url:
+            return set()
+        database = Database(database_url, migrate=False)
+        try:
+            with database.session() as session:
+                return known_urls(session, self.source_id)
+        finally:
+            database.dispose()
+
+    def invalid(self, url: str, reason: str) -> None:
+        self.count("invalid_items")
+        log.warning("%s: not a response (%s): %s", self.source_id, reason, url)
+
+    # -- failures: recorded, never fatal ----------------------------------------------------
+    def listing_failed(self, failure: Failure) -> None:
+        self.count("listing_errors")
+        log.error("%s: listing page failed: %s", self.source_id, describe_failure(failure))
+
+    def response_failed(self, failure: Failure) -> None:
+        if failure.check(HttpError) and failure.value.response.status in (404, 410):
+            self.count("gone")
+        else:
+            self.count("fetch_errors")
+        log.error("%s: response page failed: %s", self.source_id, describe_failure(failure))
+
+    # -- attachments ------------------------------------------------------------------------
+    def complete(self, item: ResponseItem) -> Iterator[Any]:
+        """Yield the item, first fetching its attachments' text when the source asks for it."""
+        wanted = [
+            i for i, a in enumerate(item.attachments) if a["url"].lower().split("?")[0].endswith(EXTRACTABLE)
+        ]
+        if not getattr(self.options, "fetch_attachments", False) or not wanted:
+            yield item
+            return
+        yield self._attachment_request(item, wanted)
+
+    def _attachment_request(self, item: ResponseItem, pending: list[int]) -> scrapy.Request:
+        index = pending[0]
+        return scrapy.Request(
+            item.attachments[index]["url"],
+            callback=self._attachment_fetched,
+            errback=self._attachment_failed,
+            cb_kwargs={"item": item, "pending": pending},
+            # An attachment shared by two responses must be fetched for each, or one item is lost.
+            dont_filter=True,
+            meta={"download_maxsize": MAX_ATTACHMENT_BYTES},
+            priority=10,
+        )
+
+    def _attachment_fetched(
+        self, response: Response, item: ResponseItem, pending: list[int]
+    ) -> Iterator[Any]:
+        attachment = item.attachments[pending[0]]
+        content_type = (response.headers.get("Content-Type") or b"").decode("latin-1").split(";")[0].strip()
+        text, error = extract_text(response.body, response.url, content_type)
+        attachment.update({"content_type": content_type, "size": len(response.body)})
+        if text is not None:
+            attachment["text"] = text
+        if error:
+            attachment["error"] = error
+            self.count("attachment_errors")
+        yield from self._next_attachment(item, pending[1:])
+
+    def _attachment_failed(self, failure: Failure) -> Iterator[Any]:
+        request = failure.request  # type: ignore[attr-defined]
+        item, pending = request.cb_kwargs["item"], request.cb_kwargs["pending"]
+        item.attachments[pending[0]]["error"] = describe_failure(failure)
+        self.count("attachment_errors")
+        log.warning("%s: attachment not read: %s", self.source_id, describe_failure(failure))
+        yield from self._next_attachment(item, pending[1:])
+
+    def _next_attachment(self, item: ResponseItem, pending: list[int]) -> Iterator[Any]:
+        if pending:
+            yield self._attachment_request(item, pending)
+        else:
+            yield item
+
+
+def describe_failure(failure: Failure) -> str:
+    if failure.check(HttpError):
+        response = failure.value.response
+        return f"HTTP {response.status} at {response.url}"
+    request = getattr(failure, "request", None)
+    where = f" at {request.url}" if request is not None else ""
+    return f"{failure.type.__name__ if failure.type else 'error'}: {failure.getErrorMessage()}{where}"
