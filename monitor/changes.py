@@ -116,7 +116,12 @@ def record_changes(
     """Diff ``run`` against the source's earlier state, classify, and queue notifications."""
     before = snapshot_before(session, run.source_id, run.id)
     after = snapshot_of_run(session, run.source_id, run.id)
-    diff = diff_snapshots(before, after, complete=run.complete and run.status == "succeeded")
+    later = session.scalars(
+        select(CrawlRun.id).where(CrawlRun.source_id == run.source_id, CrawlRun.id > run.id)
+    ).first()
+    # Only the source's latest run can tell what is missing from the log now.
+    complete = run.complete and run.status == "succeeded" and later is None
+    diff = diff_snapshots(before, after, complete=complete)
     baseline = is_baseline(session, run)
     queued = 0
     for event, entries in (("new", diff.new), ("changed", diff.changed)):

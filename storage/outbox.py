@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from storage.clock import utcnow
@@ -113,13 +113,19 @@ def due_ids(session: Session, now: datetime | None = None, limit: int = 100) -> 
 
 
 def claim(session: Session, notification_id: int) -> Notification | None:
-    """Move a due row to ``sending``; None if another worker took it first."""
-    row = session.get(Notification, notification_id, with_for_update=True)
-    if row is None or row.status not in (PENDING, FAILED):
+    """Move a due row to ``sending``; None if another worker took it first.
+
+    One conditional UPDATE, so two workers can never both claim a row (SQLite has no row locks).
+    """
+    taken = session.execute(
+        update(Notification)
+        .where(Notification.id == notification_id, Notification.status.in_((PENDING, FAILED)))
+        .values(status=SENDING, attempts=Notification.attempts + 1, next_attempt_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:
         return None
-    row.status = SENDING
-    row.attempts += 1
-    row.next_attempt_at = utcnow()
+    row = session.get_one(Notification, notification_id, populate_existing=True)
     return row
 
 

@@ -99,20 +99,29 @@ def known_urls(session: Session, source_id: str) -> set[str]:
         .join(Response, Response.id == ResponseVersion.response_id)
         .where(Response.source_id == source_id)
     )
-    return set(rows)
+    current = session.scalars(select(Response.url).where(Response.source_id == source_id))
+    return set(rows) | set(current)
 
 
 def snapshot_of_run(session: Session, source_id: str, run_id: int) -> dict[str, SnapshotEntry]:
-    """Responses seen by ``run_id``, each with its latest version."""
+    """Responses seen by ``run_id``, each with its latest version as of that run.
+
+    A run diffed late (a later run has already seen the same responses) still gets its own
+    versions: responses last seen in it or after, as they stood when it ended. Only the latest run
+    can say what is missing, so callers infer withdrawals from that one alone.
+    """
     latest = (
         select(ResponseVersion.response_id, func.max(ResponseVersion.id).label("version_id"))
+        .where(ResponseVersion.first_run_id <= run_id)
         .group_by(ResponseVersion.response_id)
         .subquery()
     )
     rows = session.execute(
-        select(Response.key, Response.id, latest.c.version_id, Response.current_hash)
+        select(Response.key, Response.id, ResponseVersion.id, ResponseVersion.content_hash)
         .join(latest, latest.c.response_id == Response.id)
-        .where(Response.source_id == source_id, Response.last_run_id == run_id)
+        .join(ResponseVersion, ResponseVersion.id == latest.c.version_id)
+        .where(Response.source_id == source_id, Response.last_run_id >= run_id)
+        .order_by(Response.id)
     )
     return {key: SnapshotEntry(rid, vid, digest) for key, rid, vid, digest in rows}
 
@@ -131,6 +140,7 @@ def snapshot_before(session: Session, source_id: str, run_id: int) -> dict[str, 
         .join(ResponseVersion, ResponseVersion.id == latest.c.version_id)
         .where(Response.source_id == source_id)
         .where((Response.withdrawn_at.is_(None)) | (Response.last_run_id == run_id))
+        .order_by(Response.id)
     )
     return {key: SnapshotEntry(rid, vid, digest) for key, rid, vid, digest in rows}
 
@@ -185,7 +195,7 @@ def list_versions(
             selectinload(ResponseVersion.attachments),
             selectinload(ResponseVersion.topic_matches),
         )
-        .order_by(ResponseVersion.published.desc(), ResponseVersion.id.desc())
+        .order_by(ResponseVersion.published.desc().nulls_last(), ResponseVersion.id.desc())
     )
     if topic:
         query = query.where(
