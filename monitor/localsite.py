@@ -1,6 +1,7 @@
 """A small HTTP server on 127.0.0.1 serving saved pages, for the demo and the tests.
 
-URL to file: ``/a/b/`` is ``a/b/index.html``; ``/a/b/?page=2`` is ``a/b/index@page=2.html``.
+URL to file: ``/a/b/`` is ``a/b/index.html``; ``/a/b/?page=2`` is ``a/b/index@page=2.html``;
+``/api/x.json?q=cctv`` is ``api/x.json@q=cctv`` if that file exists, else ``api/x.json``.
 It answers conditional requests (ETag and Last-Modified) with 304 like a real site, 500 for any
 path containing ``server-error``, and keeps a log of the requests it served.
 """
@@ -15,6 +16,10 @@ from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+
+mimetypes.add_type("application/atom+xml", ".atom")
+mimetypes.add_type("application/rss+xml", ".rss")
+mimetypes.add_type("application/json", ".json")
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,8 @@ class LocalSite:
         self.last_modified = last_modified
         self.requests: list[ServedRequest] = []
         self.overrides: dict[str, int] = {}
+        # file name -> Content-Type, for tests of sites that send odd or wrong types
+        self.content_types: dict[str, str] = {}
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -64,6 +71,8 @@ class LocalSite:
         target = self.root / relative
         if parts.path.endswith("/") or not parts.path:
             target = target / (f"index@{unquote(parts.query)}.html" if parts.query else "index.html")
+        elif parts.query and (target.parent / f"{target.name}@{unquote(parts.query)}").is_file():
+            target = target.parent / f"{target.name}@{unquote(parts.query)}"
         try:
             resolved = target.resolve()
             resolved.relative_to(self.root.resolve())
@@ -105,8 +114,13 @@ class LocalSite:
                         ServedRequest(self.path, 304, self.headers.get("User-Agent", ""), conditional)
                     )
                     return
-                content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-                if content_type.startswith("text/"):
+                name = file.name.split("@", 1)[0]
+                content_type = (
+                    site.content_types.get(name)
+                    or mimetypes.guess_type(name)[0]
+                    or "application/octet-stream"
+                )
+                if content_type.startswith("text/") and "charset" not in content_type:
                     content_type += "; charset=utf-8"
                 self.send_response(200)
                 self.send_header("Content-Type", content_type)
