@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
+from crawler.exemptions import detect_law, parse_exemptions
+
+__all__ = ["detect_law", "parse_exemptions"]
+
 _MONTHS = {
     name: index
     for index, names in enumerate(
@@ -90,74 +94,15 @@ def clean_reference(reference: str) -> str:
     return re.sub(r"\s+", " ", reference).strip(" .,;:")
 
 
-# FOIA 2000 exemptions are sections 21-44; s12 (cost) and s14 (vexatious) are refusal grounds
-# people search for too. Sections 1, 10 and 17 are duties and procedure, not exemptions.
-_EXEMPT_SECTIONS = {12, 14, *range(21, 45)}
-_SECTION = re.compile(
-    r"\b(?:sections?|s\.|s(?=\s?\d)|sec\.?)\s?(\d{1,2})((?:\s?\(\s?[0-9a-zA-Z]{1,4}\s?\))*)"
-    r"((?:\s?(?:&|and|,|/)\s?\(\s?[0-9a-zA-Z]{1,4}\s?\))*)",
-    re.IGNORECASE,
+OUTCOMES = (
+    "released",
+    "partially_released",
+    "refused",
+    "not_held",
+    "neither_confirm_nor_deny",
+    "withdrawn",
+    "other",
 )
-# "section 23 of the Misuse of Drugs Act", "PACE s1": sections of other Acts are not FOI exemptions.
-_OTHER_ACT_AFTER = re.compile(
-    r"^[\s,]*(?:of\s+(?:the\s+)?)(?!(?i:freedom\s+of\s+information|foi\b|environmental\s+information))(?:[A-Z][\w']*\s+(?:of\s+|and\s+)?){1,7}Act\b"
-    r"|^[\s,]*(?:of\s+)?(?:PACE|MDA|CJPOA|RIPA|IPA|DPA|GDPR|EIR|PoFA)\b",
-)
-_OTHER_ACT_BEFORE = re.compile(r"\b(?:PACE|MDA|CJPOA|RIPA|IPA|DPA|TA|PoFA)\s*$")
-_GROUP = re.compile(r"\(\s?([0-9a-zA-Z]{1,4})\s?\)")
-
-
-def _format_groups(groups: list[str]) -> str:
-    return "".join(f"({g.lower() if g.isalpha() else g})" for g in groups)
-
-
-def _expand(section: str, groups: list[str], alternatives: list[str]) -> list[str]:
-    """'40', ['2'], ['3'] -> s40(2), s40(3); '43', ['2','a','b'] -> s43(2)(a), s43(2)(b)."""
-    results: list[list[str]] = [groups]
-    if (
-        len(groups) >= 2
-        and len(groups[-1]) == 1
-        and len(groups[-2]) == 1
-        and groups[-1].isalpha()
-        and groups[-2].isalpha()
-        and ord(groups[-1].lower()) == ord(groups[-2].lower()) + 1
-    ):
-        results = [groups[:-1], [*groups[:-2], groups[-1]]]
-    for alternative in alternatives:
-        # "(2)&(3)" names another subsection; "(a) and (b)" another paragraph of the same one.
-        results.append([alternative] if alternative[0].isdigit() else [*groups[:-1], alternative])
-    if section == "40":
-        # Section 40's paragraphs and subsections 3A/3B/4A are conditions of the exemption, not
-        # separate exemptions: people cite and search for s40(2) and s40(3).
-        results = [parts[:1] for parts in results if not (parts and not parts[0].isdigit())]
-    return [f"s{section}{_format_groups(parts)}" for parts in results]
-
-
-def parse_exemptions(text: str) -> list[str]:
-    """FOIA exemptions cited in ``text``, normalised (``s31(1)(a)``, ``s40(2)``), in order, no repeats."""
-    found: list[str] = []
-    for match in _SECTION.finditer(text):
-        section = int(match.group(1))
-        if section not in _EXEMPT_SECTIONS:
-            continue
-        if _OTHER_ACT_AFTER.search(text[match.end() : match.end() + 80]) or _OTHER_ACT_BEFORE.search(
-            text[max(0, match.start() - 12) : match.start()]
-        ):
-            continue
-        groups = _GROUP.findall(match.group(2) or "")
-        alternatives = _GROUP.findall(match.group(3) or "")
-        for exemption in _expand(str(section), groups, alternatives):
-            if exemption not in found:
-                found.append(exemption)
-    return _drop_prefixes(found)
-
-
-def _drop_prefixes(exemptions: list[str]) -> list[str]:
-    """'s31' adds nothing when 's31(1)(a)' is also cited."""
-    return [e for e in exemptions if not any(o != e and o.startswith(e + "(") for o in exemptions)]
-
-
-OUTCOMES = ("released", "partially_released", "refused", "not_held", "neither_confirm_nor_deny")
 
 _PARTIAL = re.compile(
     r"disclose some of|decided to (?:disclose|release) (?:some|part)|partial(?:ly)? (?:disclos|releas)"
@@ -176,6 +121,10 @@ _RELEASED = re.compile(
 _REFUSED = re.compile(
     r"refusal notice|decided not to disclose|(?:decline|unable) to (?:provide|release|disclose)"
     r"|we are withholding|(?:is|are) withheld|exempt from disclosure|is engaged",
+    re.I,
+)
+_WITHDRAWN = re.compile(
+    r"(?:request|application) (?:was|has been|is) withdrawn|withdr[ae]w (?:the|their|his|her|your) request",
     re.I,
 )
 _NCND = re.compile(r"neither confirm nor deny|\bNCND\b", re.I)
@@ -202,4 +151,6 @@ def classify_outcome(text: str) -> str | None:
         return "released"
     if _NOT_HELD.search(text):
         return "not_held"
+    if _WITHDRAWN.search(text):
+        return "withdrawn"
     return None

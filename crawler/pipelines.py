@@ -9,6 +9,7 @@ from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 
+from crawler.authorities import canonical_authority
 from crawler.items import ResponseItem
 from crawler.normalise import OUTCOMES, normalise_reference
 from crawler.platforms.listing import canonical_url
@@ -55,7 +56,7 @@ def to_record(item: ResponseItem) -> ResponseRecord:
     return ResponseRecord(
         source_id=item.source_id,
         key=key,
-        authority=item.authority.strip(),
+        authority=canonical_authority(item.authority),
         title=title,
         url=url,
         reference=reference,

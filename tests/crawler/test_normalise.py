@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from crawler.authorities import canonical_authority
 from crawler.normalise import classify_outcome, normalise_reference, parse_exemptions, parse_uk_date
 
 
@@ -82,3 +83,46 @@ def test_parse_exemptions(text: str, expected: list[str]) -> None:
 )
 def test_classify_outcome(text: str, expected: str | None) -> None:
     assert classify_outcome(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "We have dealt with this under the Freedom of Information (Scotland) Act 2002. Section 17 - "
+            "information not held; section 38(1)(b) personal data; section 35(1)(a) law enforcement",
+            ["FOISA s17", "FOISA s38(1)(b)", "FOISA s35(1)(a)"],
+        ),
+        (
+            "handled under the Environmental Information Regulations 2004; regulation 12(4)(b) manifestly "
+            "unreasonable and Regulation 13 personal data; Section 40(2)",
+            ["EIR 12(4)(b)", "EIR 13", "s40(2)"],
+        ),
+        (
+            "Environmental Information (Scotland) Regulations 2004, FOISA s39(2); regulation 10(4)(b)",
+            ["FOISA s39(2)", "EISR 10(4)(b)"],
+        ),
+        ("Section 17 of the Freedom of Information Act 2000 refusal notice; section 31(1)(a)", ["s31(1)(a)"]),
+    ],
+    ids=["foisa", "eir", "scottish-eir", "foia-s17-is-procedure"],
+)
+def test_exemptions_tell_the_acts_apart(text: str, expected: list[str]) -> None:
+    assert parse_exemptions(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "canonical"),
+    [
+        ("MPS", "Metropolitan Police Service"),
+        ("the  Metropolitan Police", "Metropolitan Police Service"),
+        ("London Borough of Barnet", "Barnet Council"),
+        ("The National Archives", "The National Archives"),
+        ("Essex Police ", "Essex Police"),
+    ],
+)
+def test_canonical_authority(name: str, canonical: str) -> None:
+    assert canonical_authority(name) == canonical
+
+
+def test_withdrawn_outcome() -> None:
+    assert classify_outcome("The applicant withdrew their request on 3 May.") == "withdrawn"
