@@ -83,6 +83,12 @@ class RunRecorder:
             errors=errors,
             complete=bool(complete),
             error_summary=failure,
+            listed=int(stats.get("foiwatch/listed", 0)),
+            fields_filled={
+                key.removeprefix("foiwatch/filled/"): int(value)
+                for key, value in stats.items()
+                if key.startswith("foiwatch/filled/")
+            },
         )
         database = Database(self.database_url, migrate=False)
         try:

@@ -20,6 +20,8 @@ from storage.runs import start_run
 
 log = logging.getLogger(__name__)
 MIN_RESPONSE_CHARS = 40
+# Fields whose disappearance from a source's items suggests its pages changed shape.
+HEALTH_FIELDS = ("reference", "published", "request", "outcome")
 
 
 class InvalidItem(DropItem):
@@ -120,4 +122,7 @@ class StorePipeline:
             log.error("could not store %s: %s", record.url, exc)
             raise DropItem(f"store failed: {exc}") from exc
         stats.inc_value(f"foiwatch/stored/{outcome.value}")
+        for name in HEALTH_FIELDS:
+            if getattr(record, name):
+                stats.inc_value(f"foiwatch/filled/{name}")
         return item

@@ -28,7 +28,7 @@ def open_app(
     database = Database(resolve_database_url(database_url, directory))
     register_sources(database, config)
     rows = [
-        SubscriberRow(s.name, tuple(s.urls), tuple(s.topics), tuple(s.authorities), s.enabled)
+        SubscriberRow(s.name, tuple(s.urls), tuple(s.topics), tuple(s.authorities), s.enabled, s.admin)
         for s in config.subscribers
     ]
     with database.session() as session:

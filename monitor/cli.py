@@ -135,14 +135,16 @@ def sources() -> None:
 @click.pass_obj
 def sources_list(obj: Context) -> None:
     """List sources with their platform, schedule and last run."""
+    from storage.models import SourceHealth
     from storage.runs import recent_runs
 
     app = obj.app()
-    table = Table("id", "platform", "authority", "schedule", "enabled", "last run", "url")
+    table = Table("id", "platform", "authority", "schedule", "enabled", "last run", "health", "url")
     with app.database.session() as session:
         for source in app.config.sources:
             last = recent_runs(session, source.id, limit=1)
             when = f"{last[0].started_at:%Y-%m-%d %H:%M} {last[0].status}" if last else "never"
+            health = session.get(SourceHealth, source.id)
             table.add_row(
                 source.id,
                 source.platform,
@@ -150,6 +152,7 @@ def sources_list(obj: Context) -> None:
                 source.schedule or app.config.service.default_schedule,
                 "yes" if source.enabled else "no",
                 when,
+                f"{health.status}: {health.last_problem}" if health and health.status != "healthy" else "ok",
                 source.url,
             )
     console.print(table)

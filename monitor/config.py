@@ -54,6 +54,7 @@ class SubscriberConfig(BaseModel):
     topics: list[str] = ["cctv"]
     authorities: list[str] = []
     enabled: bool = True
+    admin: bool = False  # also told when a source breaks (see settings.yaml "health")
 
     @field_validator("urls")
     @classmethod
@@ -95,12 +96,24 @@ class NotificationSettings(BaseModel):
     timeout_seconds: Annotated[float, Field(gt=0)] = 30
 
 
+class HealthSettings(BaseModel):
+    """When a source counts as broken, and when admins hear about it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    alert_after_runs: Annotated[int, Field(gt=0)] = 3
+    history_runs: Annotated[int, Field(gt=0)] = 5
+    min_listed_ratio: Annotated[float, Field(gt=0, le=1)] = 0.5
+    min_field_ratio: Annotated[float, Field(gt=0, le=1)] = 0.5
+
+
 class SettingsFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     crawler: dict[str, object] = {}
     service: ServiceSettings = ServiceSettings()
     notifications: NotificationSettings = NotificationSettings()
+    health: HealthSettings = HealthSettings()
 
 
 @dataclass(frozen=True)
@@ -112,6 +125,7 @@ class Config:
     crawler: CrawlerSettings
     service: ServiceSettings
     notifications: NotificationSettings
+    health: HealthSettings
 
     def source(self, source_id: str) -> SourceConfig:
         for source in self.sources:
@@ -179,4 +193,5 @@ def load_config(directory: Path | None = None) -> Config:
         crawler=load_crawler_settings(directory),
         service=settings.service,
         notifications=settings.notifications,
+        health=settings.health,
     )

@@ -24,6 +24,7 @@ from crawler.config import SourceConfig
 from monitor.changes import record_changes
 from monitor.classify import build_classifiers
 from monitor.config import Config
+from monitor.health import update_health
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import CrawlRun
@@ -44,6 +45,7 @@ class CrawlSummary:
     withdrawn: int = 0
     errors: int = 0
     error: str | None = None
+    health: str = "healthy"
 
     @property
     def failed(self) -> bool:
@@ -165,6 +167,7 @@ def crawl_source(
                 None if code == 0 else f"crawler process exited with status {code}",
             )
         record_changes(session, run, build_classifiers(config.topics))
+        health = update_health(session, run, config.health)
         return CrawlSummary(
             source_id=source.id,
             status=run.status,
@@ -175,5 +178,6 @@ def crawl_source(
             changed=run.changed_count,
             withdrawn=run.withdrawn_count,
             errors=run.errors,
-            error=run.error_summary,
+            error=run.error_summary or run.health_problem,
+            health=health.status,
         )

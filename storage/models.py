@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -94,8 +95,26 @@ class CrawlRun(Base):
     withdrawn_count: Mapped[int] = mapped_column(Integer, default=0)
     error_summary: Mapped[str | None] = mapped_column(Text)
     diffed: Mapped[bool] = mapped_column(Boolean, default=False)
+    listed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # field name -> how many stored items had it, e.g. {"reference": 12, "published": 11}
+    fields_filled: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
+    health_problem: Mapped[str | None] = mapped_column(Text)
     pid: Mapped[int | None]
     host: Mapped[str | None] = mapped_column(String(255))
+
+
+class SourceHealth(Base):
+    """Whether a source's recent runs look right; an alert goes out once per unhealthy spell."""
+
+    __tablename__ = "source_health"
+
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), default="healthy")
+    consecutive_bad: Mapped[int] = mapped_column(Integer, default=0)
+    last_problem: Mapped[str | None] = mapped_column(Text)
+    bad_since_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    alerted_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
 
 
 class Response(Base):
@@ -195,6 +214,8 @@ class Subscriber(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # "config" rows mirror subscribers.yaml; rows added from the command line are left alone by it.
     origin: Mapped[str] = mapped_column(String(20), default="config")
+    # admins are told when a source breaks (source health), whatever topics they follow
+    admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -27,6 +27,7 @@ class SubscriberRow:
     topics: tuple[str, ...]
     authorities: tuple[str, ...] = ()
     active: bool = True
+    admin: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ def sync_subscribers(session: Session, rows: Iterable[SubscriberRow]) -> dict[st
             session.add(subscriber)
         subscriber.urls, subscriber.topics = list(row.urls), list(row.topics)
         subscriber.authorities, subscriber.active = list(row.authorities), row.active
+        subscriber.admin = row.admin
         subscriber.updated_at = now
         session.flush()
         ids[row.name] = subscriber.id

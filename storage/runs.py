@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -40,6 +40,8 @@ class RunStats:
     errors: int = 0
     complete: bool = False
     error_summary: str | None = None
+    listed: int = 0
+    fields_filled: dict[str, int] = field(default_factory=dict)
 
 
 def sync_sources(session: Session, rows: Iterable[SourceRow]) -> None:
@@ -108,6 +110,7 @@ def record_stats(session: Session, run_id: int, stats: RunStats) -> None:
     run.pages_fetched, run.items = stats.pages_fetched, stats.items
     run.invalid_items, run.errors = stats.invalid_items, stats.errors
     run.complete, run.error_summary = stats.complete, stats.error_summary
+    run.listed, run.fields_filled = stats.listed, dict(stats.fields_filled)
 
 
 def finish_run(session: Session, run_id: int, status: str, error: str | None = None) -> CrawlRun:

@@ -1,0 +1,111 @@
+"""Source health: is a source still being read correctly? Admins hear once when it is not.
+
+A run is bad when it failed, when its listing is far smaller than the source's recent full runs,
+or when a field (reference, date, request, outcome) that most items used to have has mostly gone:
+the signs of a redesigned site that would otherwise look like "nothing new". After
+``alert_after_runs`` bad runs in a row the source is unhealthy and one alert is queued for admin
+subscribers; the next good run makes it healthy again (and says so to the same people).
+"""
+
+from __future__ import annotations
+
+import logging
+from statistics import median
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor.config import HealthSettings
+from storage.clock import utcnow
+from storage.models import CrawlRun, SourceHealth, Subscriber
+from storage.outbox import OutgoingMessage, enqueue
+
+log = logging.getLogger(__name__)
+WATCHED_FIELDS = ("reference", "published", "request", "outcome")
+
+
+def _history(session: Session, run: CrawlRun, settings: HealthSettings) -> list[CrawlRun]:
+    return list(
+        session.scalars(
+            select(CrawlRun)
+            .where(
+                CrawlRun.source_id == run.source_id,
+                CrawlRun.id < run.id,
+                CrawlRun.status == "succeeded",
+                CrawlRun.mode == "full",
+                CrawlRun.health_problem.is_(None),
+            )
+            .order_by(CrawlRun.id.desc())
+            .limit(settings.history_runs)
+        )
+    )
+
+
+def run_problem(session: Session, run: CrawlRun, settings: HealthSettings) -> str | None:
+    """Why this run suggests the source is broken, or None."""
+    if run.status != "succeeded":
+        return run.error_summary or "the crawl failed"
+    history = _history(session, run, settings)
+    if run.mode == "full" and history:
+        usual = median(r.listed for r in history)
+        if usual > 0 and run.listed < usual * settings.min_listed_ratio:
+            return f"listed {run.listed} responses where it usually lists about {usual:g}"
+    if run.items and history:
+        for name in WATCHED_FIELDS:
+            before = [r.fields_filled.get(name, 0) / r.items for r in history if r.items]
+            now = run.fields_filled.get(name, 0) / run.items
+            if before and median(before) >= 0.8 and now < median(before) * settings.min_field_ratio:
+                return f"'{name}' found in {now:.0%} of responses, down from {median(before):.0%}"
+    return None
+
+
+def _alert_admins(session: Session, health: SourceHealth, run: CrawlRun, recovered: bool) -> int:
+    if recovered:
+        title = f"[foiwatch] source {run.source_id} is working again"
+        body = f"Source {run.source_id} was read correctly again in crawl run {run.id}."
+        key = f"health-ok:{run.source_id}:{health.bad_since_run_id}"
+    else:
+        title = f"[foiwatch] source {run.source_id} looks broken"
+        body = (
+            f"The last {health.consecutive_bad} crawls of source {run.source_id} went wrong.\n"
+            f"Latest problem: {health.last_problem}\n"
+            "Check the site and its entry in sources.yaml; `foiwatch sources check "
+            f"{run.source_id}` shows what foiwatch reads there now."
+        )
+        key = f"health:{run.source_id}:{health.bad_since_run_id}"
+    admins = session.scalars(
+        select(Subscriber).where(Subscriber.admin.is_(True), Subscriber.active.is_(True))
+    )
+    queued = 0
+    for admin in admins:
+        message = OutgoingMessage(admin.id, key, "health", "health", title, body, run_id=run.id)
+        queued += enqueue(session, message)
+    return queued
+
+
+def update_health(session: Session, run: CrawlRun, settings: HealthSettings) -> SourceHealth:
+    """Judge ``run``, update the source's health, and queue an alert when it turns (un)healthy."""
+    health = session.get(SourceHealth, run.source_id)
+    if health is None:
+        health = SourceHealth(
+            source_id=run.source_id, status="healthy", consecutive_bad=0, updated_at=utcnow()
+        )
+        session.add(health)
+    problem = run_problem(session, run, settings)
+    run.health_problem = problem
+    health.updated_at = utcnow()
+    if problem is None:
+        if health.status == "unhealthy" and health.alerted_at is not None:
+            _alert_admins(session, health, run, recovered=True)
+        health.status, health.consecutive_bad, health.alerted_at = "healthy", 0, None
+        return health
+    if health.consecutive_bad == 0:
+        health.bad_since_run_id = run.id
+    health.consecutive_bad += 1
+    health.last_problem = problem
+    if health.consecutive_bad >= settings.alert_after_runs and health.status != "unhealthy":
+        health.status, health.alerted_at = "unhealthy", utcnow()
+        queued = _alert_admins(session, health, run, recovered=False)
+        log.error("source %s is unhealthy (%s); %d admin alert(s) queued", run.source_id, problem, queued)
+    session.flush()
+    return health

@@ -1,0 +1,86 @@
+"""Source health: a broken source raises one alert to admins, after N bad runs, and a recovery notice."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+from monitor.app import open_app
+from monitor.config import HealthSettings
+from monitor.crawls import crawl_source
+from monitor.health import run_problem
+from monitor.localsite import LocalSite, Receiver
+from monitor.notify import deliver_pending
+from storage.clock import utcnow
+from storage.db import Database
+from storage.models import CrawlRun
+from storage.runs import SourceRow, sync_sources
+from tests.conftest import SOH_SITE, write_config
+
+LOG = "foi-ai/cleveland-police/disclosure/index.html"
+
+
+def test_a_broken_source_alerts_admins_once_and_then_recovers(tmp_path: Path, database_url: str) -> None:
+    root = tmp_path / "site"
+    shutil.copytree(SOH_SITE, root)
+    good_listing = (root / LOG).read_text(encoding="utf-8")
+    with LocalSite(root) as site, Receiver() as admin, Receiver() as reader:
+        config = write_config(
+            tmp_path / "config",
+            [{"id": "cleveland", "platform": "police_soh", "authority": "Cleveland Police",
+              "url": site.url("/foi-ai/cleveland-police/disclosure/")}],
+            subscribers=[
+                {"name": "ops", "urls": [admin.apprise_url()], "topics": ["cctv"], "admin": True},
+                {"name": "reader", "urls": [reader.apprise_url()], "topics": ["cctv"]},
+            ],
+        )  # fmt: skip
+        app = open_app(config, database_url, tmp_path / "data")
+        source = app.config.source("cleveland")
+
+        def crawl() -> str:
+            summary = crawl_source(app.database, app.config, source, app.data_dir, "full")
+            deliver_pending(app.database, app.config.notifications)
+            return summary.health
+
+        assert crawl() == "healthy"
+        (root / LOG).write_text(good_listing.split("<main")[0] + "<main><p>Page not found</p></main></html>")
+        assert [crawl() for _ in range(4)] == ["healthy", "healthy", "unhealthy", "unhealthy"]
+        (root / LOG).write_text(good_listing, encoding="utf-8")
+        assert crawl() == "healthy"
+
+    titles = [json.loads(body)["title"] for body in admin.received]
+    assert titles == [
+        "[foiwatch] source cleveland looks broken",
+        "[foiwatch] source cleveland is working again",
+    ]
+    assert "no responses listed" in json.loads(admin.received[0])["message"]
+    assert all("source cleveland" not in json.loads(body)["title"] for body in reader.received)
+
+
+def _run(database: Database, run_id: int, listed: int, items: int, filled: dict[str, int]) -> CrawlRun:
+    with database.session() as session:
+        run = CrawlRun(
+            id=run_id, source_id="s", started_at=utcnow() - timedelta(hours=run_id), status="succeeded",
+            mode="full", listed=listed, items=items, fields_filled=filled, finished_at=utcnow(),
+        )  # fmt: skip
+        session.add(run)
+    return run
+
+
+def test_a_run_far_below_its_history_or_missing_a_usual_field_is_bad(database: Database) -> None:
+    with database.session() as session:
+        sync_sources(session, [SourceRow("s", "police_soh", "S", "https://s.example/")])
+    full = {"reference": 20, "published": 20, "request": 19, "outcome": 18}
+    for run_id in (1, 2, 3):
+        _run(database, run_id, listed=20, items=20, filled=full)
+    settings = HealthSettings()
+    _run(database, 4, listed=20, items=20, filled=full)
+    _run(database, 5, listed=4, items=4, filled={"reference": 4, "published": 4, "request": 4, "outcome": 4})
+    _run(database, 6, listed=20, items=20, filled={**full, "reference": 1})
+    with database.session() as session:
+        problems = [run_problem(session, session.get_one(CrawlRun, i), settings) for i in (4, 5, 6)]
+    assert problems[0] is None
+    assert problems[1] == "listed 4 responses where it usually lists about 20"
+    assert problems[2] == "'reference' found in 5% of responses, down from 100%"
