@@ -7,6 +7,7 @@ crawl subprocess can read while one writes. Any SQLAlchemy URL works; PostgreSQL
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -65,12 +66,23 @@ def alembic_config(url: str) -> AlembicConfig:
     return cfg
 
 
+# Alembic's migration context is module-global, so two threads (two scheduled jobs starting at
+# once) must not migrate together; and a database migrated by this process needs no second look.
+_migration_lock = threading.Lock()
+_migrated: set[str] = set()
+
+
 def upgrade(engine: Engine) -> None:
     """Apply every pending migration (run on start and by ``foiwatch db upgrade``)."""
-    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "head")
+    url = engine.url.render_as_string(hide_password=False)
+    with _migration_lock:
+        if url in _migrated:
+            return
+        cfg = alembic_config(url)
+        with engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "head")
+        _migrated.add(url)
 
 
 class Database:
