@@ -158,6 +158,62 @@ def sources_list(obj: Context) -> None:
     console.print(table)
 
 
+@sources.command("discover")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--output", type=click.File("w", encoding="utf-8"), default="-", help="YAML file (default: stdout)."
+)
+def sources_discover(csv_file: Path, output: TextIO) -> None:
+    """Candidate sources (YAML) from WhatDoTheyKnow's all-authorities.csv "Disclosure log" column."""
+    from monitor.discover import discover, read_authorities, render_yaml
+
+    try:
+        rows = read_authorities(csv_file)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    found = discover(rows)
+    output.write(render_yaml(found))
+    click.echo(
+        f"{len(found.candidates)} candidate sources, {len(found.unplaced)} URLs not placed, "
+        f"{found.rows_without_log} authorities without a disclosure log",
+        err=True,
+    )
+
+
+@sources.command("check")
+@click.argument("source_ids", nargs=-1)
+@click.pass_obj
+def sources_check(obj: Context, source_ids: tuple[str, ...]) -> None:
+    """Fetch each source once (first listing page) without storing, and report what was found."""
+    from monitor.crawls import check_source
+
+    config = load_config(obj.config_dir)
+    chosen = [config.source(i) for i in source_ids] or [s for s in config.sources if s.enabled]
+    table = Table(
+        "source", "status", "listed", "read", "invalid", "errors", "fields filled", "sample", "problem"
+    )
+    failed = False
+    for source in chosen:
+        report = check_source(config, source)
+        failed |= report.status != "succeeded"
+        filled = ", ".join(f"{k} {v}/{report.items}" for k, v in sorted(report.fields_filled.items()))
+        sample = "; ".join(f"{ref or '-'}: {title[:50]}" for ref, title in report.samples[:3])
+        table.add_row(
+            source.id,
+            report.status,
+            str(report.listed),
+            str(report.items),
+            str(report.invalid),
+            str(report.errors),
+            filled,
+            sample,
+            report.problem or "",
+        )
+    console.print(table)
+    if failed:
+        sys.exit(1)
+
+
 @main.group()
 def responses() -> None:
     """Stored FOI responses."""

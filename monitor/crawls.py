@@ -13,8 +13,9 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from monitor.health import update_health
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import CrawlRun
+from storage.responses import list_versions
 from storage.runs import SourceBusy, SourceRow, finish_run, start_run, sync_sources
 
 log = logging.getLogger(__name__)
@@ -181,3 +183,49 @@ def crawl_source(
             error=run.error_summary or run.health_problem,
             health=health.status,
         )
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """What one fetch of a source found, for an operator adding or repairing it. Nothing is kept."""
+
+    source_id: str
+    status: str
+    listed: int
+    items: int
+    invalid: int
+    errors: int
+    fields_filled: dict[str, int]
+    samples: list[tuple[str | None, str]]
+    problem: str | None
+
+
+def check_source(config: Config, source: SourceConfig) -> CheckReport:
+    """Fetch the source's first listing page and its responses into a throw-away database."""
+    with tempfile.TemporaryDirectory(prefix="foiwatch-check-") as scratch:
+        work = Path(scratch)
+        database = Database(f"sqlite:///{work / 'check.sqlite3'}")
+        try:
+            register = SourceRow(source.id, source.platform, source.authority, source.url, True)
+            with database.session() as session:
+                sync_sources(session, [register])
+            one_page = source.model_copy(update={"max_pages": 1})
+            quiet = config.crawler.model_copy(update={"http_cache": False})
+            checked = replace(config, crawler=quiet, sources=[one_page])
+            summary = crawl_source(database, checked, one_page, work, "full")
+            with database.session() as session:
+                run = session.get_one(CrawlRun, summary.run_id)
+                samples = [(v.response.reference, v.title) for v in list_versions(session, limit=5)]
+                return CheckReport(
+                    source.id,
+                    run.status,
+                    run.listed,
+                    run.items,
+                    run.invalid_items,
+                    run.errors,
+                    dict(run.fields_filled),
+                    samples,
+                    run.error_summary,
+                )
+        finally:
+            database.dispose()
