@@ -97,9 +97,7 @@ class FoiSpider(scrapy.Spider):
     # -- attachments ------------------------------------------------------------------------
     def complete(self, item: ResponseItem) -> Iterator[Any]:
         """Yield the item, first fetching its attachments' text when the source asks for it."""
-        wanted = [
-            i for i, a in enumerate(item.attachments) if a["url"].lower().split("?")[0].endswith(EXTRACTABLE)
-        ]
+        wanted = [i for i, a in enumerate(item.attachments) if readable(a)]
         if not getattr(self.options, "fetch_attachments", False) or not wanted:
             yield item
             return
@@ -123,6 +121,8 @@ class FoiSpider(scrapy.Spider):
     ) -> Iterator[Any]:
         attachment = item.attachments[pending[0]]
         content_type = (response.headers.get("Content-Type") or b"").decode("latin-1").split(";")[0].strip()
+        if content_type in ("", "application/octet-stream") and attachment.get("content_type"):
+            content_type = str(attachment["content_type"])  # the log said what it is; the server did not
         text, error = extract_text(response.body, response.url, content_type)
         attachment.update({"content_type": content_type, "size": len(response.body)})
         if text is not None:
@@ -145,6 +145,16 @@ class FoiSpider(scrapy.Spider):
             yield self._attachment_request(item, pending)
         else:
             yield item
+
+
+_READABLE_TYPES = ("pdf", "wordprocessingml", "text/")
+
+
+def readable(attachment: dict[str, Any]) -> bool:
+    """An attachment whose text can be extracted, by its URL's extension or its declared type."""
+    path = str(attachment["url"]).lower().split("?")[0]
+    declared = str(attachment.get("content_type") or "").lower()
+    return path.endswith(EXTRACTABLE) or any(kind in declared for kind in _READABLE_TYPES)
 
 
 def describe_failure(failure: Failure) -> str:
