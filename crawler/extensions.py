@@ -33,7 +33,9 @@ def verdict(stats: dict[str, object], reason: str, may_be_empty: bool) -> str | 
         return "the start page could not be fetched"
     if count("foiwatch/listed") == 0 and not may_be_empty:
         return "no responses listed on the start page: the page layout may have changed"
-    if count("foiwatch/listed") and count("item_scraped_count") == 0 and count("foiwatch/skipped_known") == 0:
+    # Responses skipped as already stored, or listed but not answered yet, are not a broken page.
+    accounted = count("foiwatch/skipped_known") + count("foiwatch/awaiting_response")
+    if count("foiwatch/listed") and count("item_scraped_count") == 0 and accounted == 0:
         return "responses were listed but none could be read: the page layout may have changed"
     return None
 
@@ -75,6 +77,7 @@ class RunRecorder:
             and not stats.get("foiwatch/listing_errors")
             and not stats.get("foiwatch/fetch_errors")
             and not stats.get("foiwatch/page_limit_reached")
+            and not stats.get("foiwatch/listing_partial")
         )
         run_stats = RunStats(
             pages_fetched=int(stats.get("downloader/response_count", 0)),
