@@ -21,3 +21,6 @@ class ResponseItem:
     exemptions: list[str] = field(default_factory=list)
     # each: url, name; when fetched also content_type, size, text (extracted) or error
     attachments: list[dict[str, Any]] = field(default_factory=list)
+    # A stable identity when the response prints no reference (a feed entry's guid, a row's hash);
+    # without either, the canonical URL is the key.
+    key: str | None = None

@@ -120,7 +120,9 @@ _RELEASED = re.compile(
 )
 _REFUSED = re.compile(
     r"refusal notice|decided not to disclose|(?:decline|unable) to (?:provide|release|disclose)"
-    r"|we are withholding|(?:is|are) withheld|exempt from disclosure|is engaged",
+    r"|we are withholding|(?:is|are) withheld|exempt from disclosure|is engaged"
+    r"|(?:are|is) (?:therefore )?refusing (?:your|this|the) request"
+    r"|(?:we|i) (?:must |have to )?refuse (?:your|this)",
     re.I,
 )
 _WITHDRAWN = re.compile(

@@ -43,7 +43,7 @@ def to_record(item: ResponseItem) -> ResponseRecord:
         raise InvalidItem(f"{item.url}: unknown outcome {item.outcome!r}")
     url = canonical_url(item.url)
     reference = item.reference.strip() if item.reference else None
-    key = normalise_reference(reference) if reference else url
+    key = normalise_reference(reference) if reference else (item.key or url)
     attachments = tuple(
         AttachmentRecord(
             url=canonical_url(a["url"]),

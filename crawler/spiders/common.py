@@ -22,6 +22,8 @@ from twisted.python.failure import Failure
 from crawler.attachments import EXTRACTABLE, MAX_ATTACHMENT_BYTES, extract_text
 from crawler.config import default_config_dir, load_sources, options_model
 from crawler.items import ResponseItem
+from crawler.normalise import classify_outcome, parse_exemptions
+from crawler.pipelines import MIN_RESPONSE_CHARS
 from storage.db import Database
 from storage.responses import known_urls
 
@@ -143,8 +145,15 @@ class FoiSpider(scrapy.Spider):
     def _next_attachment(self, item: ResponseItem, pending: list[int]) -> Iterator[Any]:
         if pending:
             yield self._attachment_request(item, pending)
-        else:
-            yield item
+            return
+        if len(item.response.strip()) < MIN_RESPONSE_CHARS:
+            # A log entry that is only a link to the letter: the letter is the response.
+            letters = [str(a["text"]) for a in item.attachments if a.get("text")]
+            if letters:
+                item.response = "\n\n".join(letters)
+                item.outcome = item.outcome or classify_outcome(item.response)
+                item.exemptions = item.exemptions or parse_exemptions(item.response)
+        yield item
 
 
 _READABLE_TYPES = ("pdf", "wordprocessingml", "text/")
