@@ -57,7 +57,8 @@ _RESPONSE_START = re.compile(
     re.I,
 )
 _MARKER_ONLY = re.compile(
-    r"^(?:request|response|decision|you asked|we said|in response|answer|reply|outcome|our response|your request"
+    r"^(?:request|response|decision|you asked|we said|in response|answer|reply|outcome"
+    r"|our response|your request"
     r"|i note you seek access to the following information|below is your request and our response)\s*[:.]?$",
     re.I,
 )

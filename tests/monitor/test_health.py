@@ -29,13 +29,19 @@ def test_a_broken_source_alerts_admins_once_and_then_recovers(tmp_path: Path, da
     with LocalSite(root) as site, Receiver() as admin, Receiver() as reader:
         config = write_config(
             tmp_path / "config",
-            [{"id": "cleveland", "platform": "police_soh", "authority": "Cleveland Police",
-              "url": site.url("/foi-ai/cleveland-police/disclosure/")}],
+            [
+                {
+                    "id": "cleveland",
+                    "platform": "police_soh",
+                    "authority": "Cleveland Police",
+                    "url": site.url("/foi-ai/cleveland-police/disclosure/"),
+                }
+            ],
             subscribers=[
                 {"name": "ops", "urls": [admin.apprise_url()], "topics": ["cctv"], "admin": True},
                 {"name": "reader", "urls": [reader.apprise_url()], "topics": ["cctv"]},
             ],
-        )  # fmt: skip
+        )
         app = open_app(config, database_url, tmp_path / "data")
         source = app.config.source("cleveland")
 
@@ -62,9 +68,16 @@ def test_a_broken_source_alerts_admins_once_and_then_recovers(tmp_path: Path, da
 def _run(database: Database, run_id: int, listed: int, items: int, filled: dict[str, int]) -> CrawlRun:
     with database.session() as session:
         run = CrawlRun(
-            id=run_id, source_id="s", started_at=utcnow() - timedelta(hours=run_id), status="succeeded",
-            mode="full", listed=listed, items=items, fields_filled=filled, finished_at=utcnow(),
-        )  # fmt: skip
+            id=run_id,
+            source_id="s",
+            started_at=utcnow() - timedelta(hours=run_id),
+            status="succeeded",
+            mode="full",
+            listed=listed,
+            items=items,
+            fields_filled=filled,
+            finished_at=utcnow(),
+        )
         session.add(run)
     return run
 
