@@ -122,7 +122,7 @@ _REFUSED = re.compile(
     r"refusal notice|decided not to disclose|(?:decline|unable) to (?:provide|release|disclose)"
     r"|we are withholding|(?:is|are) withheld|exempt from disclosure|is engaged"
     r"|(?:are|is) (?:therefore )?refusing (?:your|this|the) request"
-    r"|(?:we|i) (?:must |have to )?refuse (?:your|this)",
+    r"|(?:we|i) (?:must |have to )?refuse (?:your|this)|not obliged to (?:supply|provide|disclose)",
     re.I,
 )
 _WITHDRAWN = re.compile(

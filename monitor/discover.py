@@ -112,9 +112,12 @@ def place(url: str) -> tuple[str, float, str] | None:
 
 
 def _options_for(platform: str, url: str) -> dict[str, Any]:
-    if platform == "html_log":
+    if platform in ("html_log", "page_per_response"):
         path = urlsplit(url).path.rstrip("/")
         return {"link_pattern": re.escape(path) + r"/.+"}
+    if platform == "data_file":
+        # The usual column names; check them against the file's header before enabling.
+        return {"columns": {"reference": "Reference", "title": "Title", "request": "Request", "response": "Response"}}
     return {}
 
 
