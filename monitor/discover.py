@@ -117,7 +117,14 @@ def _options_for(platform: str, url: str) -> dict[str, Any]:
         return {"link_pattern": re.escape(path) + r"/.+"}
     if platform == "data_file":
         # The usual column names; check them against the file's header before enabling.
-        return {"columns": {"reference": "Reference", "title": "Title", "request": "Request", "response": "Response"}}
+        return {
+            "columns": {
+                "reference": "Reference",
+                "title": "Title",
+                "request": "Request",
+                "response": "Response",
+            }
+        }
     return {}
 
 
