@@ -72,7 +72,7 @@ def run_demo(data_dir: Path | None = None) -> int:
                 f"Notifications after the baseline crawl: {baseline_messages} (the first run is silent)"
             )
 
-            site.root = site_root / "phase2"
+            site.overlays = [site_root / "phase2"]
             click.echo("\nThe site publishes four more responses (two about CCTV, two not).")
             _print_summary(
                 "Second crawl", crawl_source(app.database, app.config, source, app.data_dir, "full")

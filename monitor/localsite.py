@@ -31,10 +31,15 @@ class ServedRequest:
 
 
 class LocalSite:
-    """``with LocalSite(root) as site: site.url('/path/')``; ``site.root`` may be switched live."""
+    """``with LocalSite(root) as site: site.url('/path/')``; ``site.root`` may be switched live.
+
+    ``site.overlays`` are folders searched before ``root``: a later state of a site is its new and
+    changed files laid over the earlier one.
+    """
 
     def __init__(self, root: Path, last_modified: float = 1_700_000_000.0) -> None:
         self.root = Path(root)
+        self.overlays: list[Path] = []
         self.last_modified = last_modified
         self.requests: list[ServedRequest] = []
         self.overrides: dict[str, int] = {}
@@ -66,16 +71,24 @@ class LocalSite:
             return [r.path for r in self.requests if status is None or r.status == status]
 
     def file_for(self, raw_path: str) -> Path | None:
+        for root in [*self.overlays, self.root]:
+            found = self._file_in(root, raw_path)
+            if found is not None:
+                return found
+        return None
+
+    @staticmethod
+    def _file_in(root: Path, raw_path: str) -> Path | None:
         parts = urlsplit(raw_path)
         relative = unquote(parts.path).lstrip("/")
-        target = self.root / relative
+        target = root / relative
         if parts.path.endswith("/") or not parts.path:
             target = target / (f"index@{unquote(parts.query)}.html" if parts.query else "index.html")
         elif parts.query and (target.parent / f"{target.name}@{unquote(parts.query)}").is_file():
             target = target.parent / f"{target.name}@{unquote(parts.query)}"
         try:
             resolved = target.resolve()
-            resolved.relative_to(self.root.resolve())
+            resolved.relative_to(root.resolve())
         except (ValueError, OSError):
             return None
         return resolved if resolved.is_file() else None
