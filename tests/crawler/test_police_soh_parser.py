@@ -160,3 +160,29 @@ def test_listing_carries_the_printed_date() -> None:
 )
 def test_which_links_are_responses(url: str, start: str, expected: bool) -> None:
     assert is_response_link(url, start) is expected
+
+
+def test_northumbria_wording() -> None:
+    html = """<html><body><main><h1>ANPR cameras on the A19</h1><h2>Disclosure Details</h2>
+    <p>Dated: 14/03/2025</p><p>Reference: 1234/25</p>
+    <p>You asked:</p><p>How many ANPR cameras does the force operate on the A19?</p>
+    <p>In response:</p><p>Northumbria Police can neither confirm nor deny that it holds the information,
+    by virtue of Section 24(2) and Section 31(3).</p></main></body></html>"""
+    page = parse_detail(html, f"{BASE}/foi-ai/northumbria-police/disclosure-log/anpr-a19/")
+    assert (page.reference, page.published, page.outcome) == (
+        "1234/25",
+        date(2025, 3, 14),
+        "neither_confirm_nor_deny",
+    )
+    assert page.request == "How many ANPR cameras does the force operate on the A19?"
+    assert page.exemptions == ["s24(2)", "s31(3)"]
+
+
+def test_west_midlands_wording() -> None:
+    html = """<html><body><main><h1>Body worn video cameras (0456/24)</h1><p>Published 2 May 2024</p>
+    <h2>Request</h2><p>How many body worn video cameras were issued in 2023?</p>
+    <h2>Response</h2><p>Please find the information below. The force issued 2,150 body worn video cameras.</p>
+    </main></body></html>"""
+    page = parse_detail(html, f"{BASE}/foi-ai/west-midlands-police/disclosure-log/bwv/")
+    assert (page.reference, page.published, page.outcome) == ("0456/24", date(2024, 5, 2), "released")
+    assert page.request == "How many body worn video cameras were issued in 2023?"
