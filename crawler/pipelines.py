@@ -89,8 +89,9 @@ class StorePipeline:
 
     def open_spider(self, spider: Spider | None = None) -> None:
         spider = spider or self.crawler.spider
-        self.database = Database(self.database_url)
         run_id = self.crawler.settings.getint("FOIWATCH_RUN_ID", 0)
+        # foiwatch migrated the database before handing over a run; a plain `scrapy crawl` did not.
+        self.database = Database(self.database_url, migrate=not run_id)
         if not run_id:
             with self.database.session() as session:
                 assert spider is not None
