@@ -378,5 +378,49 @@ def notifications_list(obj: Context, failed: bool, limit: int) -> None:
     console.print(table)
 
 
+@notifications.command("retry")
+@click.argument("notification_ids", nargs=-1, type=int)
+@click.pass_obj
+def notifications_retry(obj: Context, notification_ids: tuple[int, ...]) -> None:
+    """Requeue dead notifications (or the given ids) and try to deliver them now."""
+    from monitor.notify import deliver_pending
+    from storage.outbox import requeue_dead
+
+    app = obj.app()
+    with app.database.session() as session:
+        count = requeue_dead(session, notification_ids)
+    report = deliver_pending(app.database, app.config.notifications)
+    click.echo(f"requeued {count}; {report.sent} sent, {report.failed} to retry, {report.dead} dead")
+
+
+@main.group()
+def notify() -> None:
+    """Check notification channels."""
+
+
+@notify.command("test")
+@click.argument("subscriber")
+@click.pass_obj
+def notify_test(obj: Context, subscriber: str) -> None:
+    """Send a test message to SUBSCRIBER's URLs now and report the result (nothing is queued)."""
+    from monitor.notify import redact_url, send
+
+    app = obj.app()
+    chosen = next((s for s in app.config.subscribers if s.name == subscriber), None)
+    if chosen is None:
+        names = ", ".join(s.name for s in app.config.subscribers) or "none"
+        raise click.ClickException(f"no subscriber {subscriber!r} (configured: {names})")
+    ok, error = send(
+        list(chosen.urls),
+        "[foiwatch] test message",
+        "This is a test from foiwatch. If you can read it, notifications reach you.",
+        app.config.notifications.timeout_seconds,
+    )
+    targets = ", ".join(redact_url(url) for url in chosen.urls)
+    if not ok:
+        raise click.ClickException(f"test message to {targets} failed: {error}")
+    click.echo(f"test message delivered to {targets}")
+
+
 if __name__ == "__main__":
     main()

@@ -163,6 +163,17 @@ def requeue_stale_sending(session: Session, older_than: timedelta) -> int:
     return len(rows)
 
 
+def requeue_dead(session: Session, notification_ids: Iterable[int] | None = None) -> int:
+    """Put dead (or given failed/dead) messages back in the queue with a fresh set of attempts."""
+    query = select(Notification).where(Notification.status.in_((DEAD, FAILED)))
+    ids = list(notification_ids or [])
+    query = query.where(Notification.id.in_(ids)) if ids else query.where(Notification.status == DEAD)
+    rows = list(session.scalars(query))
+    for row in rows:
+        row.status, row.attempts, row.next_attempt_at = PENDING, 0, utcnow()
+    return len(rows)
+
+
 def list_notifications(session: Session, status: str | None = None, limit: int = 100) -> list[Notification]:
     query = select(Notification).order_by(Notification.id.desc()).limit(limit)
     if status:

@@ -15,7 +15,7 @@ from monitor.localsite import Receiver
 from monitor.notify import deliver_pending, redact_text, redact_url
 from storage.clock import utcnow
 from storage.db import Database
-from storage.models import Notification
+from storage.models import Notification, Subscriber
 from storage.outbox import OutgoingMessage, SubscriberRow, enqueue, sync_subscribers
 
 SETTINGS = NotificationSettings(
@@ -124,3 +124,37 @@ def test_a_stuck_sending_row_is_requeued_and_sent(database: Database) -> None:
     assert report.sent == 1
     assert len(receiver.received) == 1
     assert _statuses(database) == [("sent", 2)]
+
+
+def test_notify_test_and_retry_commands(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from monitor.cli import main
+    from tests.conftest import write_config
+
+    with Receiver() as good, Receiver(fail_first=10**6) as bad:
+        config = write_config(
+            tmp_path / "config",
+            [],
+            subscribers=[
+                {"name": "good", "urls": [good.apprise_url()]},
+                {"name": "bad", "urls": [bad.apprise_url().replace("json://", "json://user:hunter2secret@")]},
+            ],
+        )
+        base = ["--config", str(config), "--data-dir", str(tmp_path / "data")]
+        ok = CliRunner().invoke(main, [*base, "notify", "test", "good"])
+        assert ok.exit_code == 0 and "test message delivered" in ok.output
+        assert json.loads(good.received[0])["title"] == "[foiwatch] test message"
+        failed = CliRunner().invoke(main, [*base, "notify", "test", "bad"])
+        assert failed.exit_code == 1 and "failed" in failed.output and "hunter2secret" not in failed.output
+
+        database = Database(f"sqlite:///{tmp_path / 'data' / 'foiwatch.sqlite3'}")
+        with database.session() as session:
+            row = session.scalars(select(Notification)).first()
+            assert row is None
+            good_id = session.scalars(select(Subscriber.id).where(Subscriber.name == "good")).one()
+            enqueue(session, OutgoingMessage(good_id, "new:1", "new", "cctv", "T", "B"))
+            session.scalars(select(Notification)).one().status = "dead"
+        retried = CliRunner().invoke(main, [*base, "notifications", "retry"])
+        assert retried.exit_code == 0 and "requeued 1; 1 sent" in retried.output
+        database.dispose()
