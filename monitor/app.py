@@ -28,7 +28,18 @@ def open_app(
     database = Database(resolve_database_url(database_url, directory))
     register_sources(database, config)
     rows = [
-        SubscriberRow(s.name, tuple(s.urls), tuple(s.topics), tuple(s.authorities), s.enabled, s.admin)
+        SubscriberRow(
+            s.name,
+            tuple(s.urls),
+            tuple(s.topics),
+            tuple(s.authorities),
+            s.enabled,
+            s.admin,
+            tuple(s.sources),
+            tuple(s.terms),
+            s.cadence,
+            s.updates,
+        )
         for s in config.subscribers
     ]
     with database.session() as session:

@@ -15,8 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.classify import TopicClassifier, Verdict
+from monitor.factstore import extract_and_store_facts, fact_lines
 from monitor.messages import render_message
-from storage.models import CrawlRun, ResponseVersion
+from storage.clock import utcnow
+from storage.models import CrawlRun, ResponseVersion, Subscriber
 from storage.outbox import OutgoingMessage, active_subscribers, enqueue
 from storage.records import SnapshotEntry
 from storage.responses import mark_withdrawn, save_topic_match, snapshot_before, snapshot_of_run
@@ -82,26 +84,58 @@ def _classify(
     return verdicts
 
 
+def _mentions(version: ResponseVersion, terms: list[str]) -> bool:
+    text = " ".join((version.title, version.request_text, version.response_text)).lower()
+    return any(" ".join(term.lower().split()) in " ".join(text.split()) for term in terms)
+
+
+def _followed_verdict(
+    subscriber: Subscriber,
+    run: CrawlRun,
+    version: ResponseVersion,
+    event: str,
+    verdicts: Mapping[str, Verdict],
+    notify_changed: bool,
+) -> Verdict | None:
+    """The verdict a subscriber is told about, or None when its filters leave this event out."""
+    if subscriber.muted_until is not None and subscriber.muted_until > utcnow():
+        return None
+    if event == "changed" and not (subscriber.updates or notify_changed):
+        return None
+    if subscriber.authorities and version.authority not in subscriber.authorities:
+        return None
+    if subscriber.sources and run.source_id not in subscriber.sources:
+        return None
+    if subscriber.terms and not _mentions(version, subscriber.terms):
+        return None
+    followed = [verdicts[t] for t in subscriber.topics if t in verdicts and verdicts[t].matched]
+    return max(followed, key=lambda v: v.score) if followed else None
+
+
 def _enqueue_for_subscribers(
-    session: Session, run: CrawlRun, version: ResponseVersion, event: str, verdicts: Mapping[str, Verdict]
+    session: Session,
+    run: CrawlRun,
+    version: ResponseVersion,
+    event: str,
+    verdicts: Mapping[str, Verdict],
+    notify_changed: bool = False,
 ) -> int:
     queued = 0
     for subscriber in active_subscribers(session):
-        if subscriber.authorities and version.authority not in subscriber.authorities:
+        verdict = _followed_verdict(subscriber, run, version, event, verdicts, notify_changed)
+        if verdict is None:
             continue
-        followed = [verdicts[t] for t in subscriber.topics if t in verdicts and verdicts[t].matched]
-        if not followed:
-            continue
-        verdict = max(followed, key=lambda v: v.score)
-        title, body = render_message(version, verdict, event)
+        rendered = render_message(version, verdict, event, fact_lines(session, version.id))
         message = OutgoingMessage(
             subscriber_id=subscriber.id,
             # One message per subscriber per response: a re-crawl or a retry never repeats it.
             event_key=f"{event}:{version.response_id}" if event == "new" else f"{event}:{version.id}",
             event=event,
             topic=verdict.topic,
-            title=title,
-            body=body,
+            title=rendered.title,
+            body=rendered.text,
+            body_html=rendered.html,
+            held=subscriber.cadence != "immediate",
             response_id=version.response_id,
             version_id=version.id,
             run_id=run.id,
@@ -128,8 +162,9 @@ def record_changes(
         for entry in entries:
             version = session.get_one(ResponseVersion, entry.version_id)
             verdicts = _classify(session, version, classifiers)
-            if not baseline and (event == "new" or notify_changed):
-                queued += _enqueue_for_subscribers(session, run, version, event, verdicts)
+            extract_and_store_facts(session, version, verdicts)
+            if not baseline:
+                queued += _enqueue_for_subscribers(session, run, version, event, verdicts, notify_changed)
     mark_withdrawn(session, [entry.response_id for entry in diff.withdrawn])
     run.new_count, run.changed_count, run.withdrawn_count = (
         len(diff.new),

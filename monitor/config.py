@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -55,6 +55,10 @@ class SubscriberConfig(BaseModel):
     authorities: list[str] = []
     enabled: bool = True
     admin: bool = False  # also told when a source breaks (see settings.yaml "health")
+    sources: list[str] = []  # only these source ids (default: all)
+    terms: list[str] = []  # only responses mentioning one of these words or phrases
+    cadence: Literal["immediate", "daily", "weekly"] = "immediate"
+    updates: bool = False  # also told when a followed response changes
 
     @field_validator("urls")
     @classmethod
@@ -94,6 +98,11 @@ class NotificationSettings(BaseModel):
     backoff_base_seconds: Annotated[float, Field(gt=0)] = 60
     backoff_cap_seconds: Annotated[float, Field(gt=0)] = 21600
     timeout_seconds: Annotated[float, Field(gt=0)] = 30
+    # digests go out at this local time (Europe/London); weekly ones on this day
+    digest_time: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "08:00"
+    digest_weekday: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = (
+        "monday"
+    )
 
 
 class HealthSettings(BaseModel):

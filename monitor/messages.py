@@ -1,6 +1,17 @@
-"""Notification text: what a subscriber reads about one response."""
+"""What a subscriber reads: messages and digests rendered from Jinja2 templates (``monitor/templates``).
+
+Each message has a plain-text body and an HTML body. Scraped text is escaped in the HTML (the HTML
+environment autoescapes); the text body is sent as text, so markup in it is never interpreted.
+"""
 
 from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from monitor.classify import Verdict
 from storage.models import ResponseVersion
@@ -11,7 +22,27 @@ OUTCOME_LABELS = {
     "refused": "refused",
     "not_held": "information not held",
     "neither_confirm_nor_deny": "neither confirmed nor denied",
+    "withdrawn": "withdrawn",
+    "other": "other",
 }
+
+
+@dataclass(frozen=True)
+class Rendered:
+    title: str
+    text: str
+    html: str
+
+
+@cache
+def _environment(html: bool) -> Environment:
+    return Environment(
+        loader=PackageLoader("monitor", "templates"),
+        autoescape=html,
+        undefined=StrictUndefined,
+        keep_trailing_newline=False,
+        trim_blocks=False,
+    )
 
 
 def _one_line(text: str, limit: int = 300) -> str:
@@ -19,27 +50,49 @@ def _one_line(text: str, limit: int = 300) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def render_message(version: ResponseVersion, verdict: Verdict, event: str) -> tuple[str, str]:
-    """Plain-text title and body naming authority, title, reference, date, why it matched, link.
+def _render(name: str, context: dict[str, Any]) -> tuple[str, str]:
+    text = _environment(False).get_template(f"{name}.txt.j2").render(context).strip() + "\n"
+    html = _environment(True).get_template(f"{name}.html.j2").render(context).strip() + "\n"
+    return text, html
 
-    Plain text on purpose: apprise sends it as text, so scraped markup is never interpreted.
-    """
+
+def response_context(
+    version: ResponseVersion, verdict: Verdict, facts: list[str] | None = None
+) -> dict[str, Any]:
+    return {
+        "authority": version.authority,
+        "title": _one_line(version.title),
+        "reference": version.response.reference,
+        "published": version.published.strftime("%-d %B %Y") if version.published else None,
+        "outcome": OUTCOME_LABELS.get(version.outcome or "", "not stated"),
+        "exemptions": list(version.exemptions),
+        "topic": verdict.topic,
+        "score": verdict.score,
+        "terms": verdict.terms[:6],
+        "snippets": [_one_line(s, 220) for s in verdict.snippets],
+        "facts": facts or [],
+        "url": version.url,
+    }
+
+
+def render_message(
+    version: ResponseVersion, verdict: Verdict, event: str, facts: list[str] | None = None
+) -> Rendered:
+    """One response: authority, title, reference, date, outcome, why it matched, facts, link."""
     label = "New" if event == "new" else "Updated"
     title = _one_line(
         f"[foiwatch] {label} {verdict.topic.upper()} FOI response: {version.authority}: {version.title}", 200
     )
-    published = version.published.strftime("%-d %B %Y") if version.published else "date not given"
-    lines = [
-        f"{version.authority}: {_one_line(version.title)}",
-        f"Reference: {version.response.reference or 'none given'}",
-        f"Published: {published}",
-        f"Outcome: {OUTCOME_LABELS.get(version.outcome or '', 'not stated')}",
-    ]
-    if version.exemptions:
-        lines.append(f"Exemptions cited: {', '.join(version.exemptions)}")
-    lines.append(
-        f"Why it matched {verdict.topic} (score {verdict.score:.2f}): {', '.join(verdict.terms[:6])}"
-    )
-    lines.extend(f"  “{_one_line(snippet, 220)}”" for snippet in verdict.snippets)
-    lines.append(f"Link: {version.url}")
-    return title, "\n".join(lines)
+    text, html = _render("response", response_context(version, verdict, facts))
+    return Rendered(title, text, html)
+
+
+def render_digest(items: list[dict[str, Any]], cadence: str) -> Rendered:
+    """Many responses grouped by topic, then authority. ``items`` are ``response_context`` dicts."""
+    grouped: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    for item in items:
+        grouped[item["topic"]][item["authority"]].append(item)
+    groups = [(topic, sorted(by_authority.items())) for topic, by_authority in sorted(grouped.items())]
+    text, html = _render("digest", {"count": len(items), "groups": groups})
+    title = f"[foiwatch] {cadence} digest: {len(items)} new FOI response{'s' if len(items) != 1 else ''}"
+    return Rendered(title, text, html)

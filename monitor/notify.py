@@ -17,6 +17,7 @@ import apprise
 from apprise import AppriseResultStatus
 
 from monitor.config import NotificationSettings
+from monitor.digest import build_digests
 from storage.db import Database
 from storage.models import Subscriber
 from storage.outbox import claim, due_ids, mark_failed, mark_sent, requeue_stale_sending
@@ -65,13 +66,28 @@ def redact_text(text: str, urls: list[str]) -> str:
     return text
 
 
-def send(urls: list[str], title: str, body: str, timeout: float) -> tuple[bool, str]:
-    """Send one message to one subscriber's URLs; (delivered, error). Partial delivery is a failure."""
+_HTML_SCHEMES = ("mailto", "mailtos", "email")
+
+
+def send(
+    urls: list[str], title: str, body: str, timeout: float, body_html: str | None = None
+) -> tuple[bool, str]:
+    """Send one message to one subscriber's URLs; (delivered, error). Partial delivery is a failure.
+
+    Subscribers with an e-mail channel get the HTML body (apprise turns it into text for any other
+    channel they have); everyone else gets the plain-text body.
+    """
     notifier = apprise.Apprise()
     for url in urls:
         if not notifier.add(url):
             return False, f"invalid apprise URL {redact_url(url)}"
-    result = notifier.notify(body=body, title=title, body_format=apprise.NotifyFormat.TEXT, timeout=timeout)
+    html = body_html is not None and any(url.split("://", 1)[0].lower() in _HTML_SCHEMES for url in urls)
+    result = notifier.notify(
+        body=body_html if html and body_html is not None else body,
+        title=title,
+        body_format=apprise.NotifyFormat.HTML if html else apprise.NotifyFormat.TEXT,
+        timeout=timeout,
+    )
     if result.status == AppriseResultStatus.SUCCESS:
         return True, ""
     problems = [f"{service.name}: {service.status.name.lower()}" for service in result if not service]
@@ -89,6 +105,8 @@ def deliver_pending(database: Database, settings: NotificationSettings, limit: i
     """Send every due outbox row once; returns what happened."""
     sent = failed = dead = 0
     with database.session() as session:
+        build_digests(session, settings)
+    with database.session() as session:
         requeue_stale_sending(session, older_than=timedelta(seconds=settings.timeout_seconds * 4 + 60))
         ids = due_ids(session, limit=limit)
     for notification_id in ids:
@@ -98,13 +116,14 @@ def deliver_pending(database: Database, settings: NotificationSettings, limit: i
                 continue
             subscriber = session.get_one(Subscriber, row.subscriber_id)
             urls, title, body, attempts = list(subscriber.urls), row.title, row.body, row.attempts
+            body_html = row.body_html
             active = subscriber.active
         if not active:
             ok, error = False, "subscriber is no longer configured"
             attempts = settings.max_attempts
         else:
             try:
-                ok, error = send(urls, title, body, settings.timeout_seconds)
+                ok, error = send(urls, title, body, settings.timeout_seconds, body_html)
             except Exception as exc:  # a plugin crash is one failed attempt, not a stopped service
                 ok, error = False, redact_text(f"{type(exc).__name__}: {exc}", urls)
         with database.session() as session:

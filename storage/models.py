@@ -216,8 +216,28 @@ class Subscriber(Base):
     origin: Mapped[str] = mapped_column(String(20), default="config")
     # admins are told when a source breaks (source health), whatever topics they follow
     admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # immediate, daily or weekly (digests go out at the configured local time)
+    cadence: Mapped[str] = mapped_column(String(20), default="immediate", server_default="immediate")
+    sources: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
+    terms: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
+    # also told when a followed response changes (text edited, attachment added)
+    updates: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    muted_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class ResponseFacts(Base):
+    """Facts read from one version: vendors, camera counts and types, money, contract dates."""
+
+    __tablename__ = "response_facts"
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("response_versions.id"), primary_key=True)
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # "|hikvision|axon|": lets `foiwatch facts --vendor` filter in SQL on any backend
+    vendor_index: Mapped[str] = mapped_column(Text, default="", index=False)
+    extractor_version: Mapped[str] = mapped_column(String(50))
+    created_at: Mapped[datetime]
 
 
 class Notification(Base):
@@ -239,6 +259,10 @@ class Notification(Base):
     topic: Mapped[str] = mapped_column(String(100))
     title: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
+    # the same message as HTML (scraped text escaped), for channels that show it (e-mail)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    # a message folded into a digest points at the digest's row
+    digest_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"))
     status: Mapped[str] = mapped_column(String(20), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]

@@ -18,6 +18,8 @@ from storage.clock import utcnow
 from storage.models import Notification, Subscriber
 
 PENDING, SENDING, SENT, FAILED, DEAD = "pending", "sending", "sent", "failed", "dead"
+# held: waiting for the subscriber's digest; digested: sent as part of one (``digest_id``)
+HELD, DIGESTED = "held", "digested"
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,11 @@ class SubscriberRow:
     authorities: tuple[str, ...] = ()
     active: bool = True
     admin: bool = False
+    sources: tuple[str, ...] = ()
+    terms: tuple[str, ...] = ()
+    cadence: str = "immediate"
+    updates: bool = False
+    origin: str = "config"
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,8 @@ class OutgoingMessage:
     topic: str
     title: str
     body: str
+    body_html: str | None = None
+    held: bool = False
     response_id: int | None = None
     version_id: int | None = None
     run_id: int | None = None
@@ -58,11 +67,71 @@ def sync_subscribers(session: Session, rows: Iterable[SubscriberRow]) -> dict[st
             session.add(subscriber)
         subscriber.urls, subscriber.topics = list(row.urls), list(row.topics)
         subscriber.authorities, subscriber.active = list(row.authorities), row.active
-        subscriber.admin = row.admin
+        subscriber.admin, subscriber.sources, subscriber.terms = row.admin, list(row.sources), list(row.terms)
+        subscriber.cadence, subscriber.updates = row.cadence, row.updates
         subscriber.updated_at = now
         session.flush()
         ids[row.name] = subscriber.id
     return ids
+
+
+class SubscriberError(ValueError):
+    """A subscriber command that cannot be carried out (unknown name, name taken)."""
+
+
+def add_subscriber(session: Session, row: SubscriberRow) -> Subscriber:
+    """A subscriber managed from the command line (configuration syncs leave it alone)."""
+    if session.scalars(select(Subscriber).where(Subscriber.name == row.name)).first() is not None:
+        raise SubscriberError(f"a subscriber named {row.name!r} already exists")
+    now = utcnow()
+    subscriber = Subscriber(
+        name=row.name,
+        urls=list(row.urls),
+        topics=list(row.topics),
+        authorities=list(row.authorities),
+        active=True,
+        admin=row.admin,
+        sources=list(row.sources),
+        terms=list(row.terms),
+        cadence=row.cadence,
+        updates=row.updates,
+        origin="cli",
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(subscriber)
+    session.flush()
+    return subscriber
+
+
+def find_subscriber(session: Session, name: str) -> Subscriber:
+    subscriber = session.scalars(select(Subscriber).where(Subscriber.name == name)).first()
+    if subscriber is None:
+        raise SubscriberError(f"no subscriber named {name!r}")
+    return subscriber
+
+
+def remove_subscriber(session: Session, name: str) -> int:
+    """Deactivate a subscriber; its undelivered messages are closed (history is kept). Returns how many."""
+    subscriber = find_subscriber(session, name)
+    subscriber.active, subscriber.updated_at = False, utcnow()
+    rows = session.scalars(
+        select(Notification).where(
+            Notification.subscriber_id == subscriber.id,
+            Notification.status.in_((PENDING, FAILED, HELD)),
+        )
+    )
+    closed = 0
+    for row in rows:
+        row.status, row.last_error = DEAD, "subscriber removed"
+        closed += 1
+    return closed
+
+
+def mute_subscriber(session: Session, name: str, until: datetime | None) -> None:
+    """Nothing is queued for a muted subscriber until ``until`` (None unmutes)."""
+    subscriber = find_subscriber(session, name)
+    subscriber.muted_until, subscriber.updated_at = until, utcnow()
 
 
 def active_subscribers(session: Session) -> list[Subscriber]:
@@ -90,10 +159,11 @@ def enqueue(session: Session, message: OutgoingMessage) -> bool:
             topic=message.topic,
             title=message.title,
             body=message.body,
+            body_html=message.body_html,
             response_id=message.response_id,
             version_id=message.version_id,
             run_id=message.run_id,
-            status=PENDING,
+            status=HELD if message.held else PENDING,
             attempts=0,
             next_attempt_at=now,
             created_at=now,
