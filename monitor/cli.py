@@ -526,6 +526,17 @@ def notifications_list(obj: Context, failed: bool, limit: int) -> None:
     console.print(table)
 
 
+@notifications.command("deliver")
+@click.pass_obj
+def notifications_deliver(obj: Context) -> None:
+    """Send every due notification now (the service does this every minute)."""
+    from monitor.notify import deliver_pending
+
+    app = obj.app()
+    report = deliver_pending(app.database, app.config.notifications)
+    click.echo(f"{report.sent} sent, {report.failed} to retry, {report.dead} dead")
+
+
 @notifications.command("retry")
 @click.argument("notification_ids", nargs=-1, type=int)
 @click.pass_obj

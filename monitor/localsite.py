@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import threading
+import time
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -175,8 +176,11 @@ class Receiver:
     ``fail_first`` makes the first N posts answer 500, to show retries end in one delivery.
     """
 
-    def __init__(self, fail_first: int = 0) -> None:
+    def __init__(self, fail_first: int = 0, delay_seconds: float = 0.0) -> None:
         self.fail_first = fail_first
+        # answer only after this long: a sender can be killed between our receipt and its record
+        self.delay_seconds = delay_seconds
+        self.arrived = threading.Event()
         self.received: list[bytes] = []
         self.attempts = 0
         self._lock = threading.Lock()
@@ -213,6 +217,9 @@ class Receiver:
                     failing = receiver.attempts <= receiver.fail_first
                     if not failing:
                         receiver.received.append(body)
+                receiver.arrived.set()
+                if receiver.delay_seconds:
+                    time.sleep(receiver.delay_seconds)
                 self.send_response(500 if failing else 200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

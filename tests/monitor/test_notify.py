@@ -158,3 +158,43 @@ def test_notify_test_and_retry_commands(tmp_path: Path) -> None:
         retried = CliRunner().invoke(main, [*base, "notifications", "retry"])
         assert retried.exit_code == 0 and "requeued 1; 1 sent" in retried.output
         database.dispose()
+
+
+def test_a_sender_killed_mid_delivery_loses_nothing(tmp_path: Path) -> None:
+    """Kill -9 the delivering process after the receiver has the message but before it is recorded.
+
+    That is the one window where a duplicate is possible: the restarted delivery sends it again.
+    Nothing is lost, the row ends ``sent`` exactly once, and there is at most one extra copy.
+    """
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import write_config
+
+    with Receiver(delay_seconds=30) as slow:
+        config = write_config(
+            tmp_path / "config", [], subscribers=[{"name": "desk", "urls": [slow.apprise_url()]}]
+        )
+        data = tmp_path / "data"
+        base = [sys.executable, "-m", "monitor.cli", "--config", str(config), "--data-dir", str(data)]
+        subprocess.run([*base, "sources", "list"], check=True, capture_output=True)  # creates the database
+        database = Database(f"sqlite:///{data / 'foiwatch.sqlite3'}")
+        with database.session() as session:
+            desk = session.scalars(select(Subscriber.id).where(Subscriber.name == "desk")).one()
+            enqueue(session, OutgoingMessage(desk, "new:1", "new", "cctv", "CCTV response", "Body"))
+        sender = subprocess.Popen(
+            [*base, "notifications", "deliver"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        assert slow.arrived.wait(timeout=60), "the message never reached the receiver"
+        os.kill(sender.pid, signal.SIGKILL)
+        sender.wait(timeout=30)
+        assert _statuses(database) == [("sending", 1)]  # received, but the sender died before recording it
+        slow.delay_seconds = 0
+        with freeze_time(utcnow() + timedelta(minutes=10)):
+            report = deliver_pending(database, SETTINGS)
+        database.dispose()
+    assert report.sent == 1
+    assert _statuses(database) == [("sent", 2)]
+    assert 1 <= len(slow.received) <= 2  # the duplicate window: at most one extra copy, nothing lost
