@@ -32,6 +32,10 @@ test: install-test
 demo: install
 	$(BIN)/foiwatch demo
 
+## eval: precision and recall of the CCTV classifier on eval/cctv.jsonl (dev, test, total)
+eval: install
+	$(BIN)/python -m monitor.evaluate
+
 ## bench: parser and storage throughput figures
 bench: install-test
 	$(BIN)/python -m tests.bench

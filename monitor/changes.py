@@ -21,7 +21,13 @@ from storage.clock import utcnow
 from storage.models import CrawlRun, ResponseVersion, Subscriber
 from storage.outbox import OutgoingMessage, active_subscribers, enqueue
 from storage.records import SnapshotEntry
-from storage.responses import mark_withdrawn, save_topic_match, snapshot_before, snapshot_of_run
+from storage.responses import (
+    list_versions,
+    mark_withdrawn,
+    save_topic_match,
+    snapshot_before,
+    snapshot_of_run,
+)
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +88,19 @@ def _classify(
         )
         verdicts[name] = verdict
     return verdicts
+
+
+def reclassify(session: Session, classifiers: Mapping[str, TopicClassifier]) -> dict[str, int]:
+    """Score every stored response's current version again; nobody is notified about old responses.
+
+    Returns how many versions now match each topic. Verdicts are recorded per classifier version,
+    so the earlier ones stay as history.
+    """
+    counts = dict.fromkeys(classifiers, 0)
+    for version in list_versions(session):
+        for name, verdict in _classify(session, version, classifiers).items():
+            counts[name] += verdict.matched
+    return counts
 
 
 def _mentions(version: ResponseVersion, terms: list[str]) -> bool:

@@ -472,6 +472,19 @@ def classify(obj: Context, file: TextIO) -> None:
 
 @main.command()
 @click.pass_obj
+def reclassify(obj: Context) -> None:
+    """Re-score every stored response with the current topics (after editing topics.yaml). No alerts."""
+    from monitor.changes import reclassify as rescore
+
+    app = obj.app()
+    with app.database.session() as session:
+        counts = rescore(session, build_classifiers(app.config.topics))
+    for topic, count in counts.items():
+        click.echo(f"{topic}: {count} responses match")
+
+
+@main.command()
+@click.pass_obj
 def demo(obj: Context) -> None:
     """Crawl a bundled sample log on 127.0.0.1 twice and print the notifications a subscriber gets."""
     from monitor.demo import run_demo

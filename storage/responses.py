@@ -198,9 +198,13 @@ def list_versions(
         .order_by(ResponseVersion.published.desc().nulls_last(), ResponseVersion.id.desc())
     )
     if topic:
+        # The latest verdict counts: after a topic is reclassified, older verdicts are history.
+        latest = (
+            select(func.max(TopicMatch.id)).where(TopicMatch.topic == topic).group_by(TopicMatch.version_id)
+        )
         query = query.where(
             ResponseVersion.id.in_(
-                select(TopicMatch.version_id).where(TopicMatch.topic == topic, TopicMatch.matched.is_(True))
+                select(TopicMatch.version_id).where(TopicMatch.id.in_(latest), TopicMatch.matched.is_(True))
             )
         )
     if source_id:

@@ -196,3 +196,39 @@ def test_demo_notifies_exactly_the_new_cctv_responses(tmp_path: Path) -> None:
         "Police vehicle fleet",
     ):
         assert negative not in out
+
+
+def test_reclassify_after_adding_a_topic_notifies_nobody(tmp_path: Path, soh_site: LocalSite) -> None:
+    from sqlalchemy import func, select
+
+    from storage.db import Database
+    from storage.models import Notification
+
+    config = write_config(
+        tmp_path / "config",
+        [
+            {
+                "id": "met",
+                "platform": "police_soh",
+                "authority": "Metropolitan Police Service",
+                "url": soh_site.url(MET_LOG),
+            }
+        ],
+        subscribers=[{"name": "desk", "urls": ["json://127.0.0.1:9/"], "topics": ["cctv"]}],
+    )
+    data = tmp_path / "data"
+    assert _run("--config", str(config), "--data-dir", str(data), "crawl").returncode == 0
+    topics = (config / "topics.yaml").read_text(encoding="utf-8")
+    drones = "  drones:\n    threshold: 0.5\n    terms: {drone: 0.6, drones: 0.6, unmanned aerial: 0.6}\n"
+    (config / "topics.yaml").write_text(
+        topics.replace("topics:\n", "topics:\n" + drones, 1), encoding="utf-8"
+    )
+    result = _run("--config", str(config), "--data-dir", str(data), "reclassify")
+    assert result.returncode == 0, result.stderr
+    assert "drones: 1 responses match" in result.stdout and "cctv: 4 responses match" in result.stdout
+    listed = _run("--config", str(config), "--data-dir", str(data), "responses", "list", "--topic", "drones")
+    assert "Drone sightings near prisons" in listed.stdout
+    database = Database(f"sqlite:///{data / 'foiwatch.sqlite3'}")
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(Notification)) == 0
+    database.dispose()

@@ -1,0 +1,236 @@
+"""Precision and recall of a topic classifier on a labelled evaluation set (``eval/cctv.jsonl``).
+
+A report, not a test: it always exits 0 unless the set or the configuration cannot be read (exit 2).
+The set is split by a fixed rule into ``dev`` (which tuning may look at) and ``test`` (which it must
+not); see ``eval/README.md``. Run ``python -m monitor.evaluate [--split dev|test|all] [FILE]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, TextIO
+
+from crawler.yamlconf import ConfigError
+from monitor.classify import Verdict, build_classifiers
+from monitor.config import load_config
+
+DEFAULT_FILE = Path(__file__).resolve().parents[1] / "eval" / "cctv.jsonl"
+TOPIC = "cctv"
+SPLITS = ("dev", "test")
+MALFORMED_EXIT = 2
+_TEXT_FIELDS = ("id", "source", "title", "request", "response", "category", "note")
+
+
+class Classifier(Protocol):
+    def classify(self, title: str = "", request: str = "", response: str = "") -> Verdict: ...
+
+
+class EvalFileError(Exception):
+    """The evaluation file cannot be used; ``str()`` names the file, the line and the problem."""
+
+
+@dataclass(frozen=True)
+class EvalItem:
+    id: str
+    split: str
+    label: bool
+    title: str
+    request: str
+    response: str
+    category: str
+    real: bool = True
+
+
+@dataclass(frozen=True)
+class Outcome:
+    item: EvalItem
+    verdict: Verdict
+
+    @property
+    def correct(self) -> bool:
+        return self.verdict.matched == self.item.label
+
+
+@dataclass(frozen=True)
+class Counts:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    tn: int = 0
+
+    @property
+    def precision(self) -> float | None:
+        """Share of items the classifier flagged that are CCTV-related; None when it flagged none."""
+        flagged = self.tp + self.fp
+        return self.tp / flagged if flagged else None
+
+    @property
+    def recall(self) -> float | None:
+        """Share of CCTV-related items the classifier flagged; None when there are none."""
+        relevant = self.tp + self.fn
+        return self.tp / relevant if relevant else None
+
+    @property
+    def f1(self) -> float | None:
+        p, r = self.precision, self.recall
+        if p is None or r is None or p + r == 0:
+            return None
+        return 2 * p * r / (p + r)
+
+
+def _parse_item(data: Any, where: str) -> EvalItem:
+    if not isinstance(data, dict):
+        raise EvalFileError(f"{where}: expected a JSON object")
+    for name in _TEXT_FIELDS:
+        if not isinstance(data.get(name), str):
+            raise EvalFileError(f"{where}: field {name!r} is missing or not a string")
+    if not data["id"].strip():
+        raise EvalFileError(f"{where}: field 'id' is empty")
+    if not isinstance(data.get("label"), bool):
+        raise EvalFileError(f"{where}: field 'label' must be true or false")
+    if data.get("split") not in SPLITS:
+        raise EvalFileError(f"{where}: field 'split' must be one of {', '.join(SPLITS)}")
+    real = data.get("real", True)
+    if not isinstance(real, bool):
+        raise EvalFileError(f"{where}: field 'real' must be true or false")
+    return EvalItem(
+        id=data["id"],
+        split=data["split"],
+        label=data["label"],
+        title=data["title"],
+        request=data["request"],
+        response=data["response"],
+        category=data["category"],
+        real=real,
+    )
+
+
+def load_items(path: Path) -> list[EvalItem]:
+    """Read and check the evaluation file: one JSON object a line, unique ids, required fields."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvalFileError(f"{path}: cannot read the file ({exc})") from exc
+    items: list[EvalItem] = []
+    seen: dict[str, int] = {}
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise EvalFileError(f"{where}: not valid JSON ({exc.msg})") from exc
+        item = _parse_item(data, where)
+        if item.id in seen:
+            raise EvalFileError(f"{where}: id {item.id!r} already used on line {seen[item.id]}")
+        seen[item.id] = number
+        items.append(item)
+    if not items:
+        raise EvalFileError(f"{path}: no items")
+    return items
+
+
+def classify_items(items: Iterable[EvalItem], classifier: Classifier) -> list[Outcome]:
+    """Each item's verdict, from its title, request and response as the monitor would see them."""
+    return [Outcome(item, classifier.classify(item.title, item.request, item.response)) for item in items]
+
+
+def count(outcomes: Iterable[Outcome]) -> Counts:
+    tp = fp = fn = tn = 0
+    for outcome in outcomes:
+        predicted, actual = outcome.verdict.matched, outcome.item.label
+        tp += predicted and actual
+        fp += predicted and not actual
+        fn += actual and not predicted
+        tn += not predicted and not actual
+    return Counts(tp=tp, fp=fp, fn=fn, tn=tn)
+
+
+def _ratio(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def _row(name: str, counts: Counts) -> str:
+    total = counts.tp + counts.fp + counts.fn + counts.tn
+    positives = counts.tp + counts.fn
+    return (
+        f"{name:<10} {total:>5} {positives:>4} {total - positives:>4}  {counts.tp:>4} {counts.fp:>4} "
+        f"{counts.fn:>4} {counts.tn:>4}  {_ratio(counts.precision):>9} {_ratio(counts.recall):>6} "
+        f"{_ratio(counts.f1):>6}"
+    )
+
+
+def _mistake_line(outcome: Outcome) -> str:
+    item, verdict = outcome.item, outcome.verdict
+    kind = "FN" if item.label else "FP"
+    terms = ", ".join(verdict.terms) or "-"
+    return (
+        f"  {kind} {item.id}  label={str(item.label).lower()} score={verdict.score:.3f} "
+        f"[{item.category}] terms: {terms}\n      {item.title}"
+    )
+
+
+def write_report(outcomes: Sequence[Outcome], splits: Sequence[str], out: TextIO, heading: str) -> None:
+    """Counts and ratios per split (and in total when both are shown), then every misclassified item."""
+    print(heading, file=out)
+    print(f"{'split':<10} {'items':>5} {'pos':>4} {'neg':>4}  {'TP':>4} {'FP':>4} {'FN':>4} {'TN':>4}  "
+          f"{'precision':>9} {'recall':>6} {'F1':>6}", file=out)  # fmt: skip
+    for split in splits:
+        print(_row(split, count(o for o in outcomes if o.item.split == split)), file=out)
+    if len(splits) > 1:
+        print(_row("total", count(outcomes)), file=out)
+    real = [o for o in outcomes if o.item.real]
+    if len(real) != len(outcomes):
+        print(_row("real only", count(real)) + "  (published texts; excludes constructed fixtures)", file=out)
+    for split in splits:
+        mistakes = [o for o in outcomes if o.item.split == split and not o.correct]
+        note = " - held out: judge the classifier on these, never tune on them" if split == "test" else ""
+        print(f"\nMisclassified in {split} ({len(mistakes)}){note}:", file=out)
+        for outcome in sorted(mistakes, key=lambda o: (o.item.label, o.item.category, o.item.id)):
+            print(_mistake_line(outcome), file=out)
+
+
+def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m monitor.evaluate", description="Precision and recall of the CCTV topic classifier."
+    )
+    parser.add_argument("--split", choices=(*SPLITS, "all"), default="all", help="which part of the set")
+    parser.add_argument("--config", type=Path, default=None, help="configuration folder (default: shipped)")
+    parser.add_argument(
+        "file", nargs="?", type=Path, default=DEFAULT_FILE, help="evaluation set (JSON lines)"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Print the report; 0 always, 2 when the set or the configuration cannot be read."""
+    args = _parse_args(argv)
+    out = out or sys.stdout
+    try:
+        items = load_items(args.file)
+        config = load_config(args.config)
+    except (EvalFileError, ConfigError) as exc:
+        print(f"evaluate: {exc}", file=sys.stderr)
+        return MALFORMED_EXIT
+    if TOPIC not in config.topics:
+        print(f"evaluate: {config.directory}/topics.yaml has no topic {TOPIC!r}", file=sys.stderr)
+        return MALFORMED_EXIT
+    classifier = build_classifiers({TOPIC: config.topics[TOPIC]})[TOPIC]
+    splits = SPLITS if args.split == "all" else (args.split,)
+    chosen = [item for item in items if item.split in splits]
+    heading = (
+        f"{TOPIC} classifier {classifier.version} (threshold {classifier.topic.threshold}) "
+        f"on {args.file} [{args.split}]"
+    )
+    write_report(classify_items(chosen, classifier), splits, out, heading)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
