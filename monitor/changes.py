@@ -98,7 +98,9 @@ def reclassify(session: Session, classifiers: Mapping[str, TopicClassifier]) -> 
     """
     counts = dict.fromkeys(classifiers, 0)
     for version in list_versions(session):
-        for name, verdict in _classify(session, version, classifiers).items():
+        verdicts = _classify(session, version, classifiers)
+        extract_and_store_facts(session, version, verdicts)
+        for name, verdict in verdicts.items():
             counts[name] += verdict.matched
     return counts
 

@@ -471,6 +471,51 @@ def classify(obj: Context, file: TextIO) -> None:
 
 
 @main.command()
+@click.option("--vendor", help="Only responses naming this camera vendor (any alias, e.g. hikvision).")
+@click.option("--limit", default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per response instead of a table.")
+@click.pass_obj
+def facts(obj: Context, vendor: str | None, limit: int, as_json: bool) -> None:
+    """Facts read from CCTV responses: vendors, camera counts and types, money, contract dates."""
+    from sqlalchemy import select
+
+    from monitor.facts import Facts
+    from monitor.factstore import versions_with_vendor
+    from storage.models import ResponseFacts
+
+    app = obj.app()
+    table = Table("id", "published", "authority", "title", "facts")
+    with app.database.session() as session:
+        if vendor:
+            ids = versions_with_vendor(session, vendor)
+        else:
+            ids = list(session.scalars(select(ResponseFacts.version_id)))
+        for version in list_versions(session, version_ids=ids, limit=limit):
+            if version.facts is None:
+                continue
+            if as_json:
+                record = {
+                    "id": version.response_id,
+                    "authority": version.authority,
+                    "title": version.title,
+                    "url": version.url,
+                    "facts": version.facts.facts,
+                }
+                click.echo(json.dumps(record, ensure_ascii=False))
+                continue
+            lines = Facts.from_dict(version.facts.facts).summary()
+            table.add_row(
+                str(version.response_id),
+                str(version.published or ""),
+                version.authority,
+                version.title,
+                "\n".join(lines),
+            )
+    if not as_json:
+        console.print(table)
+
+
+@main.command()
 @click.pass_obj
 def reclassify(obj: Context) -> None:
     """Re-score every stored response with the current topics (after editing topics.yaml). No alerts."""

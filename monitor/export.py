@@ -22,6 +22,7 @@ FIELDS = [
     "outcome",
     "exemptions",
     "topics",
+    "facts",
     "attachments",
     "first_seen",
     "last_seen",
@@ -45,6 +46,7 @@ def export_record(version: ResponseVersion) -> dict[str, Any]:
         "outcome": version.outcome,
         "exemptions": list(version.exemptions),
         "topics": sorted({m.topic for m in version.topic_matches if m.matched}),
+        "facts": version.facts.facts if version.facts is not None else None,
         "attachments": [{"url": a.url, "name": a.name} for a in version.attachments],
         "first_seen": response.first_seen.isoformat(),
         "last_seen": response.last_seen.isoformat(),
@@ -60,6 +62,8 @@ def write_jsonl(versions: Iterable[ResponseVersion], output: TextIO) -> None:
 def _cell(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, dict):
+        value = json.dumps(value, ensure_ascii=False)
     if isinstance(value, list):
         value = "; ".join(v["url"] if isinstance(v, dict) else str(v) for v in value)
     text = str(value)

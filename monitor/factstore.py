@@ -1,23 +1,59 @@
-"""Facts of CCTV responses, extracted once per version and kept for messages, queries and export.
-
-Until the extractor lands this stores nothing; the hooks are where the diff and messages call it.
-"""
+"""Facts of CCTV responses, extracted once per version and kept for messages, queries and export."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.classify import Verdict
-from storage.models import ResponseVersion
+from monitor.facts import EXTRACTOR_VERSION, Facts, canonical_vendor, extract_facts
+from storage.clock import utcnow
+from storage.models import ResponseFacts, ResponseVersion
+
+FACT_TOPIC = "cctv"
 
 
 def extract_and_store_facts(
     session: Session, version: ResponseVersion, verdicts: Mapping[str, Verdict]
 ) -> None:
-    return None
+    """Facts for a version the CCTV topic matched (other responses have none worth keeping)."""
+    verdict = verdicts.get(FACT_TOPIC)
+    if verdict is None or not verdict.matched:
+        return
+    letters = "\n".join(a.text for a in version.attachments if a.text)
+    response = f"{version.response_text}\n{letters}" if letters else version.response_text
+    facts = extract_facts(
+        version.title,
+        version.request_text,
+        response,
+        outcome=version.outcome,
+        exemptions=list(version.exemptions),
+    )
+    row = session.get(ResponseFacts, version.id) or ResponseFacts(version_id=version.id)
+    row.facts, row.extractor_version, row.created_at = facts.to_dict(), EXTRACTOR_VERSION, utcnow()
+    row.vendor_index = "|" + "|".join(v.lower() for v in facts.vendors) + "|"
+    session.add(row)
+    session.flush()
+
+
+def stored_facts(session: Session, version_id: int) -> Facts | None:
+    row = session.get(ResponseFacts, version_id)
+    return Facts.from_dict(row.facts) if row is not None else None
 
 
 def fact_lines(session: Session, version_id: int) -> list[str]:
-    return []
+    """Short lines for messages: cameras, types, vendors, money, contracts."""
+    facts = stored_facts(session, version_id)
+    return facts.summary() if facts is not None else []
+
+
+def versions_with_vendor(session: Session, vendor: str) -> list[int]:
+    """Ids of versions whose facts name ``vendor`` (any alias: 'hilook' finds Hikvision)."""
+    name = (canonical_vendor(vendor) or vendor).lower()
+    return list(
+        session.scalars(
+            select(ResponseFacts.version_id).where(ResponseFacts.vendor_index.contains(f"|{name}|"))
+        )
+    )

@@ -165,6 +165,7 @@ class ResponseVersion(Base):
     topic_matches: Mapped[list[TopicMatch]] = relationship(
         back_populates="version", cascade="all, delete-orphan"
     )
+    facts: Mapped[ResponseFacts | None] = relationship(viewonly=True)
 
 
 class Attachment(Base):

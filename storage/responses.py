@@ -183,7 +183,11 @@ def _current_version_ids() -> Any:
 
 
 def list_versions(
-    session: Session, topic: str | None = None, source_id: str | None = None, limit: int | None = None
+    session: Session,
+    topic: str | None = None,
+    source_id: str | None = None,
+    limit: int | None = None,
+    version_ids: list[int] | None = None,
 ) -> list[ResponseVersion]:
     """Current version of each response, newest first, optionally only those matching a topic."""
     query = (
@@ -194,6 +198,7 @@ def list_versions(
             selectinload(ResponseVersion.response),
             selectinload(ResponseVersion.attachments),
             selectinload(ResponseVersion.topic_matches),
+            selectinload(ResponseVersion.facts),
         )
         .order_by(ResponseVersion.published.desc().nulls_last(), ResponseVersion.id.desc())
     )
@@ -209,6 +214,8 @@ def list_versions(
         )
     if source_id:
         query = query.where(Response.source_id == source_id)
+    if version_ids is not None:
+        query = query.where(ResponseVersion.id.in_(version_ids))
     if limit:
         query = query.limit(limit)
     return list(session.scalars(query))

@@ -232,3 +232,32 @@ def test_reclassify_after_adding_a_topic_notifies_nobody(tmp_path: Path, soh_sit
     with database.session() as session:
         assert session.scalar(select(func.count()).select_from(Notification)) == 0
     database.dispose()
+
+
+def test_facts_are_stored_queryable_and_exported(tmp_path: Path, soh_site: LocalSite) -> None:
+    config = write_config(
+        tmp_path / "config",
+        [
+            {
+                "id": "met",
+                "platform": "police_soh",
+                "authority": "Metropolitan Police Service",
+                "url": soh_site.url(MET_LOG),
+            }
+        ],
+    )
+    data = tmp_path / "data"
+    base = ["--config", str(config), "--data-dir", str(data)]
+    assert _run(*base, "crawl").returncode == 0
+    axon = [
+        json.loads(line) for line in _run(*base, "facts", "--vendor", "axon", "--json").stdout.splitlines()
+    ]
+    assert [r["title"] for r in axon] == ["CCTV cameras under MPS control"]
+    counts = {(c["number"], c["what"]) for c in axon[0]["facts"]["camera_counts"]}
+    assert (26500, "Axon BWV cameras") in counts
+    hikvision = _run(*base, "facts", "--vendor", "HiLook", "--json").stdout  # an alias of Hikvision
+    assert "Hikvision cameras in custody suites" in hikvision
+    table = _run(*base, "facts").stdout
+    assert "Cameras: 26,500 Axon BWV cameras" in table
+    exported = [json.loads(line) for line in _run(*base, "export", "--topic", "cctv").stdout.splitlines()]
+    assert all(record["facts"] is not None for record in exported) and len(exported) == 4
