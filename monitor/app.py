@@ -39,6 +39,9 @@ def open_app(
             tuple(s.terms),
             s.cadence,
             s.updates,
+            "config",
+            str((config.directory / s.apprise_config).resolve()) if s.apprise_config else None,
+            tuple(s.tags),
         )
         for s in config.subscribers
     ]

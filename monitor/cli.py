@@ -632,8 +632,14 @@ def notify_test(obj: Context, subscriber: str) -> None:
         "[foiwatch] test message",
         "This is a test from foiwatch. If you can read it, notifications reach you.",
         app.config.notifications.timeout_seconds,
+        apprise_config=str((app.config.directory / chosen.apprise_config).resolve())
+        if chosen.apprise_config
+        else None,
+        tags=list(chosen.tags),
     )
-    targets = ", ".join(redact_url(url) for url in chosen.urls)
+    targets = ", ".join(
+        [redact_url(url) for url in chosen.urls] + ([chosen.apprise_config] if chosen.apprise_config else [])
+    )
     if not ok:
         raise click.ClickException(f"test message to {targets} failed: {error}")
     click.echo(f"test message delivered to {targets}")

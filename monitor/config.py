@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from crawler.config import (
     CrawlerSettings,
@@ -50,7 +50,10 @@ class SubscriberConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: Annotated[str, Field(min_length=1)]
-    urls: Annotated[list[str], Field(min_length=1)]
+    urls: list[str] = []
+    # an apprise configuration file (relative paths are relative to the configuration folder)
+    apprise_config: str | None = None
+    tags: list[str] = []  # which entries of the apprise configuration to notify
     topics: list[str] = ["cctv"]
     authorities: list[str] = []
     enabled: bool = True
@@ -59,6 +62,12 @@ class SubscriberConfig(BaseModel):
     terms: list[str] = []  # only responses mentioning one of these words or phrases
     cadence: Literal["immediate", "daily", "weekly"] = "immediate"
     updates: bool = False  # also told when a followed response changes
+
+    @model_validator(mode="after")
+    def _somewhere_to_send(self) -> SubscriberConfig:
+        if not self.urls and not self.apprise_config:
+            raise ValueError("give 'urls' (apprise URLs) or 'apprise_config' (an apprise configuration file)")
+        return self
 
     @field_validator("urls")
     @classmethod

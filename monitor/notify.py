@@ -70,7 +70,13 @@ _HTML_SCHEMES = ("mailto", "mailtos", "email")
 
 
 def send(
-    urls: list[str], title: str, body: str, timeout: float, body_html: str | None = None
+    urls: list[str],
+    title: str,
+    body: str,
+    timeout: float,
+    body_html: str | None = None,
+    apprise_config: str | None = None,
+    tags: list[str] | None = None,
 ) -> tuple[bool, str]:
     """Send one message to one subscriber's URLs; (delivered, error). Partial delivery is a failure.
 
@@ -81,12 +87,18 @@ def send(
     for url in urls:
         if not notifier.add(url):
             return False, f"invalid apprise URL {redact_url(url)}"
+    if apprise_config:
+        loaded = apprise.AppriseConfig()
+        if not loaded.add(apprise_config) or not notifier.add(loaded):
+            return False, f"apprise configuration {apprise_config} could not be read"
     html = body_html is not None and any(url.split("://", 1)[0].lower() in _HTML_SCHEMES for url in urls)
     result = notifier.notify(
         body=body_html if html and body_html is not None else body,
         title=title,
         body_format=apprise.NotifyFormat.HTML if html else apprise.NotifyFormat.TEXT,
         timeout=timeout,
+        # with tags only the configuration's matching entries are told; no match is not a success
+        tag=tags if tags else apprise.common.MATCH_ALL_TAG,
     )
     if result.status == AppriseResultStatus.SUCCESS:
         return True, ""
@@ -117,13 +129,14 @@ def deliver_pending(database: Database, settings: NotificationSettings, limit: i
             subscriber = session.get_one(Subscriber, row.subscriber_id)
             urls, title, body, attempts = list(subscriber.urls), row.title, row.body, row.attempts
             body_html = row.body_html
+            apprise_config, tags = subscriber.apprise_config, list(subscriber.tags)
             active = subscriber.active
         if not active:
             ok, error = False, "subscriber is no longer configured"
             attempts = settings.max_attempts
         else:
             try:
-                ok, error = send(urls, title, body, settings.timeout_seconds, body_html)
+                ok, error = send(urls, title, body, settings.timeout_seconds, body_html, apprise_config, tags)
             except Exception as exc:  # a plugin crash is one failed attempt, not a stopped service
                 ok, error = False, redact_text(f"{type(exc).__name__}: {exc}", urls)
         with database.session() as session:

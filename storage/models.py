@@ -224,6 +224,9 @@ class Subscriber(Base):
     # also told when a followed response changes (text edited, attachment added)
     updates: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     muted_until: Mapped[datetime | None]
+    # an apprise configuration file (YAML or text) instead of, or besides, urls; tags pick its entries
+    apprise_config: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -35,6 +35,8 @@ class SubscriberRow:
     cadence: str = "immediate"
     updates: bool = False
     origin: str = "config"
+    apprise_config: str | None = None
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ def sync_subscribers(session: Session, rows: Iterable[SubscriberRow]) -> dict[st
         subscriber.authorities, subscriber.active = list(row.authorities), row.active
         subscriber.admin, subscriber.sources, subscriber.terms = row.admin, list(row.sources), list(row.terms)
         subscriber.cadence, subscriber.updates = row.cadence, row.updates
+        subscriber.apprise_config, subscriber.tags = row.apprise_config, list(row.tags)
         subscriber.updated_at = now
         session.flush()
         ids[row.name] = subscriber.id

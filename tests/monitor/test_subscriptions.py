@@ -194,3 +194,31 @@ def test_subscribers_commands(tmp_path: Path) -> None:
     assert removed.exit_code == 0 and "removed subscriber nat" in removed.output
     assert "removed" in runner.invoke(main, [*base, "subscribers", "list"]).output
     assert runner.invoke(main, [*base, "subscribers", "mute", "nobody"]).exit_code == 1
+
+
+def test_apprise_config_file_with_tags(tmp_path: Path, database: Database) -> None:
+    with Receiver() as newsroom, Receiver() as ops:
+        apprise_yaml = tmp_path / "config" / "apprise.yml"
+        apprise_yaml.parent.mkdir(parents=True)
+        apprise_yaml.write_text(
+            f"urls:\n  - {newsroom.apprise_url()}:\n      tag: newsroom\n"
+            f"  - {ops.apprise_url()}:\n      tag: ops\n",
+            encoding="utf-8",
+        )
+        _subscribe(
+            database,
+            SubscriberRow("desk", (), ("cctv",), apprise_config=str(apprise_yaml), tags=("newsroom",)),
+            SubscriberRow("nobody", (), ("cctv",), apprise_config=str(apprise_yaml), tags=("nonexistent",)),
+        )
+        with database.session() as session:
+            for name in ("desk", "nobody"):
+                subscriber = session.scalars(select(Subscriber).where(Subscriber.name == name)).one()
+                from storage.outbox import OutgoingMessage, enqueue
+
+                enqueue(session, OutgoingMessage(subscriber.id, "new:1", "new", "cctv", "CCTV", "Body"))
+        report = deliver_pending(database, SETTINGS)
+    assert (report.sent, report.failed) == (1, 1)
+    assert len(newsroom.received) == 1 and not ops.received
+    with database.session() as session:
+        failed = session.scalars(select(Notification).where(Notification.status == "failed")).one()
+        assert "nomatch" in (failed.last_error or "")

@@ -42,10 +42,14 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("terms", sa.JSON(), server_default="[]", nullable=False))
         batch_op.add_column(sa.Column("updates", sa.Boolean(), server_default=sa.false(), nullable=False))
         batch_op.add_column(sa.Column("muted_until", sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column("apprise_config", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("tags", sa.JSON(), server_default="[]", nullable=False))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("subscribers", schema=None) as batch_op:
+        batch_op.drop_column("tags")
+        batch_op.drop_column("apprise_config")
         batch_op.drop_column("muted_until")
         batch_op.drop_column("updates")
         batch_op.drop_column("terms")
