@@ -148,3 +148,33 @@ def strip_chrome_lines(text: str) -> str:
     """Chrome sentences removed from text that was extracted elsewhere (e.g. a seed's page text)."""
     kept = [line for line in text.splitlines() if not any(p.search(line.strip()) for p in _CHROME_LINES)]
     return "\n".join(kept)
+
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w.:-]+)""", re.I)
+
+
+def decode_html(body: bytes, declared: str | None = None) -> str:
+    """A page's text whatever its charset claims.
+
+    Valid UTF-8 is UTF-8 (sites that say ``iso-8859-1`` in a meta tag often send UTF-8); otherwise the
+    declared or meta charset if it decodes; otherwise windows-1252, what old council CMSs write.
+    """
+    try:
+        return body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    meta = _META_CHARSET.search(body[:4096])
+    candidates = [declared, meta.group(1).decode("ascii", "replace") if meta else None]
+    for encoding in candidates:
+        name = (encoding or "").lower().replace("_", "-")
+        if not name or name in ("utf-8", "utf8") or name in _SINGLE_BYTE:
+            continue
+        try:
+            return body.decode(name)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return body.decode("cp1252", errors="replace")
+
+
+# Browsers read these as windows-1252 (WHATWG), so a "latin-1" page's curly quotes survive.
+_SINGLE_BYTE = {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "ascii", "us-ascii", "cp1252", "windows-1252"}

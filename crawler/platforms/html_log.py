@@ -20,7 +20,9 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from crawler.normalise import classify_outcome, clean_reference, parse_exemptions, parse_uk_date
-from crawler.pagetext import main_content
+from crawler.pagetext import decode_html, main_content
+
+__all__ = ["decode_html"]  # imported from here by the html_log spider and tests
 from crawler.platforms.listing import ListedLink, canonical_url, find_next_pages
 from crawler.platforms.page import ParsedPage
 from crawler.platforms.page_per_response import (
@@ -94,35 +96,6 @@ class HtmlLogOptions(BaseModel):
 
 
 # -- text in a wrong encoding -------------------------------------------------------------------
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w.:-]+)""", re.I)
-
-
-def decode_html(body: bytes, declared: str | None = None) -> str:
-    """A page's text whatever its charset claims.
-
-    Valid UTF-8 is UTF-8 (sites that say ``iso-8859-1`` in a meta tag often send UTF-8); otherwise the
-    declared or meta charset if it decodes; otherwise windows-1252, what old council CMSs write.
-    """
-    try:
-        return body.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    meta = _META_CHARSET.search(body[:4096])
-    candidates = [declared, meta.group(1).decode("ascii", "replace") if meta else None]
-    for encoding in candidates:
-        name = (encoding or "").lower().replace("_", "-")
-        if not name or name in ("utf-8", "utf8") or name in _SINGLE_BYTE:
-            continue
-        try:
-            return body.decode(name)
-        except (UnicodeDecodeError, LookupError):
-            continue
-    return body.decode("cp1252", errors="replace")
-
-
-# Browsers read these as windows-1252 (WHATWG), so a "latin-1" page's curly quotes survive.
-_SINGLE_BYTE = {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "ascii", "us-ascii", "cp1252", "windows-1252"}
-
 
 # -- listings -----------------------------------------------------------------------------------
 _GENERIC_LINK = re.compile(

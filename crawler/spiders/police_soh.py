@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from scrapy.http import Response
 
+from crawler.pagetext import decode_html
 from crawler.platforms.page import ParsedPage, parse_detail
 from crawler.platforms.police_soh import is_response_link
 from crawler.spiders.base import ListDetailSpider
@@ -19,4 +20,5 @@ class PoliceSohSpider(ListDetailSpider):
         return is_response_link(url, self.start_url)
 
     def read_page(self, response: Response) -> ParsedPage:
-        return parse_detail(response.text, response.url)
+        # Read by bytes: a page whose charset is declared wrongly must still give readable text.
+        return parse_detail(decode_html(response.body, getattr(response, "encoding", None)), response.url)

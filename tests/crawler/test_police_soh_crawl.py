@@ -166,3 +166,24 @@ def _copy_tree(source: Path, target: Path) -> None:
     import shutil
 
     shutil.copytree(source, target)
+
+
+def test_a_page_in_the_wrong_encoding_is_still_read(tmp_path: Path, database_url: str) -> None:
+    site_root = tmp_path / "site"
+    _copy_tree(FIXTURES / "police_soh" / "site", site_root)
+    page = (
+        site_root
+        / "foi-ai/cleveland-police/disclosure/2026/january/foi-5426-missing-person-reports-2025/index.html"
+    )
+    text = page.read_text(encoding="utf-8").replace(
+        "</main>", "<p>The cost was £1,200 ‘in total’.</p></main>"
+    )
+    page.write_bytes(text.encode("cp1252", errors="replace"))  # served as UTF-8 by the test server
+    with LocalSite(site_root) as site:
+        app = _app(
+            tmp_path, database_url, [_source("cleveland", site.url("/foi-ai/cleveland-police/disclosure/"))]
+        )
+        assert _crawl(app, "cleveland").items == 3
+    with app.database.session() as session:
+        texts = " ".join(session.scalars(select(ResponseVersion.response_text)))
+    assert "The cost was £1,200 ‘in total’." in texts and "\ufffd" not in texts
