@@ -21,6 +21,7 @@ from crawler.platforms.page import ParsedPage
 from crawler.spiders.common import FoiSpider
 
 log = logging.getLogger(__name__)
+MAX_INDEX_DEPTH = 3
 
 
 class ListDetailSpider(FoiSpider):
@@ -45,14 +46,16 @@ class ListDetailSpider(FoiSpider):
             cb_kwargs={"page_number": 1, "known": self.known_urls()},
         )
 
-    def parse_listing(self, response: Response, page_number: int, known: set[str]) -> Iterator[Any]:
+    def parse_listing(
+        self, response: Response, page_number: int, known: set[str], depth: int = 0
+    ) -> Iterator[Any]:
         self.count("listing_pages")
         links = find_links(parse_page(response.text), response.url, self.is_response_link)
         self.count("listed", len(links))
         fresh = [link for link in links if link.url not in known]
         self.count("skipped_known", len(links) - len(fresh))
         for link in fresh:
-            yield self._response_request(link)
+            yield self._response_request(link, known, depth)
         if known and links and not fresh:
             log.info("%s: page %d lists nothing new; stopping here", self.source_id, page_number)
             return
@@ -65,26 +68,30 @@ class ListDetailSpider(FoiSpider):
                 next_url,
                 callback=self.parse_listing,
                 errback=self.listing_failed,
-                cb_kwargs={"page_number": page_number + 1, "known": known},
+                cb_kwargs={"page_number": page_number + 1, "known": known, "depth": depth},
             )
 
-    def _response_request(self, link: ListedLink) -> scrapy.Request:
+    def _response_request(self, link: ListedLink, known: set[str], depth: int) -> scrapy.Request:
         return scrapy.Request(
             link.url,
             callback=self.parse_response,
             errback=self.response_failed,
-            cb_kwargs={"listed": link},
+            cb_kwargs={"listed": link, "known": known, "depth": depth},
         )
 
-    def parse_response(self, response: Response, listed: ListedLink) -> Iterator[Any]:
+    def parse_response(
+        self, response: Response, listed: ListedLink, known: set[str] | None = None, depth: int = 0
+    ) -> Iterator[Any]:
         page = self.read_page(response)
-        if page.problems:
-            nested = find_links(parse_page(response.text), response.url, self.is_response_link)
-            if nested:
-                # An index page (a month, a year) rather than a response: read it as a listing.
-                yield from self.parse_listing(response, page_number=1, known=set())
+        nested = find_links(parse_page(response.text), response.url, self.is_response_link)
+        # A page that reads as no response, or names no request but links to several responses, is an
+        # index (a month, a year); its link texts ("foi-7126-...") must not pass for a reference.
+        if page.problems or (not page.request and len(nested) >= 2):
+            if nested and depth < MAX_INDEX_DEPTH:
+                # At most a few levels deep, so a wide link pattern cannot wander the whole site.
+                yield from self.parse_listing(response, page_number=1, known=known or set(), depth=depth + 1)
                 return
-            self.invalid(response.url, "; ".join(page.problems))
+            self.invalid(response.url, "; ".join(page.problems) or "an index page too deep to follow")
             return
         item = ResponseItem(
             source_id=self.source_id,

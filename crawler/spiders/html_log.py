@@ -77,7 +77,9 @@ class HtmlLogSpider(ListDetailSpider):
         return read_log_page(response_html(response), response.url, self.log_options.fields)
 
     # -- listings -----------------------------------------------------------------------------
-    def parse_listing(self, response: Response, page_number: int, known: set[str]) -> Iterator[Any]:
+    def parse_listing(
+        self, response: Response, page_number: int, known: set[str], depth: int = 0
+    ) -> Iterator[Any]:
         self.count("listing_pages")
         options = self.log_options
         soup = parse_page(response_html(response))
@@ -125,7 +127,10 @@ class HtmlLogSpider(ListDetailSpider):
         )
 
     # -- responses ----------------------------------------------------------------------------
-    def parse_response(self, response: Response, listed: ListedLink) -> Iterator[Any]:
+    def parse_response(
+        self, response: Response, listed: ListedLink, known: set[str] | None = None, depth: int = 0
+    ) -> Iterator[Any]:
+        # Index pages are declared (listing_pattern), so a page that is not a response is just invalid.
         page = self.read_page(response)
         if page.problems:
             self.invalid(response.url, "; ".join(page.problems))

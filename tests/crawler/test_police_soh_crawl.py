@@ -187,3 +187,33 @@ def test_a_page_in_the_wrong_encoding_is_still_read(tmp_path: Path, database_url
     with app.database.session() as session:
         texts = " ".join(session.scalars(select(ResponseVersion.response_text)))
     assert "The cost was £1,200 ‘in total’." in texts and "\ufffd" not in texts
+
+
+def test_index_pages_between_the_log_and_its_responses_are_followed(
+    tmp_path: Path, database_url: str
+) -> None:
+    cleveland = FIXTURES / "police_soh/site/foi-ai/cleveland-police/disclosure/2026/january"
+    root = tmp_path / "site"
+    month = root / "foi-ai/test-police/disclosure-log/2026/january"
+    for slug in ("foi-7126-body-worn-video-cameras", "foi-5426-missing-person-reports-2025"):
+        (month / slug).mkdir(parents=True)
+        (month / slug / "index.html").write_bytes((cleveland / slug / "index.html").read_bytes())
+    links = "".join(
+        f'<li><a href="{slug}/">{slug}</a></li>'
+        for slug in ("foi-7126-body-worn-video-cameras", "foi-5426-missing-person-reports-2025")
+    )
+    (month / "index.html").write_text(
+        f"<html><body><main><h1>January 2026</h1><ul>{links}</ul></main></body></html>"
+    )
+    log = root / "foi-ai/test-police/disclosure-log/index.html"
+    log.write_text(
+        '<html><body><main><h1>Disclosure log</h1><a href="2026/january/">January 2026</a></main></body>'
+    )
+    with LocalSite(root) as site:
+        app = _app(tmp_path, database_url, [_source("test", site.url("/foi-ai/test-police/disclosure-log/"))])
+        assert (_crawl(app, "test").items, _references(app)) == (2, {"71- 26", "54- 26"})
+        before = len(site.requests)
+        again = _crawl(app, "test", "incremental")
+        fetched = [r.path for r in site.requests[before:] if r.path != "/robots.txt"]
+    assert again.status == "succeeded" and again.items == 0
+    assert not [p for p in fetched if "foi-7126" in p or "foi-5426" in p]  # known responses not fetched again
