@@ -34,10 +34,10 @@ def build_settings(
         "SPIDER_MODULES": SPIDER_MODULES,
         "USER_AGENT": crawler_settings.user_agent(),
         "ROBOTSTXT_OBEY": True,
-        # Politeness: few requests at a time per site, spaced out, slowed further when the site is slow.
+        # Politeness: few requests at a time per site, spaced out (Scrapy varies the delay by ±50%
+        # by default), slowed further when the site is slow.
         "CONCURRENT_REQUESTS_PER_DOMAIN": crawler_settings.concurrent_requests_per_domain,
         "DOWNLOAD_DELAY": crawler_settings.download_delay,
-        "RANDOMIZE_DOWNLOAD_DELAY": True,
         "AUTOTHROTTLE_ENABLED": True,
         "AUTOTHROTTLE_START_DELAY": max(crawler_settings.download_delay, 0.1),
         "AUTOTHROTTLE_TARGET_CONCURRENCY": crawler_settings.autothrottle_target_concurrency,
