@@ -23,7 +23,7 @@ from crawler.normalise import classify_outcome, clean_reference, parse_exemption
 from crawler.pagetext import decode_html, main_content
 
 __all__ = ["decode_html"]  # imported from here by the html_log spider and tests
-from crawler.platforms.listing import ListedLink, canonical_url, find_next_pages
+from crawler.platforms.listing import ListedLink, canonical_url, context_text, find_next_pages
 from crawler.platforms.page import ParsedPage
 from crawler.platforms.page_per_response import (
     checked_regex,
@@ -109,20 +109,6 @@ def _collapse(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def _block_text(anchor: Tag) -> str:
-    """Text of the smallest block around a link that says more than the link itself."""
-    link_text = anchor.get_text(" ", strip=True)
-    node: Tag | None = anchor
-    for _ in range(4):
-        node = node.parent if node is not None else None
-        if node is None or node.name in ("main", "body", "ul", "ol", "table", "tbody"):
-            break
-        text = node.get_text(" ", strip=True)
-        if len(text) > len(link_text) + 5:
-            return text[:600]
-    return link_text
-
-
 def _other_cells(row: Tag, anchor: Tag) -> list[str]:
     cells = [cell for cell in row.find_all(["td", "th"]) if anchor not in cell.descendants]
     return [_collapse(cell.get_text(" ", strip=True)) for cell in cells]
@@ -146,7 +132,7 @@ def _link_title(anchor: Tag, text: str, row: Tag | None) -> str:
 def _own_date(anchor: Tag, row: Tag | None) -> date | None:
     if row is not None:
         return next((d for d in map(parse_uk_date, _other_cells(row, anchor)) if d), None)
-    return parse_uk_date(_block_text(anchor))
+    return parse_uk_date(context_text(anchor))
 
 
 def _date_label(node: NavigableString) -> date | None:

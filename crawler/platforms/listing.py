@@ -51,7 +51,7 @@ def is_attachment(url: str) -> bool:
     return path.endswith(ATTACHMENT_EXTENSIONS) or "/syssiteassets/" in path
 
 
-def _context_text(anchor: Tag) -> str:
+def context_text(anchor: Tag) -> str:
     """Text of the smallest block around a link that says more than the link itself."""
     node: Tag | None = anchor
     link_text = anchor.get_text(" ", strip=True)
@@ -75,7 +75,7 @@ def find_links(soup: BeautifulSoup, page_url: str, accept: Callable[[str], bool]
         if url in seen or not url.startswith(("http://", "https://")) or not accept(url):
             continue
         seen.add(url)
-        context = _context_text(anchor)
+        context = context_text(anchor)
         links.append(ListedLink(url, anchor.get_text(" ", strip=True), parse_uk_date(context)))
     return links
 

@@ -93,10 +93,14 @@ class ListDetailSpider(FoiSpider):
                 return
             self.invalid(response.url, "; ".join(page.problems) or "an index page too deep to follow")
             return
-        item = ResponseItem(
+        yield from self.complete(self.response_item(page, listed, response.url))
+
+    def response_item(self, page: ParsedPage, listed: ListedLink, url: str) -> ResponseItem:
+        """The item for a parsed response, the listing's title and date filling what the page lacks."""
+        return ResponseItem(
             source_id=self.source_id,
             authority=self.authority,
-            url=canonical_url(response.url),
+            url=canonical_url(url),
             title=page.title or listed.title,
             reference=page.reference,
             published=page.published or listed.listed_date,
@@ -104,6 +108,5 @@ class ListDetailSpider(FoiSpider):
             response=page.response,
             outcome=page.outcome,
             exemptions=page.exemptions,
-            attachments=[{"url": url, "name": name} for url, name in page.attachments],
+            attachments=[{"url": link, "name": name} for link, name in page.attachments],
         )
-        yield from self.complete(item)

@@ -16,7 +16,6 @@ import scrapy
 from scrapy.http import Response
 
 from crawler.attachments import MAX_ATTACHMENT_BYTES, extract_text
-from crawler.items import ResponseItem
 from crawler.pagetext import parse_page
 from crawler.platforms.html_log import (
     HtmlLogOptions,
@@ -37,23 +36,6 @@ log = logging.getLogger(__name__)
 def response_html(response: Response) -> str:
     """The page's text, readable even when its charset is declared wrongly (see ``decode_html``)."""
     return decode_html(response.body, getattr(response, "encoding", None))
-
-
-def response_item(spider: ListDetailSpider, page: ParsedPage, listed: ListedLink, url: str) -> ResponseItem:
-    """The item for a parsed response, the listing's title and date filling what the page lacks."""
-    return ResponseItem(
-        source_id=spider.source_id,
-        authority=spider.authority,
-        url=canonical_url(url),
-        title=page.title or listed.title,
-        reference=page.reference,
-        published=page.published or listed.listed_date,
-        request=page.request,
-        response=page.response,
-        outcome=page.outcome,
-        exemptions=page.exemptions,
-        attachments=[{"url": link, "name": name} for link, name in page.attachments],
-    )
 
 
 class HtmlLogSpider(ListDetailSpider):
@@ -135,7 +117,7 @@ class HtmlLogSpider(ListDetailSpider):
         if page.problems:
             self.invalid(response.url, "; ".join(page.problems))
             return
-        yield from self.complete(response_item(self, page, listed, response.url))
+        yield from self.complete(self.response_item(page, listed, response.url))
 
     def parse_document(self, response: Response, listed: ListedLink) -> Iterator[Any]:
         """A response letter published as a PDF or DOCX; an HTML page in its place is read as a page."""
@@ -151,4 +133,4 @@ class HtmlLogSpider(ListDetailSpider):
         if page.problems:
             self.invalid(response.url, "; ".join(page.problems))
             return
-        yield from self.complete(response_item(self, page, listed, response.url))
+        yield from self.complete(self.response_item(page, listed, response.url))
