@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
@@ -23,7 +24,7 @@ from sqlalchemy import select
 
 from crawler.config import SourceConfig
 from monitor.changes import record_changes
-from monitor.classify import build_classifiers
+from monitor.classify import TopicClassifier, build_classifiers
 from monitor.config import Config
 from monitor.health import update_health
 from storage.clock import utcnow
@@ -78,9 +79,10 @@ def choose_mode(database: Database, config: Config, source_id: str) -> str:
     return "incremental"
 
 
-def process_undiffed_runs(database: Database, config: Config, source_id: str) -> None:
+def process_undiffed_runs(
+    database: Database, classifiers: Mapping[str, TopicClassifier], source_id: str
+) -> None:
     """Diff finished runs that never were (the service stopped mid-way), oldest first."""
-    classifiers = build_classifiers(config.topics)
     with database.session() as session:
         runs = session.scalars(
             select(CrawlRun)
@@ -135,14 +137,15 @@ def crawl_source(
     database: Database, config: Config, source: SourceConfig, data_dir: Path, mode: str | None = None
 ) -> CrawlSummary:
     """Crawl one source now and record what changed; never raises for a failing site."""
-    process_undiffed_runs(database, config, source.id)
+    classifiers = build_classifiers(config.topics)
     chosen = mode or choose_mode(database, config, source.id)
     try:
         with database.session() as session:
             run_id = start_run(session, source.id, chosen).id
     except SourceBusy as exc:
         return CrawlSummary(source.id, "busy", error=str(exc))
-    process_undiffed_runs(database, config, source.id)  # a run just closed as abandoned
+    # Earlier runs never diffed (a crash, or a run just closed as abandoned) go first, oldest first.
+    process_undiffed_runs(database, classifiers, source.id)
     job = {
         "source": source.model_dump(),
         "crawler": config.crawler.model_dump(),
@@ -168,7 +171,7 @@ def crawl_source(
                 "succeeded" if code == 0 else "failed",
                 None if code == 0 else f"crawler process exited with status {code}",
             )
-        record_changes(session, run, build_classifiers(config.topics))
+        record_changes(session, run, classifiers)
         health = update_health(session, run, config.health)
         return CrawlSummary(
             source_id=source.id,

@@ -334,7 +334,7 @@ def test_two_runs_diffed_late_withdraw_nothing_and_notify_what_was_new(
     _diff(db, _crawl(db, [HIKVISION, FLEET]), classifiers)
     first = _crawl(db, [HIKVISION, FLEET, ESTATE_CCTV])
     second = _crawl(db, [HIKVISION, FLEET, ESTATE_CCTV])
-    process_undiffed_runs(db, load_config(REPO / "config"), MET.id)
+    process_undiffed_runs(db, build_classifiers(load_config(REPO / "config").topics), MET.id)
 
     assert [_response(db, r).withdrawn_at for r in (HIKVISION, FLEET, ESTATE_CCTV)] == [None, None, None]
     assert (_counts(db, first), _counts(db, second)) == ((True, 1, 0, 0), (True, 0, 0, 0))
