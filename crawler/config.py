@@ -26,6 +26,8 @@ class Platform:
     spider: str
     options: str = "crawler.platforms.base.NoOptions"
     description: str = ""
+    # hosts every source of the platform may fetch from besides its own (GOV.UK's asset host)
+    hosts: tuple[str, ...] = ()
 
 
 # Platform id -> spider and options model, as dotted paths imported only when needed: an explicit
@@ -45,6 +47,7 @@ PLATFORMS: dict[str, Platform] = {
         "crawler.spiders.govuk.GovukSpider",
         "crawler.platforms.govuk.GovukOptions",
         "GOV.UK FOI releases: search API and content API",
+        ("assets.publishing.service.gov.uk",),
     ),
     "html_log": Platform(
         "crawler.spiders.html_log.HtmlLogSpider",
@@ -83,6 +86,7 @@ def options_model(platform: str) -> type[BaseModel]:
 
 _EVERY = re.compile(r"^every\s+(\d+)\s*(minute|hour|day)s?$", re.IGNORECASE)
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
+_HOST = re.compile(r"^[A-Za-z0-9.-]+(:\d{1,5})?$")
 
 
 def default_config_dir() -> Path:
@@ -131,6 +135,8 @@ class SourceConfig(BaseModel):
     enabled: bool = True
     may_be_empty: bool = False
     max_pages: Annotated[int, Field(gt=0)] = 200
+    # other hosts this source may fetch from (a CDN for its letters), as host or host:port
+    allowed_hosts: list[str] = []
     options: dict[str, Any] = {}
 
     @field_validator("id")
@@ -153,6 +159,14 @@ class SourceConfig(BaseModel):
         if not re.match(r"^https?://[^/\s]+", value):
             raise ValueError(f"url {value!r} must be an absolute http(s) address")
         return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _host_names(cls, value: list[str]) -> list[str]:
+        for host in value:
+            if not _HOST.match(host):
+                raise ValueError(f"{host!r} is not a host name such as cdn.example.gov.uk (or host:port)")
+        return [host.lower() for host in value]
 
     @field_validator("schedule")
     @classmethod

@@ -1,51 +1,87 @@
-"""Scrapy extension that closes the crawl run with its statistics and a verdict."""
+"""Scrapy extension that closes the crawl run with its statistics, its problems and a verdict."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
+from crawler.problems import problem_found
 from storage.db import Database
+from storage.problems import ProblemRecord, record_problems
 from storage.runs import RunStats, finish_run, record_stats
 
 log = logging.getLogger(__name__)
+# Problems stored per run; the rest are only counted (a site returning 500 on 5,000 pages
+# needs the first few causes, not 5,000 rows).
+MAX_PROBLEMS_STORED = 200
+# Counters that mean a listed response, or part of the listing, was not read fresh.
+UNREAD = (
+    "foiwatch/listing_errors",
+    "foiwatch/fetch_errors",
+    "foiwatch/gone",
+    "foiwatch/refused_pages",
+    "foiwatch/invalid_items",
+    "foiwatch/store_errors",
+    "foiwatch/page_limit_reached",
+    "foiwatch/listing_partial",
+)
 
 
-def verdict(stats: dict[str, object], reason: str, may_be_empty: bool) -> str | None:
+def _count(stats: dict[str, object], key: str) -> int:
+    value = stats.get(key, 0)
+    return int(value) if isinstance(value, int | float) else 0
+
+
+def verdict(
+    stats: dict[str, object], reason: str, may_be_empty: bool, listing_cause: str | None = None
+) -> str | None:
     """Why this crawl failed, or None if it succeeded.
 
     A redesign must not look like "no new responses": a log that lists nothing where it should is a
-    failure unless the source says it may be empty.
+    failure unless the source says it may be empty. ``listing_cause`` is the first listing failure
+    in words, so the run says *why* the start page could not be read.
     """
-
-    def count(key: str) -> int:
-        value = stats.get(key, 0)
-        return int(value) if isinstance(value, int | float) else 0
-
     if reason != "finished":
         return f"crawl stopped early ({reason})"
-    if count("foiwatch/store_errors"):
-        return f"{count('foiwatch/store_errors')} responses could not be stored"
-    if count("foiwatch/listing_pages") == 0:
-        return "the start page could not be fetched"
-    if count("foiwatch/listed") == 0 and not may_be_empty:
+    if _count(stats, "foiwatch/store_errors"):
+        return f"{_count(stats, 'foiwatch/store_errors')} responses could not be stored"
+    if _count(stats, "foiwatch/listing_pages") == 0:
+        return "the start page could not be fetched" + (f": {listing_cause}" if listing_cause else "")
+    if _count(stats, "foiwatch/listed") == 0 and not may_be_empty:
         return "no responses listed on the start page: the page layout may have changed"
     # Responses skipped as already stored, or listed but not answered yet, are not a broken page.
-    accounted = count("foiwatch/skipped_known") + count("foiwatch/awaiting_response")
-    if count("foiwatch/listed") and count("item_scraped_count") == 0 and accounted == 0:
+    accounted = _count(stats, "foiwatch/skipped_known") + _count(stats, "foiwatch/awaiting_response")
+    if _count(stats, "foiwatch/listed") and _count(stats, "item_scraped_count") == 0 and accounted == 0:
         return "responses were listed but none could be read: the page layout may have changed"
     return None
 
 
+def is_complete(stats: dict[str, object], failure: str | None, mode: str) -> bool:
+    """A full crawl that read its whole listing fresh and every response it named.
+
+    Only such a run may say that a response it did not see has been withdrawn; an error, a 404 on
+    a listed page or an unreadable page leaves the question open.
+    """
+    return failure is None and mode == "full" and not any(_count(stats, key) for key in UNREAD)
+
+
+@dataclass
+class _Problems:
+    kept: list[ProblemRecord]
+    total: int = 0
+
+
 class RunRecorder:
-    """At spider close, writes pages, items, errors and completeness to the crawl run."""
+    """At spider close, writes pages, items, errors, problems and completeness to the crawl run."""
 
     def __init__(self, crawler: Crawler, database_url: str) -> None:
         self.crawler = crawler
         self.database_url = database_url
+        self.problems = _Problems(kept=[])
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunRecorder:
@@ -54,52 +90,61 @@ class RunRecorder:
             raise NotConfigured("FOIWATCH_DATABASE_URL is not set")
         recorder = cls(crawler, url)
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(recorder.problem_found, signal=problem_found)
         return recorder
+
+    def problem_found(self, stage: str, url: str | None, cause: str) -> None:
+        self.problems.total += 1
+        if len(self.problems.kept) < MAX_PROBLEMS_STORED:
+            self.problems.kept.append(ProblemRecord(stage, url, cause))
+
+    def _first_cause(self, stage: str) -> str | None:
+        return next((p.cause for p in self.problems.kept if p.stage == stage), None)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         stats = self.crawler.stats.get_stats()
         run_id = stats.get("foiwatch/run_id")
         if not run_id:
             return
-        failure = verdict(stats, reason, bool(getattr(spider, "may_be_empty", False)))
+        may_be_empty = bool(getattr(spider, "may_be_empty", False))
+        failure = verdict(stats, reason, may_be_empty, self._first_cause("listing"))
+        # Pages that should have been read and were not; a listed page answering 404 is the
+        # site's own stale link, recorded as a problem but not counted against the source.
         errors = sum(
-            int(stats.get(key, 0))
+            _count(stats, key)
             for key in (
                 "foiwatch/listing_errors",
                 "foiwatch/fetch_errors",
-                "foiwatch/gone",
+                "foiwatch/refused_pages",
                 "foiwatch/store_errors",
             )
         )
-        complete = (
-            failure is None
-            and getattr(spider, "mode", "full") == "full"
-            and not stats.get("foiwatch/listing_errors")
-            and not stats.get("foiwatch/fetch_errors")
-            and not stats.get("foiwatch/page_limit_reached")
-            and not stats.get("foiwatch/listing_partial")
-        )
         run_stats = RunStats(
-            pages_fetched=int(stats.get("downloader/response_count", 0)),
-            items=int(stats.get("item_scraped_count", 0)),
-            invalid_items=int(stats.get("foiwatch/invalid_items", 0)),
+            pages_fetched=_count(stats, "downloader/response_count"),
+            items=_count(stats, "item_scraped_count"),
+            invalid_items=_count(stats, "foiwatch/invalid_items"),
             errors=errors,
-            complete=bool(complete),
+            complete=is_complete(stats, failure, str(getattr(spider, "mode", "full"))),
             error_summary=failure,
-            listed=int(stats.get("foiwatch/listed", 0)),
+            listed=_count(stats, "foiwatch/listed"),
             fields_filled={
                 key.removeprefix("foiwatch/filled/"): int(value)
                 for key, value in stats.items()
-                if key.startswith("foiwatch/filled/")
+                if key.startswith("foiwatch/filled/") and isinstance(value, int)
             },
         )
         database = Database(self.database_url, migrate=False)
         try:
             with database.session() as session:
-                record_stats(session, int(run_id), run_stats)
+                record_stats(session, int(str(run_id)), run_stats)
+                record_problems(session, int(str(run_id)), self.problems.kept)
                 if stats.get("foiwatch/own_run") or failure:
-                    finish_run(session, int(run_id), "failed" if failure else "succeeded")
+                    finish_run(session, int(str(run_id)), "failed" if failure else "succeeded")
         finally:
             database.dispose()
+        if self.problems.total > len(self.problems.kept):
+            log.warning(
+                "%d problems in this run; the first %d are stored", self.problems.total, MAX_PROBLEMS_STORED
+            )
         if failure:
             log.error("crawl of %s failed: %s", getattr(spider, "source_id", "?"), failure)

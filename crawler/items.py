@@ -24,3 +24,7 @@ class ResponseItem:
     # A stable identity when the response prints no reference (a feed entry's guid, a row's hash);
     # without either, the canonical URL is the key.
     key: str | None = None
+    # The URL is this response's own page, so it identifies the response whatever reference the
+    # page prints. False where many responses share one address (rows of a data file, feed
+    # entries without a link of their own).
+    own_page: bool = True

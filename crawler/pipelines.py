@@ -15,11 +15,13 @@ from crawler.normalise import OUTCOMES, normalise_reference
 from crawler.platforms.listing import canonical_url
 from storage.db import Database
 from storage.records import AttachmentRecord, ResponseRecord
-from storage.responses import store_response
+from storage.responses import mark_listed, store_response
 from storage.runs import start_run
 
 log = logging.getLogger(__name__)
 MIN_RESPONSE_CHARS = 40
+# Scrapy signal sent by spiders with ``urls``: responses a listing names (see ``mark_listed``).
+responses_listed = object()
 # Fields whose disappearance from a source's items suggests its pages changed shape.
 HEALTH_FIELDS = ("reference", "published", "request", "outcome")
 
@@ -68,6 +70,7 @@ def to_record(item: ResponseItem) -> ResponseRecord:
         outcome=item.outcome,
         exemptions=tuple(dict.fromkeys(item.exemptions)),
         attachments=attachments,
+        own_page=item.own_page,
     )
 
 
@@ -85,7 +88,21 @@ class StorePipeline:
         url = crawler.settings.get("FOIWATCH_DATABASE_URL")
         if not url:
             raise NotConfigured("FOIWATCH_DATABASE_URL is not set")
-        return cls(crawler, url)
+        pipeline = cls(crawler, url)
+        crawler.signals.connect(pipeline.mark_listed, signal=responses_listed)
+        return pipeline
+
+    def mark_listed(self, urls: list[str]) -> None:
+        """Record that this run's listing names these responses (so none of them is withdrawn)."""
+        if self.database is None or self.run_id is None:
+            return
+        spider = self.crawler.spider
+        try:
+            with self.database.session() as session:
+                mark_listed(session, spider.source_id, self.run_id, [canonical_url(u) for u in urls])
+        except Exception as exc:  # without the marks no withdrawal may be inferred: fail the run
+            self.crawler.stats.inc_value("foiwatch/store_errors")
+            log.error("could not record the listed responses: %s", exc)
 
     def open_spider(self, spider: Spider | None = None) -> None:
         spider = spider or self.crawler.spider

@@ -49,9 +49,17 @@ def build_settings(
         "COOKIES_ENABLED": False,
         # Revalidate every page: servers that send ETag or Last-Modified answer 304 when nothing
         # changed. "max-age=0" stops the cache treating an old Last-Modified as "fresh for weeks".
+        # The cache only ever revalidates: an error or a 5xx never brings back the cached copy.
         "HTTPCACHE_ENABLED": crawler_settings.http_cache,
-        "HTTPCACHE_POLICY": "scrapy.extensions.httpcache.RFC2616Policy",
+        "HTTPCACHE_POLICY": "crawler.middlewares.FreshOnlyCachePolicy",
         "HTTPCACHE_DIR": str(data_dir / "httpcache"),
+        "DOWNLOADER_MIDDLEWARES": {
+            "crawler.middlewares.SourceHostsGuard": 50,
+            "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
+            "crawler.middlewares.FreshOnlyHttpCacheMiddleware": 900,
+        },
+        # Only http(s) is ever fetched: a scraped file:// or s3:// link must not read anything.
+        "DOWNLOAD_HANDLERS": {"file": None, "s3": None, "ftp": None, "data": None},
         "DEFAULT_REQUEST_HEADERS": {
             "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
             "Accept-Language": "en-GB,en;q=0.8",
@@ -90,6 +98,7 @@ def crawl(
         max_pages=source.max_pages,
         may_be_empty=source.may_be_empty,
         options=json.dumps(source.options),
+        hosts=",".join(source.allowed_hosts),
     )
     process.start()
     if crawler.stats is None or not crawler.stats.get_value("finish_reason"):
@@ -99,12 +108,14 @@ def crawl(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="foiwatch crawl subprocess (started by foiwatch itself)")
-    parser.add_argument(
-        "--job", required=True, help="JSON: source, crawler settings, data dir, database, run id, mode"
+    parser = argparse.ArgumentParser(
+        description="foiwatch crawl subprocess (started by foiwatch itself); reads its job from stdin"
     )
-    args = parser.parse_args(argv)
-    job = json.loads(args.job)
+    parser.add_argument("--source", help="the source id, for ps and logs (the job on stdin decides)")
+    parser.parse_args(argv)
+    # The job (with the database URL and its password) comes on stdin: a command line is visible
+    # to every local user in ps, stdin is not.
+    job = json.loads(sys.stdin.read())
     return crawl(
         SourceConfig.model_validate(job["source"]),
         CrawlerSettings.model_validate(job["crawler"]),

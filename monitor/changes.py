@@ -9,24 +9,28 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.classify import TopicClassifier, Verdict
-from monitor.factstore import extract_and_store_facts, fact_lines
+from monitor.facts import Facts
+from monitor.factstore import facts_for, store_facts
 from monitor.messages import render_message
 from storage.clock import utcnow
 from storage.models import CrawlRun, ResponseVersion, Subscriber
 from storage.outbox import OutgoingMessage, active_subscribers, enqueue
+from storage.problems import ProblemRecord, record_problems
 from storage.records import SnapshotEntry
 from storage.responses import (
     list_versions,
+    listed_in_run,
     mark_withdrawn,
     save_topic_match,
     snapshot_before,
     snapshot_of_run,
+    unassessed_versions,
 )
 
 log = logging.getLogger(__name__)
@@ -67,15 +71,33 @@ def is_baseline(session: Session, run: CrawlRun) -> bool:
     return earlier is None
 
 
-def _classify(
-    session: Session, version: ResponseVersion, classifiers: Mapping[str, TopicClassifier]
-) -> dict[str, Verdict]:
-    verdicts = {}
-    for name, classifier in classifiers.items():
-        # Councils often publish only a letter: what its text says counts as the response.
-        letters = "\n".join(a.text for a in version.attachments if a.text)
-        response_text = f"{version.response_text}\n{letters}" if letters else version.response_text
-        verdict = classifier.classify(version.title, version.request_text, response_text)
+@dataclass(frozen=True)
+class Assessment:
+    """What the classifiers and the fact extractor make of one version (computed, not yet stored)."""
+
+    verdicts: dict[str, Verdict]
+    facts: Facts | None
+
+
+def assess(version: ResponseVersion, classifiers: Mapping[str, TopicClassifier]) -> Assessment:
+    """Classify one version and read its facts; pure, so one odd response cannot spoil a transaction."""
+    # Councils often publish only a letter: what its text says counts as the response.
+    letters = "\n".join(a.text for a in version.attachments if a.text)
+    response_text = f"{version.response_text}\n{letters}" if letters else version.response_text
+    verdicts = {
+        name: classifier.classify(version.title, version.request_text, response_text)
+        for name, classifier in classifiers.items()
+    }
+    return Assessment(verdicts, facts_for(version, verdicts))
+
+
+def _save(
+    session: Session,
+    version: ResponseVersion,
+    assessment: Assessment,
+    classifiers: Mapping[str, TopicClassifier],
+) -> None:
+    for name, verdict in assessment.verdicts.items():
         save_topic_match(
             session,
             version.id,
@@ -84,23 +106,27 @@ def _classify(
             verdict.score,
             verdict.terms,
             verdict.snippets,
-            classifier.version,
+            classifiers[name].version,
         )
-        verdicts[name] = verdict
-    return verdicts
+    if assessment.facts is not None:
+        store_facts(session, version, assessment.facts)
 
 
 def reclassify(session: Session, classifiers: Mapping[str, TopicClassifier]) -> dict[str, int]:
     """Score every stored response's current version again; nobody is notified about old responses.
 
     Returns how many versions now match each topic. Verdicts are recorded per classifier version,
-    so the earlier ones stay as history.
+    so the earlier ones stay as history. A version that cannot be scored is logged and skipped.
     """
     counts = dict.fromkeys(classifiers, 0)
     for version in list_versions(session):
-        verdicts = _classify(session, version, classifiers)
-        extract_and_store_facts(session, version, verdicts)
-        for name, verdict in verdicts.items():
+        try:
+            assessment = assess(version, classifiers)
+        except Exception:
+            log.exception("response %s could not be classified; skipped", version.response_id)
+            continue
+        _save(session, version, assessment, classifiers)
+        for name, verdict in assessment.verdicts.items():
             counts[name] += verdict.matched
     return counts
 
@@ -133,42 +159,97 @@ def _followed_verdict(
     return max(followed, key=lambda v: v.score) if followed else None
 
 
-def _enqueue_for_subscribers(
+def _messages(
     session: Session,
     run: CrawlRun,
     version: ResponseVersion,
     event: str,
-    verdicts: Mapping[str, Verdict],
-    notify_changed: bool = False,
-) -> int:
-    queued = 0
+    assessment: Assessment,
+    notify_changed: bool,
+) -> list[OutgoingMessage]:
+    """The outbox rows this event makes, one per subscriber it concerns (rendered, not yet queued)."""
+    messages = []
+    facts = assessment.facts.summary() if assessment.facts is not None else []
     for subscriber in active_subscribers(session):
-        verdict = _followed_verdict(subscriber, run, version, event, verdicts, notify_changed)
+        verdict = _followed_verdict(subscriber, run, version, event, assessment.verdicts, notify_changed)
         if verdict is None:
             continue
-        rendered = render_message(version, verdict, event, fact_lines(session, version.id))
-        message = OutgoingMessage(
-            subscriber_id=subscriber.id,
-            # One message per subscriber per response: a re-crawl or a retry never repeats it.
-            event_key=f"{event}:{version.response_id}" if event == "new" else f"{event}:{version.id}",
-            event=event,
-            topic=verdict.topic,
-            title=rendered.title,
-            body=rendered.text,
-            body_html=rendered.html,
-            held=subscriber.cadence != "immediate",
-            response_id=version.response_id,
-            version_id=version.id,
-            run_id=run.id,
+        rendered = render_message(version, verdict, event, facts)
+        messages.append(
+            OutgoingMessage(
+                subscriber_id=subscriber.id,
+                # One message per subscriber per response: a re-crawl or a retry never repeats it.
+                event_key=f"{event}:{version.response_id}" if event == "new" else f"{event}:{version.id}",
+                event=event,
+                topic=verdict.topic,
+                title=rendered.title,
+                body=rendered.text,
+                body_html=rendered.html,
+                held=subscriber.cadence != "immediate",
+                response_id=version.response_id,
+                version_id=version.id,
+                run_id=run.id,
+            )
         )
-        queued += enqueue(session, message)
+    return messages
+
+
+def _process(
+    session: Session,
+    run: CrawlRun,
+    version: ResponseVersion,
+    event: str,
+    classifiers: Mapping[str, TopicClassifier],
+    notify: bool,
+    notify_changed: bool,
+) -> int | None:
+    """Assess, store and queue one event; None (with the cause recorded) when it could not be assessed.
+
+    Everything that can trip over an odd response (classifying, facts, rendering) happens before
+    anything is written, so a failure leaves the rest of the run's diff untouched.
+    """
+    try:
+        assessment = assess(version, classifiers)
+        messages = _messages(session, run, version, event, assessment, notify_changed) if notify else []
+    except Exception as exc:
+        log.exception("run %s: response %s could not be assessed", run.id, version.response_id)
+        cause = f"could not be classified: {type(exc).__name__}: {exc}"[:500]
+        record_problems(session, run.id, [ProblemRecord("classify", version.url, cause, version.response_id)])
+        return None
+    _save(session, version, assessment, classifiers)
+    return sum(enqueue(session, message) for message in messages)
+
+
+def _retry_unassessed(
+    session: Session,
+    run: CrawlRun,
+    classifiers: Mapping[str, TopicClassifier],
+    skip: set[int],
+    notify_changed: bool,
+) -> int:
+    """Versions of earlier runs whose assessment failed get another go; their event is queued now."""
+    if not classifiers:
+        return 0
+    queued = 0
+    for version in unassessed_versions(session, run.source_id, run.id):
+        if version.id in skip:
+            continue
+        first = session.get(CrawlRun, version.first_run_id) if version.first_run_id else None
+        notify = first is not None and not is_baseline(session, first)
+        event = "new" if version.response.versions[0].id == version.id else "changed"
+        done = _process(session, run, version, event, classifiers, notify, notify_changed)
+        queued += done or 0
     return queued
 
 
 def record_changes(
     session: Session, run: CrawlRun, classifiers: Mapping[str, TopicClassifier], notify_changed: bool = False
 ) -> RunDiff:
-    """Diff ``run`` against the source's earlier state, classify, and queue notifications."""
+    """Diff ``run`` against the source's earlier state, classify, and queue notifications.
+
+    A response that cannot be classified is recorded as a problem of the run and tried again at
+    the source's next diff; the rest of the diff goes ahead.
+    """
     before = snapshot_before(session, run.source_id, run.id)
     after = snapshot_of_run(session, run.source_id, run.id)
     later = session.scalars(
@@ -177,15 +258,19 @@ def record_changes(
     # Only the source's latest run can tell what is missing from the log now.
     complete = run.complete and run.status == "succeeded" and later is None
     diff = diff_snapshots(before, after, complete=complete)
+    # A response the listing still names is not withdrawn, whatever happened to its page.
+    still_listed = listed_in_run(session, run.source_id, run.id)
+    diff = replace(diff, withdrawn=[e for e in diff.withdrawn if e.response_id not in still_listed])
     baseline = is_baseline(session, run)
-    queued = 0
+    queued, failed = 0, set()
     for event, entries in (("new", diff.new), ("changed", diff.changed)):
         for entry in entries:
             version = session.get_one(ResponseVersion, entry.version_id)
-            verdicts = _classify(session, version, classifiers)
-            extract_and_store_facts(session, version, verdicts)
-            if not baseline:
-                queued += _enqueue_for_subscribers(session, run, version, event, verdicts, notify_changed)
+            done = _process(session, run, version, event, classifiers, not baseline, notify_changed)
+            if done is None:
+                failed.add(version.id)
+            queued += done or 0
+    queued += _retry_unassessed(session, run, classifiers, failed, notify_changed)
     mark_withdrawn(session, [entry.response_id for entry in diff.withdrawn])
     run.new_count, run.changed_count, run.withdrawn_count = (
         len(diff.new),
@@ -194,7 +279,7 @@ def record_changes(
     )
     run.diffed = True
     log.info(
-        "run %s of %s: %d new, %d changed, %d withdrawn, %d notifications%s",
+        "run %s of %s: %d new, %d changed, %d withdrawn, %d notifications%s%s",
         run.id,
         run.source_id,
         len(diff.new),
@@ -202,5 +287,6 @@ def record_changes(
         len(diff.withdrawn),
         queued,
         " (baseline: nobody notified)" if baseline else "",
+        f"; {len(failed)} could not be classified" if failed else "",
     )
     return diff

@@ -15,9 +15,10 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -30,6 +31,7 @@ from monitor.health import update_health
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import CrawlRun
+from storage.problems import ProblemRecord, problems_of_run, record_problems, summarise
 from storage.responses import list_versions
 from storage.runs import SourceBusy, SourceRow, finish_run, start_run, sync_sources
 
@@ -41,6 +43,7 @@ class CrawlSummary:
     source_id: str
     status: str
     run_id: int | None = None
+    mode: str = ""
     pages: int = 0
     items: int = 0
     new: int = 0
@@ -52,7 +55,7 @@ class CrawlSummary:
 
     @property
     def failed(self) -> bool:
-        return self.status != "succeeded"
+        return self.status not in ("succeeded", "busy", "stopped")
 
 
 def register_sources(database: Database, config: Config) -> None:
@@ -61,20 +64,27 @@ def register_sources(database: Database, config: Config) -> None:
         sync_sources(session, rows)
 
 
+def last_full_crawl(database: Database, source_id: str) -> datetime | None:
+    """When the source's last successful full crawl (which revalidates every response) started."""
+    with database.session() as session:
+        return session.scalars(
+            select(CrawlRun.started_at)
+            .where(CrawlRun.source_id == source_id, CrawlRun.status == "succeeded", CrawlRun.mode == "full")
+            .order_by(CrawlRun.id.desc())
+        ).first()
+
+
 def choose_mode(database: Database, config: Config, source_id: str) -> str:
-    """Full crawl when the last complete one is older than ``full_crawl_every_hours``, else incremental."""
+    """Full when the last full crawl is ``full_crawl_every_hours`` old or more, else incremental.
+
+    An incremental crawl reads only what is new; edits to known responses are found by the full
+    crawls, so an edit is reported within ``full_crawl_every_hours`` plus one schedule interval.
+    """
     every = config.crawler.full_crawl_every_hours
     if every <= 0:
         return "full"
-    with database.session() as session:
-        last_full = session.scalars(
-            select(CrawlRun.started_at)
-            .where(
-                CrawlRun.source_id == source_id, CrawlRun.status == "succeeded", CrawlRun.complete.is_(True)
-            )
-            .order_by(CrawlRun.id.desc())
-        ).first()
-    if last_full is None or utcnow() - last_full > timedelta(hours=every):
+    last_full = last_full_crawl(database, source_id)
+    if last_full is None or utcnow() - last_full >= timedelta(hours=every):
         return "full"
     return "incremental"
 
@@ -84,21 +94,43 @@ def process_undiffed_runs(
 ) -> None:
     """Diff finished runs that never were (the service stopped mid-way), oldest first."""
     with database.session() as session:
-        runs = session.scalars(
-            select(CrawlRun)
-            .where(CrawlRun.source_id == source_id, CrawlRun.diffed.is_(False), CrawlRun.status != "running")
-            .order_by(CrawlRun.id)
-        ).all()
-        for run in runs:
-            record_changes(session, run, classifiers)
+        run_ids = list(
+            session.scalars(
+                select(CrawlRun.id)
+                .where(
+                    CrawlRun.source_id == source_id, CrawlRun.diffed.is_(False), CrawlRun.status != "running"
+                )
+                .order_by(CrawlRun.id)
+            )
+        )
+    for run_id in run_ids:
+        _diff_run(database, run_id, classifiers)
 
 
+def _diff_run(database: Database, run_id: int, classifiers: Mapping[str, TopicClassifier]) -> None:
+    """Diff one finished run in its own transaction; a failure is recorded and retried next time."""
+    try:
+        with database.session() as session:
+            record_changes(session, session.get_one(CrawlRun, run_id), classifiers)
+    except Exception as exc:
+        log.exception("the diff of run %s failed; it will be tried again at the next crawl", run_id)
+        with contextlib.suppress(Exception), database.session() as session:
+            cause = f"the diff failed and will be retried: {type(exc).__name__}: {exc}"[:500]
+            record_problems(session, run_id, [ProblemRecord("diff", None, cause)])
+
+
+# -- stopping ---------------------------------------------------------------------------------
+# Seconds a crawl subprocess gets to close its spider after SIGTERM before it is killed: a hung
+# download must not hold up a stop (everything stored so far is committed item by item).
+STOP_GRACE_SECONDS = 5.0
 _running: set[subprocess.Popen[bytes]] = set()
 _running_lock = threading.Lock()
+_stopping = threading.Event()
 
 
 def stop_all_crawls() -> None:
-    """Ask every crawl subprocess to stop (Scrapy closes its spider cleanly on SIGTERM)."""
+    """No crawl starts from now on; running ones are asked to stop (and killed if they linger)."""
+    _stopping.set()
     with _running_lock:
         processes = list(_running)
     for process in processes:
@@ -106,47 +138,106 @@ def stop_all_crawls() -> None:
             os.killpg(process.pid, signal.SIGTERM)
 
 
+def stopping() -> bool:
+    return _stopping.is_set()
+
+
+def allow_crawls() -> None:
+    """Undo ``stop_all_crawls`` (a new service in the same process, as in tests)."""
+    _stopping.clear()
+
+
+def _terminate(process: subprocess.Popen[bytes]) -> int:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        return process.wait(timeout=STOP_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        return process.wait()
+
+
 def _run_subprocess(job: dict[str, object], timeout: float, log_file: Path) -> int:
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "crawler.run", "--job", json.dumps(job)]
+    # The job travels on stdin: it holds the database URL, which may carry a password.
+    command = [sys.executable, "-m", "crawler.run", "--source", str(job["source_id"])]
     with log_file.open("ab") as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
         with _running_lock:
             _running.add(process)
         try:
-            return process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            log.error("crawl of %s exceeded %ss; stopping it", job["source"], timeout)
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                return process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                return process.wait()
+            assert process.stdin is not None
+            with contextlib.suppress(BrokenPipeError):
+                process.stdin.write(json.dumps(job).encode("utf-8"))
+                process.stdin.close()
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    return process.wait(timeout=0.5)
+                except subprocess.TimeoutExpired:
+                    pass
+                if _stopping.is_set():
+                    return _terminate(process)
+                if time.monotonic() > deadline:
+                    log.error("crawl of %s exceeded %ss; stopping it", job["source_id"], timeout)
+                    return _terminate(process)
         except BaseException:
-            # The service is stopping: let Scrapy close the spider cleanly, then go.
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=60)
+            # Ctrl-C or SIGTERM on `foiwatch crawl`: stop the child too, and go.
+            _terminate(process)
             raise
         finally:
             with _running_lock:
                 _running.discard(process)
 
 
+def _close_run(database: Database, run_id: int, code: int, stopped: bool) -> None:
+    """Close the run in a transaction of its own, before any diff: a run is never left running."""
+    with database.session() as session:
+        run = session.get_one(CrawlRun, run_id)
+        if stopped:
+            finish_run(session, run_id, "interrupted", "interrupted: foiwatch was stopped")
+            run.complete = False
+        elif run.status == "running":
+            failed = code != 0
+            finish_run(
+                session,
+                run_id,
+                "failed" if failed else "succeeded",
+                f"crawler process exited with status {code}" if failed else None,
+            )
+            if failed:
+                run.complete = False
+
+
 def crawl_source(
-    database: Database, config: Config, source: SourceConfig, data_dir: Path, mode: str | None = None
+    database: Database,
+    config: Config,
+    source: SourceConfig,
+    data_dir: Path,
+    mode: str | None = None,
+    classifiers: Mapping[str, TopicClassifier] | None = None,
 ) -> CrawlSummary:
-    """Crawl one source now and record what changed; never raises for a failing site."""
-    classifiers = build_classifiers(config.topics)
+    """Crawl one source now and record what changed; never raises for a failing site.
+
+    The run is closed first, then diffed, then judged for health, each in its own transaction, so
+    one odd response or a failing step never leaves the source locked as "running".
+    """
+    if _stopping.is_set():
+        return CrawlSummary(source.id, "stopped", error="foiwatch is stopping")
+    classifiers = classifiers if classifiers is not None else build_classifiers(config.topics)
     chosen = mode or choose_mode(database, config, source.id)
     try:
         with database.session() as session:
             run_id = start_run(session, source.id, chosen).id
     except SourceBusy as exc:
-        return CrawlSummary(source.id, "busy", error=str(exc))
+        return CrawlSummary(source.id, "busy", mode=chosen, error=str(exc))
     # Earlier runs never diffed (a crash, or a run just closed as abandoned) go first, oldest first.
     process_undiffed_runs(database, classifiers, source.id)
     job = {
+        "source_id": source.id,
         "source": source.model_dump(),
         "crawler": config.crawler.model_dump(),
         "data_dir": str(data_dir),
@@ -159,32 +250,46 @@ def crawl_source(
             job, config.service.crawl_timeout_seconds, data_dir / "logs" / f"{source.id}.log"
         )
     except BaseException:
-        with database.session() as session:
-            finish_run(session, run_id, "failed", "interrupted: foiwatch was stopped")
+        _close_run(database, run_id, -1, stopped=True)
         raise
+    stopped = _stopping.is_set()
+    _close_run(database, run_id, code, stopped)
+    if not stopped:
+        # An interrupted run is diffed by the source's next crawl; a stop must be quick.
+        _diff_run(database, run_id, classifiers)
+    health = _judge_health(database, run_id, config)
+    return _summary(database, run_id, health)
+
+
+def _judge_health(database: Database, run_id: int, config: Config) -> str:
+    try:
+        with database.session() as session:
+            return update_health(session, session.get_one(CrawlRun, run_id), config.health).status
+    except Exception:
+        log.exception("health of run %s could not be judged", run_id)
+        return "unknown"
+
+
+def _summary(database: Database, run_id: int, health: str) -> CrawlSummary:
     with database.session() as session:
         run = session.get_one(CrawlRun, run_id)
-        if run.status == "running":
-            finish_run(
-                session,
-                run_id,
-                "succeeded" if code == 0 else "failed",
-                None if code == 0 else f"crawler process exited with status {code}",
-            )
-        record_changes(session, run, classifiers)
-        health = update_health(session, run, config.health)
+        problems = summarise(problems_of_run(session, run_id))
+        error = "; ".join(p for p in (run.error_summary, run.health_problem) if p) or problems or None
+        if run.error_summary and problems and problems not in (run.error_summary or ""):
+            error = f"{error}; {problems}"
         return CrawlSummary(
-            source_id=source.id,
+            source_id=run.source_id,
             status=run.status,
             run_id=run.id,
+            mode=run.mode,
             pages=run.pages_fetched,
             items=run.items,
             new=run.new_count,
             changed=run.changed_count,
             withdrawn=run.withdrawn_count,
             errors=run.errors,
-            error=run.error_summary or run.health_problem,
-            health=health.status,
+            error=error,
+            health=health,
         )
 
 

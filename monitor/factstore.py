@@ -15,22 +15,32 @@ from storage.models import ResponseFacts, ResponseVersion
 FACT_TOPIC = "cctv"
 
 
-def extract_and_store_facts(
-    session: Session, version: ResponseVersion, verdicts: Mapping[str, Verdict]
-) -> None:
+def facts_for(version: ResponseVersion, verdicts: Mapping[str, Verdict]) -> Facts | None:
     """Facts for a version the CCTV topic matched (other responses have none worth keeping)."""
     verdict = verdicts.get(FACT_TOPIC)
     if verdict is None or not verdict.matched:
-        return
+        return None
     letters = "\n".join(a.text for a in version.attachments if a.text)
     response = f"{version.response_text}\n{letters}" if letters else version.response_text
-    facts = extract_facts(
+    return extract_facts(
         version.title,
         version.request_text,
         response,
         outcome=version.outcome,
         exemptions=list(version.exemptions),
     )
+
+
+def extract_and_store_facts(
+    session: Session, version: ResponseVersion, verdicts: Mapping[str, Verdict]
+) -> None:
+    """Extract and store the facts of a version the CCTV topic matched."""
+    facts = facts_for(version, verdicts)
+    if facts is not None:
+        store_facts(session, version, facts)
+
+
+def store_facts(session: Session, version: ResponseVersion, facts: Facts) -> None:
     row = session.get(ResponseFacts, version.id) or ResponseFacts(version_id=version.id)
     row.facts, row.extractor_version, row.created_at = facts.to_dict(), EXTRACTOR_VERSION, utcnow()
     row.vendor_index = "|" + "|".join(v.lower() for v in facts.vendors) + "|"

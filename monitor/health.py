@@ -19,6 +19,7 @@ from monitor.config import HealthSettings
 from storage.clock import utcnow
 from storage.models import CrawlRun, SourceHealth, Subscriber
 from storage.outbox import OutgoingMessage, enqueue
+from storage.problems import problems_of_run
 
 log = logging.getLogger(__name__)
 WATCHED_FIELDS = ("reference", "published", "request", "outcome")
@@ -45,6 +46,11 @@ def run_problem(session: Session, run: CrawlRun, settings: HealthSettings) -> st
     """Why this run suggests the source is broken, or None."""
     if run.status != "succeeded":
         return run.error_summary or "the crawl failed"
+    if run.errors:
+        # Pages that answered 5xx, timed out or were refused: part of the log went unread.
+        unread = [p for p in problems_of_run(session, run.id) if p.stage in ("listing", "page")]
+        causes = "; ".join(dict.fromkeys(p.cause for p in unread[:3])) or "see the crawl log"
+        return f"{run.errors} page{'s' if run.errors != 1 else ''} could not be read: {causes}"
     history = _history(session, run, settings)
     if run.mode == "full" and history:
         usual = median(r.listed for r in history)
@@ -84,13 +90,19 @@ def _alert_admins(session: Session, health: SourceHealth, run: CrawlRun, recover
 
 
 def update_health(session: Session, run: CrawlRun, settings: HealthSettings) -> SourceHealth:
-    """Judge ``run``, update the source's health, and queue an alert when it turns (un)healthy."""
+    """Judge ``run``, update the source's health, and queue an alert when it turns (un)healthy.
+
+    A run the operator interrupted says nothing about the site and leaves the health as it was.
+    """
     health = session.get(SourceHealth, run.source_id)
     if health is None:
         health = SourceHealth(
             source_id=run.source_id, status="healthy", consecutive_bad=0, updated_at=utcnow()
         )
         session.add(health)
+    if run.status == "interrupted":
+        session.flush()
+        return health
     problem = run_problem(session, run, settings)
     run.health_problem = problem
     health.updated_at = utcnow()

@@ -65,7 +65,11 @@ class Source(Base):
 
 
 class CrawlRun(Base):
-    """One crawl of one source. ``status`` is running, succeeded or failed."""
+    """One crawl of one source. ``status`` is running, succeeded, failed or interrupted.
+
+    ``complete`` means the run read the whole listing fresh and every listed response with it, so
+    a response it did not see is no longer published: only such a run may infer a withdrawal.
+    """
 
     __tablename__ = "crawl_runs"
     __table_args__ = (
@@ -132,6 +136,8 @@ class Response(Base):
     last_seen: Mapped[datetime]
     first_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
     last_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    # the last run whose listing named this response, read or not (a 404, an unreadable page)
+    last_listed_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
     withdrawn_at: Mapped[datetime | None]
     current_hash: Mapped[str] = mapped_column(String(64))
 
@@ -273,3 +279,33 @@ class Notification(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    # "pid@host" of the process sending it: a row left ``sending`` is requeued only once that
+    # process is gone, so a slow send is never repeated by a second worker
+    claimed_by: Mapped[str | None] = mapped_column(String(300))
+
+
+class RunProblem(Base):
+    """Something that went wrong in a run, in words: a page that failed, a link refused, a response
+    that could not be classified. ``stage`` says where (listing, page, attachment, link, classify...)."""
+
+    __tablename__ = "run_problems"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(30))
+    url: Mapped[str | None] = mapped_column(Text)
+    cause: Mapped[str] = mapped_column(Text)
+    response_id: Mapped[int | None] = mapped_column(ForeignKey("responses.id"))
+    created_at: Mapped[datetime]
+
+
+class ServiceLock(Base):
+    """Which ``foiwatch run`` process serves this database; a second one is refused."""
+
+    __tablename__ = "service_locks"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    pid: Mapped[int]
+    host: Mapped[str] = mapped_column(String(255))
+    started_at: Mapped[datetime]
+    heartbeat_at: Mapped[datetime]

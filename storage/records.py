@@ -34,6 +34,8 @@ class ResponseRecord:
     outcome: str | None = None
     exemptions: tuple[str, ...] = ()
     attachments: tuple[AttachmentRecord, ...] = field(default_factory=tuple)
+    # the URL is this response's own page: it identifies the response (see store_response)
+    own_page: bool = True
 
     def content_hash(self) -> str:
         """Hash of what a reader would call the content; the URL alone moving is not a new version."""

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from storage.clock import utcnow
@@ -45,23 +46,81 @@ def _new_version(record: ResponseRecord, digest: str, run_id: int | None, now: d
     return version
 
 
+def _by_url(session: Session, source_id: str, url: str) -> Response | None:
+    """The response this page address belongs to: its current address first, then an old one."""
+    current = session.scalars(
+        select(Response).where(Response.source_id == source_id, Response.url == url).order_by(Response.id)
+    ).first()
+    if current is not None:
+        return current
+    return session.scalars(
+        select(Response)
+        .join(ResponseVersion, ResponseVersion.response_id == Response.id)
+        .where(Response.source_id == source_id, ResponseVersion.url == url)
+        .order_by(ResponseVersion.id.desc())
+    ).first()
+
+
+def _page_key(key: str, url: str) -> str:
+    """Key of a second page printing a reference another page already has: stable, and distinct."""
+    return f"{key[:200]}|{hashlib.sha256(url.encode()).hexdigest()[:16]}"
+
+
+def _resolve(
+    session: Session, run_id: int | None, record: ResponseRecord, digest: str
+) -> tuple[Response | None, str]:
+    """Which stored response ``record`` is, or (None, key to create it under).
+
+    A response with a page of its own is that page: found by its address first, so a page that
+    prints another page's reference (a review, a corrected reply) stays a response of its own, and
+    a re-crawl never swaps the two. A known reference at a new address is the same response moved
+    only when the old address was not listed in this run and the content is the same.
+    """
+    by_key = session.scalars(
+        select(Response).where(Response.source_id == record.source_id, Response.key == record.key)
+    ).first()
+    if not record.own_page:
+        return by_key, record.key
+    by_url = _by_url(session, record.source_id, record.url)
+    if by_url is not None:
+        seen_elsewhere = run_id is not None and by_url.last_run_id == run_id and by_url.url != record.url
+        if not seen_elsewhere:
+            return by_url, by_url.key
+    if by_key is None:
+        return None, record.key
+    still_there = run_id is not None and run_id in (by_key.last_run_id, by_key.last_listed_run_id)
+    if not still_there and by_key.url != record.url and _same_content(session, by_key, record, digest):
+        return by_key, by_key.key
+    key = _page_key(record.key, record.url)
+    existing = session.scalars(
+        select(Response).where(Response.source_id == record.source_id, Response.key == key)
+    ).first()
+    return existing, key
+
+
+def _same_content(session: Session, response: Response, record: ResponseRecord, digest: str) -> bool:
+    if response.current_hash == digest:
+        return True
+    current = latest_version(session, response.id)
+    return current is not None and bool(record.response) and current.response_text == record.response
+
+
 def store_response(session: Session, run_id: int | None, record: ResponseRecord) -> StoreOutcome:
     """Store one crawled response; a version row is added only when its content hash changes."""
     now = utcnow()
     digest = record.content_hash()
-    response = session.scalars(
-        select(Response).where(Response.source_id == record.source_id, Response.key == record.key)
-    ).first()
+    response, key = _resolve(session, run_id, record, digest)
     if response is None:
         response = Response(
             source_id=record.source_id,
-            key=record.key,
+            key=key,
             reference=record.reference,
             url=record.url,
             first_seen=now,
             last_seen=now,
             first_run_id=run_id,
             last_run_id=run_id,
+            last_listed_run_id=run_id,
             current_hash=digest,
         )
         response.versions.append(_new_version(record, digest, run_id, now))
@@ -70,6 +129,7 @@ def store_response(session: Session, run_id: int | None, record: ResponseRecord)
         return StoreOutcome.NEW
 
     response.last_seen, response.last_run_id, response.url = now, run_id, record.url
+    response.last_listed_run_id = run_id
     response.withdrawn_at = None
     if response.current_hash == digest:
         current = latest_version(session, response.id)
@@ -82,6 +142,21 @@ def store_response(session: Session, run_id: int | None, record: ResponseRecord)
     response.versions.append(_new_version(record, digest, run_id, now))
     session.flush()
     return StoreOutcome.CHANGED
+
+
+def mark_listed(session: Session, source_id: str, run_id: int, urls: Sequence[str]) -> int:
+    """Note that run ``run_id`` found these addresses listed; returns how many responses matched."""
+    marked = 0
+    for start in range(0, len(urls), 500):
+        chunk = list(urls[start : start + 500])
+        result = session.execute(
+            update(Response)
+            .where(Response.source_id == source_id, Response.url.in_(chunk))
+            .values(last_listed_run_id=run_id)
+            .execution_options(synchronize_session=False)
+        )
+        marked += result.rowcount or 0
+    return marked
 
 
 def latest_version(session: Session, response_id: int) -> ResponseVersion | None:
@@ -143,6 +218,32 @@ def snapshot_before(session: Session, source_id: str, run_id: int) -> dict[str, 
         .order_by(Response.id)
     )
     return {key: SnapshotEntry(rid, vid, digest) for key, rid, vid, digest in rows}
+
+
+def listed_in_run(session: Session, source_id: str, run_id: int) -> set[int]:
+    """Ids of the responses whose address the run's listing named (see ``mark_listed``)."""
+    return set(
+        session.scalars(
+            select(Response.id).where(Response.source_id == source_id, Response.last_listed_run_id == run_id)
+        )
+    )
+
+
+def unassessed_versions(session: Session, source_id: str, up_to_run_id: int) -> list[ResponseVersion]:
+    """Versions (first seen by runs up to ``up_to_run_id``) that no classifier has scored yet."""
+    scored = select(TopicMatch.id).where(TopicMatch.version_id == ResponseVersion.id).exists()
+    return list(
+        session.scalars(
+            select(ResponseVersion)
+            .join(Response, Response.id == ResponseVersion.response_id)
+            .where(
+                Response.source_id == source_id,
+                ResponseVersion.first_run_id <= up_to_run_id,
+                ~scored,
+            )
+            .order_by(ResponseVersion.id)
+        )
+    )
 
 
 def mark_withdrawn(session: Session, response_ids: Iterable[int]) -> None:

@@ -82,6 +82,7 @@ class AlaveteliSpider(FoiSpider):
                 )
         targets = feed_targets(entries)
         self.count("listed", len(targets))
+        self.listed(list(targets))
         fresh = [url for url in targets if url not in known]
         self.count("skipped_known", len(targets) - len(fresh))
         for url in fresh:

@@ -52,6 +52,7 @@ class ListDetailSpider(FoiSpider):
         self.count("listing_pages")
         links = find_links(parse_page(response.text), response.url, self.is_response_link)
         self.count("listed", len(links))
+        self.listed([link.url for link in links])
         fresh = [link for link in links if link.url not in known]
         self.count("skipped_known", len(links) - len(fresh))
         for link in fresh:

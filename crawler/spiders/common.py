@@ -3,7 +3,8 @@
 Counters the run verdict relies on (``crawler.extensions.verdict``):
 ``foiwatch/listing_pages`` (index pages, feeds or API pages read), ``foiwatch/listed`` (responses they
 named), ``foiwatch/skipped_known`` (named but already stored, in incremental mode),
-``foiwatch/listing_errors``, ``foiwatch/fetch_errors``, ``foiwatch/gone`` and ``foiwatch/invalid_items``.
+``foiwatch/listing_errors``, ``foiwatch/fetch_errors``, ``foiwatch/gone``, ``foiwatch/refused_pages``
+and ``foiwatch/invalid_items``. Every failure is also reported in words (``crawler.problems``).
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.attachments import EXTRACTABLE, MAX_ATTACHMENT_BYTES, extract_text
-from crawler.config import default_config_dir, load_sources, options_model
+from crawler.config import PLATFORMS, default_config_dir, load_sources, options_model
 from crawler.items import ResponseItem
+from crawler.middlewares import allowed_hosts
 from crawler.normalise import classify_outcome, parse_exemptions
-from crawler.pipelines import MIN_RESPONSE_CHARS
+from crawler.pipelines import MIN_RESPONSE_CHARS, responses_listed
+from crawler.problems import OffsiteRefused, describe_failure, report_problem
 from storage.db import Database
 from storage.responses import known_urls
 
@@ -44,6 +47,7 @@ class FoiSpider(scrapy.Spider):
         max_pages: int | str = 200,
         may_be_empty: bool | str = False,
         options: str | dict[str, Any] | None = None,
+        hosts: str | list[str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -56,6 +60,7 @@ class FoiSpider(scrapy.Spider):
             found = configured[source]
             url, authority = url or found.url, authority or found.authority
             max_pages, may_be_empty, options = found.max_pages, found.may_be_empty, found.options
+            hosts = hosts or found.allowed_hosts
         if mode not in ("full", "incremental"):
             raise ValueError(f"mode must be 'full' or 'incremental', not {mode!r}")
         self.source_id, self.start_url, self.authority, self.mode = source, url, authority, mode
@@ -63,6 +68,9 @@ class FoiSpider(scrapy.Spider):
         self.may_be_empty = may_be_empty in (True, "true", "True", "1")
         raw = json.loads(options) if isinstance(options, str) else (options or {})
         self.options: BaseModel = options_model(self.platform).model_validate(raw)
+        listed_hosts = [h for h in hosts.split(",") if h] if isinstance(hosts, str) else list(hosts or [])
+        # Read by crawler.middlewares.SourceHostsGuard: nothing else is ever requested.
+        self.allowed_hosts = allowed_hosts(url, [*listed_hosts, *PLATFORMS[self.platform].hosts])
 
     # -- counters ---------------------------------------------------------------------------
     def count(self, key: str, amount: int = 1) -> None:
@@ -80,21 +88,41 @@ class FoiSpider(scrapy.Spider):
         finally:
             database.dispose()
 
+    def listed(self, urls: list[str]) -> None:
+        """Tell the store which responses a listing names, read or not: none of them is withdrawn."""
+        if urls:
+            self.crawler.signals.send_catch_log(signal=responses_listed, urls=list(urls))
+
     def invalid(self, url: str, reason: str) -> None:
         self.count("invalid_items")
+        report_problem(self.crawler, "item", url, f"not read as a response: {reason}")
         log.warning("%s: not a response (%s): %s", self.source_id, reason, url)
 
+    def not_a_response(self, url: str, reason: str) -> None:
+        """A listed link that is not a response at all (an external page): skipped, not a fault."""
+        self.count("not_responses")
+        log.info("%s: skipped %s (%s)", self.source_id, url, reason)
+
     # -- failures: recorded, never fatal ----------------------------------------------------
+    def describe(self, failure: Failure) -> str:
+        return describe_failure(failure, self.settings.getfloat("DOWNLOAD_TIMEOUT"))
+
     def listing_failed(self, failure: Failure) -> None:
         self.count("listing_errors")
-        log.error("%s: listing page failed: %s", self.source_id, describe_failure(failure))
+        cause = self.describe(failure)
+        report_problem(self.crawler, "listing", _request_url(failure), cause)
+        log.error("%s: listing page failed: %s", self.source_id, cause)
 
     def response_failed(self, failure: Failure) -> None:
         if failure.check(HttpError) and failure.value.response.status in (404, 410):
             self.count("gone")
+        elif failure.check(OffsiteRefused):
+            self.count("refused_pages")
         else:
             self.count("fetch_errors")
-        log.error("%s: response page failed: %s", self.source_id, describe_failure(failure))
+        cause = self.describe(failure)
+        report_problem(self.crawler, "page", _request_url(failure), cause)
+        log.error("%s: response page failed: %s", self.source_id, cause)
 
     # -- attachments ------------------------------------------------------------------------
     def complete(self, item: ResponseItem) -> Iterator[Any]:
@@ -132,14 +160,17 @@ class FoiSpider(scrapy.Spider):
         if error:
             attachment["error"] = error
             self.count("attachment_errors")
+            report_problem(self.crawler, "attachment", response.url, error)
         yield from self._next_attachment(item, pending[1:])
 
     def _attachment_failed(self, failure: Failure) -> Iterator[Any]:
         request = failure.request  # type: ignore[attr-defined]
         item, pending = request.cb_kwargs["item"], request.cb_kwargs["pending"]
-        item.attachments[pending[0]]["error"] = describe_failure(failure)
+        cause = self.describe(failure)
+        item.attachments[pending[0]]["error"] = cause
         self.count("attachment_errors")
-        log.warning("%s: attachment not read: %s", self.source_id, describe_failure(failure))
+        report_problem(self.crawler, "attachment", request.url, cause)
+        log.warning("%s: attachment not read: %s", self.source_id, cause)
         yield from self._next_attachment(item, pending[1:])
 
     def _next_attachment(self, item: ResponseItem, pending: list[int]) -> Iterator[Any]:
@@ -160,16 +191,17 @@ _READABLE_TYPES = ("pdf", "wordprocessingml", "text/")
 
 
 def readable(attachment: dict[str, Any]) -> bool:
-    """An attachment whose text can be extracted, by its URL's extension or its declared type."""
+    """An http(s) attachment whose text can be extracted, by its URL's extension or declared type.
+
+    Other schemes (``file:``, ``javascript:``, ``data:``) are kept as scraped but never fetched.
+    """
+    if not str(attachment["url"]).lower().startswith(("http://", "https://")):
+        return False
     path = str(attachment["url"]).lower().split("?")[0]
     declared = str(attachment.get("content_type") or "").lower()
     return path.endswith(EXTRACTABLE) or any(kind in declared for kind in _READABLE_TYPES)
 
 
-def describe_failure(failure: Failure) -> str:
-    if failure.check(HttpError):
-        response = failure.value.response
-        return f"HTTP {response.status} at {response.url}"
+def _request_url(failure: Failure) -> str | None:
     request = getattr(failure, "request", None)
-    where = f" at {request.url}" if request is not None else ""
-    return f"{failure.type.__name__ if failure.type else 'error'}: {failure.getErrorMessage()}{where}"
+    return request.url if request is not None else None

@@ -77,6 +77,8 @@ class DataFileSpider(FoiSpider):
             outcome=parsed.outcome,
             exemptions=parsed.exemptions,
             attachments=[{"url": url, "name": name} for url, name in parsed.attachments],
+            # rows share the file's address: the reference (or the row's link) is the identity
+            own_page=False,
         )
 
 

@@ -52,6 +52,7 @@ class FeedSpider(FoiSpider):
             log.error("%s: feed page %s unreadable: %s", self.source_id, response.url, exc)
             return
         self.count("listed", len(feed.entries))
+        self.listed([entry.url for entry in feed.entries if entry.link is not None])
         fresh = [entry for entry in feed.entries if entry.url not in known]
         self.count("skipped_known", len(feed.entries) - len(fresh))
         for entry in fresh:
@@ -100,5 +101,7 @@ class FeedSpider(FoiSpider):
             outcome=parsed.outcome,
             exemptions=parsed.exemptions,
             attachments=[{"url": url, "name": name} for url, name in parsed.attachments],
+            # an entry without a link of its own shares the feed's address with its neighbours
+            own_page=entry.link is not None,
         )
         yield from self.complete(item)

@@ -60,13 +60,14 @@ class GovukSpider(FoiSpider):
             raise CloseSpider(f"GOV.UK search API page {page_number} unreadable: {exc}") from None
         self.count("listing_pages")
         self.count("listed", len(page.results))
+        self.listed([canonical_url(release_url(self.start_url, r.link)) for r in page.results])
         fresh = [r for r in page.results if canonical_url(release_url(self.start_url, r.link)) not in known]
         self.count("skipped_known", len(page.results) - len(fresh))
         for result in fresh:
             if result.link.startswith("/"):
                 yield self._release_request(result)
             else:  # the index also holds links to pages outside GOV.UK, which have no content item
-                self.invalid(result.link, "not a GOV.UK page")
+                self.not_a_response(result.link, "not a GOV.UK page")
         if known and page.results and not fresh:
             log.info("%s: search page %d lists nothing new; stopping here", self.source_id, page_number)
             return

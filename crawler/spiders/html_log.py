@@ -67,6 +67,7 @@ class HtmlLogSpider(ListDetailSpider):
         soup = parse_page(response_html(response))
         links = find_log_links(soup, response.url, self._accepts, options.date_grouped)
         self.count("listed", len(links))
+        self.listed([link.url for link in links])
         fresh = [link for link in links if link.url not in known]
         self.count("skipped_known", len(links) - len(fresh))
         for link in fresh:

@@ -73,6 +73,7 @@ class IcaseworkSpider(FoiSpider):
             if not case.publish:
                 log.info("%s: case %s is marked not for publication; skipped", self.source_id, case.reference)
         self.count("listed", len(published))
+        self.listed([self._url(case) for case in published])
         fresh = [case for case in published if self._url(case) not in known]
         self.count("skipped_known", len(published) - len(fresh))
         for case in fresh:

@@ -12,6 +12,7 @@ from monitor.app import App, open_app
 from monitor.crawls import CrawlSummary, crawl_source
 from monitor.localsite import LocalSite
 from storage.models import CrawlRun, Response, ResponseVersion
+from storage.problems import problems_of_run
 from tests.conftest import FIXTURES, write_config
 
 EXPECTED = yaml.safe_load((FIXTURES / "police_soh" / "expected.yaml").read_text(encoding="utf-8"))
@@ -111,10 +112,14 @@ def test_broken_pages_are_recorded_and_the_rest_is_stored(
     summary = _crawl(app, "edge")
     assert summary.status == "succeeded", summary.error
     assert summary.items == 1 and summary.new == 1
-    assert summary.errors == 2  # the 404 and the 500
+    assert summary.errors == 1  # the 500; a listed page answering 404 is the site's stale link
     with app.database.session() as session:
         run = session.get_one(CrawlRun, summary.run_id)
         assert run.invalid_items == 1  # the "page has moved" page, counted and skipped
+        assert not run.complete  # pages it lists went unread: no withdrawal may be inferred
+        causes = {p.cause.split(" at ")[0] for p in problems_of_run(session, run.id)}
+    assert {"HTTP 404", "HTTP 500"} <= causes
+    assert any(c.startswith("not read as a response") for c in causes)
     assert _references(app) == {"004567/24"}
     assert edge["not_found"] in soh_site.paths(404)
     assert edge["server_error"] in soh_site.paths(500)
