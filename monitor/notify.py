@@ -1,26 +1,32 @@
 """Delivery of the outbox through apprise: one ``notify()`` per message, its result checked.
 
 A row is claimed (committed as ``sending``) before the send and marked ``sent`` right after, so a
-crash loses nothing; at worst a message sent just before a crash is sent once more after it.
-Failures are retried with exponential backoff; after ``max_attempts`` the message is ``dead``.
+crash loses nothing; at worst a message sent just before a crash is sent once more after it. Every
+message carries a stable identity for receivers to drop such a repeat: the e-mail ``Message-ID``,
+an ``id`` field in JSON, form and XML payloads. Failures are retried with exponential backoff;
+after ``max_attempts`` the message is ``dead``.
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import parse_qsl, unquote, urlsplit
+from typing import Any
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 import apprise
+import apprise.plugins.email.base as apprise_email
 from apprise import AppriseResultStatus
 
 from monitor.config import NotificationSettings
 from monitor.digest import build_digests
 from storage.db import Database
 from storage.models import Subscriber
-from storage.outbox import claim, due_ids, mark_failed, mark_sent, requeue_stale_sending
+from storage.outbox import claim, due_ids, mark_failed, mark_sent, message_id, requeue_stale_sending
 
 log = logging.getLogger(__name__)
 _SECRET_MIN = 4
@@ -67,6 +73,31 @@ def redact_text(text: str, urls: list[str]) -> str:
 
 
 _HTML_SCHEMES = ("mailto", "mailtos", "email")
+# apprise's generic webhooks take extra payload fields as ``:name=value`` URL parameters
+_PAYLOAD_SCHEMES = ("json", "jsons", "form", "forms", "xml", "xmls")
+_message_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("foiwatch_message_id", default=None)
+_apprise_make_msgid: Callable[..., str] | None = getattr(apprise_email, "make_msgid", None)
+
+
+def _make_msgid(*args: Any, **kwargs: Any) -> str:
+    """apprise builds each e-mail's Message-ID with ``make_msgid``: ours is the message's own id,
+    the same on every attempt, so a mail client shows a repeat after a crash as one message."""
+    ours = _message_id.get()
+    if ours:
+        return f"<{ours}@foiwatch>"
+    assert _apprise_make_msgid is not None
+    return _apprise_make_msgid(*args, **kwargs)
+
+
+if _apprise_make_msgid is not None:
+    apprise_email.make_msgid = _make_msgid  # type: ignore[attr-defined]
+
+
+def with_message_id(url: str, identity: str) -> str:
+    """The apprise URL with the message id added to its payload, for webhook schemes."""
+    if url.split("://", 1)[0].lower() not in _PAYLOAD_SCHEMES:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}:id={quote(identity, safe='')}"
 
 
 def send(
@@ -77,15 +108,34 @@ def send(
     body_html: str | None = None,
     apprise_config: str | None = None,
     tags: list[str] | None = None,
+    identity: str | None = None,
 ) -> tuple[bool, str]:
     """Send one message to one subscriber's URLs; (delivered, error). Partial delivery is a failure.
 
     Subscribers with an e-mail channel get the HTML body (apprise turns it into text for any other
-    channel they have); everyone else gets the plain-text body.
+    channel they have); everyone else gets the plain-text body. ``identity`` is the message's
+    stable id (see ``storage.outbox.message_id``).
     """
+    token = _message_id.set(identity)
+    try:
+        return _send(urls, title, body, timeout, body_html, apprise_config, tags, identity)
+    finally:
+        _message_id.reset(token)
+
+
+def _send(
+    urls: list[str],
+    title: str,
+    body: str,
+    timeout: float,
+    body_html: str | None,
+    apprise_config: str | None,
+    tags: list[str] | None,
+    identity: str | None,
+) -> tuple[bool, str]:
     notifier = apprise.Apprise()
     for url in urls:
-        if not notifier.add(url):
+        if not notifier.add(with_message_id(url, identity) if identity else url):
             return False, f"invalid apprise URL {redact_url(url)}"
     if apprise_config:
         loaded = apprise.AppriseConfig()
@@ -113,8 +163,13 @@ def backoff(attempts: int, settings: NotificationSettings) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def deliver_pending(database: Database, settings: NotificationSettings, limit: int = 200) -> DeliveryReport:
-    """Send every due outbox row once; returns what happened."""
+def deliver_pending(
+    database: Database,
+    settings: NotificationSettings,
+    limit: int = 200,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> DeliveryReport:
+    """Send every due outbox row once (until ``should_stop`` says stop); returns what happened."""
     sent = failed = dead = 0
     with database.session() as session:
         build_digests(session, settings)
@@ -122,12 +177,15 @@ def deliver_pending(database: Database, settings: NotificationSettings, limit: i
         requeue_stale_sending(session, older_than=timedelta(seconds=settings.timeout_seconds * 4 + 60))
         ids = due_ids(session, limit=limit)
     for notification_id in ids:
+        if should_stop():
+            break
         with database.session() as session:
             row = claim(session, notification_id)
             if row is None:
                 continue
             subscriber = session.get_one(Subscriber, row.subscriber_id)
             urls, title, body, attempts = list(subscriber.urls), row.title, row.body, row.attempts
+            identity = message_id(row)
             body_html = row.body_html
             apprise_config, tags = subscriber.apprise_config, list(subscriber.tags)
             active = subscriber.active
@@ -136,7 +194,9 @@ def deliver_pending(database: Database, settings: NotificationSettings, limit: i
             attempts = settings.max_attempts
         else:
             try:
-                ok, error = send(urls, title, body, settings.timeout_seconds, body_html, apprise_config, tags)
+                ok, error = send(
+                    urls, title, body, settings.timeout_seconds, body_html, apprise_config, tags, identity
+                )
             except Exception as exc:  # a plugin crash is one failed attempt, not a stopped service
                 ok, error = False, redact_text(f"{type(exc).__name__}: {exc}", urls)
         with database.session() as session:

@@ -1,12 +1,15 @@
 """Subscribers and the notification outbox.
 
-Delivery is at-least-once with a tiny window: a row is claimed (``sending``) and committed before the
-send, then marked ``sent`` right after. Only a crash between a successful send and that commit can
-repeat a message; ``requeue_stale_sending`` puts such rows back after a grace period.
+Delivery is at-least-once with a tiny window: a row is claimed (``sending``, with the claiming
+process as ``claimed_by``) and committed before the send, then marked ``sent`` right after. Only a
+crash between the send and that commit can repeat a message: ``requeue_stale_sending`` puts a row
+back once the process that claimed it is gone, never while it may still be sending. Every message
+has a stable ``message_id`` so receivers can drop the repeat.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from storage.clock import utcnow
 from storage.models import Notification, Subscriber
+from storage.processes import owner_gone, this_process
 
 PENDING, SENDING, SENT, FAILED, DEAD = "pending", "sending", "sent", "failed", "dead"
 # held: waiting for the subscriber's digest; digested: sent as part of one (``digest_id``)
@@ -187,15 +191,26 @@ def due_ids(session: Session, now: datetime | None = None, limit: int = 100) -> 
     return list(session.scalars(query))
 
 
-def claim(session: Session, notification_id: int) -> Notification | None:
-    """Move a due row to ``sending``; None if another worker took it first.
+def message_id(notification: Notification) -> str:
+    """The message's identity, the same on every attempt: receivers use it to drop a repeat."""
+    digest = hashlib.sha256(f"{notification.subscriber_id}:{notification.event_key}".encode()).hexdigest()
+    return f"foiwatch-{notification.id}-{digest[:16]}"
+
+
+def claim(session: Session, notification_id: int, owner: str | None = None) -> Notification | None:
+    """Move a due row to ``sending`` for ``owner`` (this process); None if another worker took it first.
 
     One conditional UPDATE, so two workers can never both claim a row (SQLite has no row locks).
     """
     taken = session.execute(
         update(Notification)
         .where(Notification.id == notification_id, Notification.status.in_((PENDING, FAILED)))
-        .values(status=SENDING, attempts=Notification.attempts + 1, next_attempt_at=utcnow())
+        .values(
+            status=SENDING,
+            attempts=Notification.attempts + 1,
+            next_attempt_at=utcnow(),
+            claimed_by=owner or this_process(),
+        )
         .execution_options(synchronize_session=False)
     )
     if taken.rowcount != 1:
@@ -223,17 +238,25 @@ def mark_failed(
 
 
 def requeue_stale_sending(session: Session, older_than: timedelta) -> int:
-    """Rows left in ``sending`` by a crashed process go back to the queue."""
+    """Rows left in ``sending`` by a process that died go back to the queue, once each.
+
+    A row whose sender is another live process stays (a slow send must not go out twice). A row of
+    this process (a thread whose bookkeeping failed) or of another host, where liveness cannot be
+    checked, goes back only after ``older_than``, longer than any send may take.
+    """
     cutoff = utcnow() - older_than
-    rows = list(
-        session.scalars(
-            select(Notification).where(Notification.status == SENDING, Notification.next_attempt_at < cutoff)
-        )
-    )
-    for row in rows:
-        row.status = FAILED
-        row.last_error = "interrupted while sending; retried"
-    return len(rows)
+    me = this_process()
+    requeued = 0
+    for row in session.scalars(select(Notification).where(Notification.status == SENDING)):
+        gone = owner_gone(row.claimed_by)
+        if gone is False and row.claimed_by != me:
+            continue
+        if not gone and row.next_attempt_at >= cutoff:
+            continue
+        row.status, row.claimed_by = FAILED, None
+        row.last_error = "interrupted while sending (the sender stopped); sent again"
+        requeued += 1
+    return requeued
 
 
 def requeue_dead(session: Session, notification_ids: Iterable[int] | None = None) -> int:

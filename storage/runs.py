@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from storage.clock import utcnow
 from storage.models import CrawlRun, Source
+from storage.processes import pid_alive
 
 # A run still "running" after this long is taken to belong to a process that died.
 STALE_RUN_AFTER = timedelta(hours=12)
@@ -57,20 +58,10 @@ def sync_sources(session: Session, rows: Iterable[SourceRow]) -> None:
     session.flush()
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _is_abandoned(run: CrawlRun) -> bool:
     if utcnow() - run.started_at > STALE_RUN_AFTER:
         return True
-    return run.host == socket.gethostname() and run.pid is not None and not _pid_alive(run.pid)
+    return run.host == socket.gethostname() and run.pid is not None and not pid_alive(run.pid)
 
 
 def start_run(session: Session, source_id: str, mode: str = "full") -> CrawlRun:
