@@ -84,7 +84,7 @@ def options_model(platform: str) -> type[BaseModel]:
     return model
 
 
-_EVERY = re.compile(r"^every\s+(\d+)\s*(minute|hour|day)s?$", re.IGNORECASE)
+_EVERY = re.compile(r"^every\s+(\d+)\s*(second|minute|hour|day)s?$", re.IGNORECASE)
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 _HOST = re.compile(r"^[A-Za-z0-9.-]+(:\d{1,5})?$")
 
@@ -98,7 +98,11 @@ def default_config_dir() -> Path:
 
 
 def parse_schedule(text: str) -> dict[str, object]:
-    """Turn ``every 6 hours`` or a five-field cron expression into APScheduler trigger arguments."""
+    """Turn ``every 6 hours`` or a five-field cron expression into APScheduler trigger arguments.
+
+    Seconds are accepted here; ``service.min_interval_seconds`` (60 by default) keeps real sources
+    from being polled that often.
+    """
     text = text.strip()
     match = _EVERY.match(text)
     if match:

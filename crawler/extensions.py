@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from scrapy import Spider, signals
+from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
@@ -28,6 +28,7 @@ UNREAD = (
     "foiwatch/store_errors",
     "foiwatch/page_limit_reached",
     "foiwatch/listing_partial",
+    "foiwatch/redirect_dropped",
 )
 
 
@@ -91,7 +92,22 @@ class RunRecorder:
         recorder = cls(crawler, url)
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(recorder.problem_found, signal=problem_found)
+        crawler.signals.connect(recorder.request_dropped, signal=signals.request_dropped)
         return recorder
+
+    def request_dropped(self, request: Request, spider: Spider | None = None) -> None:
+        """A redirect to an address this crawl already asked for is dropped by Scrapy's duplicate
+        filter without a word: a redirect loop, or a listed page sent elsewhere. Not read, so say so."""
+        came_from = request.meta.get("redirect_urls")
+        if not came_from:
+            return
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("foiwatch/redirect_dropped")
+        self.problem_found(
+            "page",
+            str(came_from[0]),
+            f"redirect loop (or a redirect to an address already fetched): {came_from[0]} -> {request.url}",
+        )
 
     def problem_found(self, stage: str, url: str | None, cause: str) -> None:
         self.problems.total += 1
@@ -117,6 +133,7 @@ class RunRecorder:
                 "foiwatch/fetch_errors",
                 "foiwatch/refused_pages",
                 "foiwatch/store_errors",
+                "foiwatch/redirect_dropped",
             )
         )
         run_stats = RunStats(

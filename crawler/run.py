@@ -8,7 +8,12 @@ memory or hangs is contained, and SIGTERM to the child stops that crawl cleanly.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ctypes
+import ctypes.util
 import json
+import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,6 +24,7 @@ from scrapy.utils.misc import load_object
 from crawler.config import PLATFORMS, CrawlerSettings, SourceConfig
 
 BOT_NAME = "foiwatch"
+_PR_SET_PDEATHSIG = 1
 SPIDER_MODULES = ["crawler.spiders"]
 
 
@@ -107,6 +113,21 @@ def crawl(
     return 0
 
 
+def die_with_parent(parent_pid: int | None) -> None:
+    """Linux: be killed when the foiwatch process that started this crawl dies.
+
+    A crawl orphaned by a crash of its parent would go on storing into a run the restarted
+    service has already closed as abandoned, beside that service's own new crawl of the source.
+    """
+    if parent_pid is None or not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(4)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="foiwatch crawl subprocess (started by foiwatch itself); reads its job from stdin"
@@ -116,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     # The job (with the database URL and its password) comes on stdin: a command line is visible
     # to every local user in ps, stdin is not.
     job = json.loads(sys.stdin.read())
+    die_with_parent(job.get("parent_pid"))
     return crawl(
         SourceConfig.model_validate(job["source"]),
         CrawlerSettings.model_validate(job["crawler"]),

@@ -26,6 +26,12 @@ def open_app(
     directory = (data_dir or default_data_dir()).resolve()
     directory.mkdir(parents=True, exist_ok=True)
     database = Database(resolve_database_url(database_url, directory))
+    sync_config(database, config)
+    return App(config=config, database=database, data_dir=directory)
+
+
+def sync_config(database: Database, config: Config) -> None:
+    """Make the sources and subscribers tables match the configuration (history is kept)."""
     register_sources(database, config)
     rows = [
         SubscriberRow(
@@ -47,4 +53,3 @@ def open_app(
     ]
     with database.session() as session:
         sync_subscribers(session, rows)
-    return App(config=config, database=database, data_dir=directory)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from crawler.yamlconf import ConfigError
 from monitor.app import App, open_app
@@ -23,6 +27,11 @@ from storage.responses import get_response, list_versions
 CONFIG_ERROR_EXIT = 2
 # Scripts read these tables too: never truncate cells when output is not a terminal.
 console = Console(width=None if sys.stdout.isatty() else 240)
+
+
+def cell(value: object) -> Text:
+    """Scraped or stored text for a table or a line, shown verbatim (never read as Rich markup)."""
+    return Text("" if value is None else str(value))
 
 
 class Context:
@@ -80,28 +89,85 @@ def main(
     ctx.obj = Context(config_dir, db, data_dir)
 
 
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM stops a manual crawl as Ctrl-C does: the crawl subprocess is stopped with it."""
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt("SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 @main.command()
 @click.option(
     "--source", "source_ids", multiple=True, help="Source id (repeatable); default: every enabled source."
 )
 @click.option(
-    "--full", "mode", flag_value="full", help="Follow every listing page (default: chosen by schedule)."
+    "--full",
+    "mode",
+    flag_value="full",
+    help="Follow every listing page and revalidate every response (finds edits).",
 )
-@click.option("--incremental", "mode", flag_value="incremental", help="Stop paginating at known responses.")
+@click.option(
+    "--incremental", "mode", flag_value="incremental", help="Read only what is new; stop at known responses."
+)
 @click.pass_obj
 def crawl(obj: Context, source_ids: tuple[str, ...], mode: str | None) -> None:
-    """Crawl now, store, diff and notify; exit status 1 if any source failed."""
-    from monitor.crawls import crawl_source
+    """Crawl now, store, diff and notify; exit status 1 if any source failed.
+
+    Without --full or --incremental a source gets a full crawl when its last one is older than
+    crawler.full_crawl_every_hours (24 by default), else an incremental one: edits to known
+    responses are found within that time. SIGTERM or Ctrl-C stops the crawl in progress, records
+    it as interrupted, and exits (status 130).
+    """
+    from monitor.classify import build_classifiers
+    from monitor.crawls import CrawlSummary, crawl_source, next_full_crawl
     from monitor.notify import deliver_pending
 
     app = obj.app()
     sources = [app.config.source(i) for i in source_ids] or [s for s in app.config.sources if s.enabled]
-    summaries = [crawl_source(app.database, app.config, source, app.data_dir, mode) for source in sources]
-    report = deliver_pending(app.database, app.config.notifications)
-    table = Table("source", "status", "pages", "items", "new", "changed", "withdrawn", "errors", "problem")
+    classifiers = build_classifiers(app.config.topics)
+    summaries: list[CrawlSummary] = []
+    try:
+        with _sigterm_interrupts():
+            for source in sources:
+                summaries.append(
+                    crawl_source(app.database, app.config, source, app.data_dir, mode, classifiers)
+                )
+            report = deliver_pending(app.database, app.config.notifications)
+    except KeyboardInterrupt:
+        _print_crawl_table(summaries)
+        click.echo("interrupted: the crawl in progress was stopped and recorded as interrupted", err=True)
+        sys.exit(130)
+    _print_crawl_table(summaries)
+    for s in summaries:
+        if s.mode == "incremental":
+            due = next_full_crawl(app.database, app.config, s.source_id)
+            when = f"{due:%Y-%m-%d %H:%M} UTC" if due else "on its next crawl"
+            console.print(
+                cell(
+                    f"{s.source_id}: incremental crawl (new responses only); edits are found by the next "
+                    f"full crawl, {when}, or now with --full"
+                )
+            )
+    console.print(f"notifications: {report.sent} sent, {report.failed} to retry, {report.dead} dead")
+    if any(s.failed for s in summaries):
+        sys.exit(1)
+
+
+def _print_crawl_table(summaries: list[Any]) -> None:
+    table = Table(
+        "source", "mode", "status", "pages", "items", "new", "changed", "withdrawn", "errors", "problem"
+    )
     for s in summaries:
         table.add_row(
-            s.source_id,
+            cell(s.source_id),
+            s.mode,
             s.status,
             str(s.pages),
             str(s.items),
@@ -109,12 +175,9 @@ def crawl(obj: Context, source_ids: tuple[str, ...], mode: str | None) -> None:
             str(s.changed),
             str(s.withdrawn),
             str(s.errors),
-            s.error or "",
+            cell(s.error or ""),
         )
     console.print(table)
-    console.print(f"notifications: {report.sent} sent, {report.failed} to retry, {report.dead} dead")
-    if any(s.failed for s in summaries):
-        sys.exit(1)
 
 
 @main.command()
@@ -134,26 +197,48 @@ def sources() -> None:
 @sources.command("list")
 @click.pass_obj
 def sources_list(obj: Context) -> None:
-    """List sources with their platform, schedule and last run."""
+    """List sources: platform, schedule, last run, when edits are found, and health."""
+    from monitor.crawls import next_full_crawl
     from storage.models import SourceHealth
+    from storage.problems import problems_of_run, summarise
     from storage.runs import recent_runs
 
     app = obj.app()
-    table = Table("id", "platform", "authority", "schedule", "enabled", "last run", "health", "url")
+    every = app.config.crawler.full_crawl_every_hours
+    table = Table(
+        "id", "platform", "authority", "schedule", "enabled", "last run", "edits found", "health", "url"
+    )
     with app.database.session() as session:
         for source in app.config.sources:
             last = recent_runs(session, source.id, limit=1)
-            when = f"{last[0].started_at:%Y-%m-%d %H:%M} {last[0].status}" if last else "never"
+            when = "never"
+            if last:
+                run = last[0]
+                when = f"{run.started_at:%Y-%m-%d %H:%M} {run.mode} {run.status}"
+                problems = summarise(problems_of_run(session, run.id))
+                if run.error_summary or problems:
+                    when += f": {run.error_summary or problems}"
+            due = next_full_crawl(app.database, app.config, source.id)
+            edits = (
+                f"within {every:g} h (next full crawl {due:%Y-%m-%d %H:%M})"
+                if every > 0 and due
+                else ("next crawl (full)" if every > 0 else "every crawl (always full)")
+            )
             health = session.get(SourceHealth, source.id)
             table.add_row(
-                source.id,
+                cell(source.id),
                 source.platform,
-                source.authority,
+                cell(source.authority),
                 source.schedule or app.config.service.default_schedule,
                 "yes" if source.enabled else "no",
-                when,
-                f"{health.status}: {health.last_problem}" if health and health.status != "healthy" else "ok",
-                source.url,
+                cell(when),
+                edits,
+                cell(
+                    f"{health.status}: {health.last_problem}"
+                    if health and health.status != "healthy"
+                    else "ok"
+                ),
+                cell(source.url),
             )
     console.print(table)
 

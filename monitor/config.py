@@ -92,12 +92,35 @@ class ServiceSettings(BaseModel):
     misfire_grace_seconds: Annotated[int, Field(gt=0)] = 3600
     delivery_interval_seconds: Annotated[int, Field(gt=0)] = 60
     crawl_timeout_seconds: Annotated[int, Field(gt=0)] = 3600
+    # a source's first crawl after it is added starts within this many seconds (spreads the load)
+    first_crawl_within_seconds: Annotated[int, Field(ge=0)] = 30
+    # no schedule may poll a source more often than this
+    min_interval_seconds: Annotated[int, Field(gt=0)] = 60
 
     @field_validator("default_schedule")
     @classmethod
     def _schedule(cls, value: str) -> str:
         parse_schedule(value)
         return value
+
+    @model_validator(mode="after")
+    def _default_not_too_often(self) -> ServiceSettings:
+        seconds = interval_seconds(self.default_schedule)
+        if seconds is not None and seconds < self.min_interval_seconds:
+            raise ValueError(
+                f"default_schedule polls every {seconds:g} s, more often than min_interval_seconds "
+                f"({self.min_interval_seconds})"
+            )
+        return self
+
+
+def interval_seconds(schedule: str) -> float | None:
+    """Seconds between runs of an ``every N ...`` schedule; None for cron (at most once a minute)."""
+    trigger = parse_schedule(schedule)
+    if trigger["trigger"] != "interval":
+        return None
+    units = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+    return float(sum(float(str(trigger.get(unit, 0))) * factor for unit, factor in units.items()))
 
 
 class NotificationSettings(BaseModel):
@@ -194,6 +217,22 @@ def _load_settings(directory: Path) -> SettingsFile:
     return validate(file, data or {}, lines, SettingsFile)
 
 
+def _check_intervals(directory: Path, sources: list[SourceConfig], settings: ServiceSettings) -> None:
+    """No source is polled more often than ``service.min_interval_seconds`` (politeness)."""
+    file = directory / "sources.yaml"
+    for index, source in enumerate(sources):
+        seconds = interval_seconds(source.schedule) if source.schedule else None
+        if seconds is not None and seconds < settings.min_interval_seconds:
+            _, lines = read_yaml(file)
+            raise ConfigError(
+                file,
+                lines.get(("sources", index, "schedule")) or lines.get(("sources", index)),
+                f"source {source.id!r} would be crawled every {seconds:g} s",
+                f"use 'every {max(1, settings.min_interval_seconds // 60)} minutes' or longer "
+                "(service.min_interval_seconds in settings.yaml sets the floor)",
+            )
+
+
 def load_config(directory: Path | None = None) -> Config:
     """Load and validate every file of a configuration folder; raises ``ConfigError``."""
     directory = Path(directory) if directory else default_config_dir()
@@ -203,9 +242,11 @@ def load_config(directory: Path | None = None) -> Config:
         )
     topics = _load_topics(directory)
     settings = _load_settings(directory)
+    sources = load_sources(directory)
+    _check_intervals(directory, sources, settings.service)
     return Config(
         directory=directory,
-        sources=load_sources(directory),
+        sources=sources,
         topics=topics,
         subscribers=_load_subscribers(directory, topics),
         crawler=load_crawler_settings(directory),

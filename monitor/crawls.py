@@ -74,19 +74,22 @@ def last_full_crawl(database: Database, source_id: str) -> datetime | None:
         ).first()
 
 
+def next_full_crawl(database: Database, config: Config, source_id: str) -> datetime | None:
+    """When the source's crawls turn full again (None: its next crawl is a full one)."""
+    every = config.crawler.full_crawl_every_hours
+    last_full = last_full_crawl(database, source_id) if every > 0 else None
+    if last_full is None or utcnow() - last_full >= timedelta(hours=every):
+        return None
+    return last_full + timedelta(hours=every)
+
+
 def choose_mode(database: Database, config: Config, source_id: str) -> str:
     """Full when the last full crawl is ``full_crawl_every_hours`` old or more, else incremental.
 
     An incremental crawl reads only what is new; edits to known responses are found by the full
     crawls, so an edit is reported within ``full_crawl_every_hours`` plus one schedule interval.
     """
-    every = config.crawler.full_crawl_every_hours
-    if every <= 0:
-        return "full"
-    last_full = last_full_crawl(database, source_id)
-    if last_full is None or utcnow() - last_full >= timedelta(hours=every):
-        return "full"
-    return "incremental"
+    return "full" if next_full_crawl(database, config, source_id) is None else "incremental"
 
 
 def process_undiffed_runs(
@@ -244,6 +247,7 @@ def crawl_source(
         "database_url": database.url,
         "run_id": run_id,
         "mode": chosen,
+        "parent_pid": os.getpid(),
     }
     try:
         code = _run_subprocess(

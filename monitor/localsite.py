@@ -4,12 +4,19 @@ URL to file: ``/a/b/`` is ``a/b/index.html``; ``/a/b/?page=2`` is ``a/b/index@pa
 ``/api/x.json?q=cctv`` is ``api/x.json@q=cctv`` if that file exists, else ``api/x.json``.
 It answers conditional requests (ETag and Last-Modified) with 304 like a real site, 500 for any
 path containing ``server-error``, and keeps a log of the requests it served.
+
+``site.faults[path]`` makes one path misbehave as real sites do (see ``FAULTS``): an error status
+(``"503"``, sent with ``Retry-After: 120``), a response that never comes (``"hang"``), a connection
+reset, a truncated body, a redirect loop, a body larger than any sane page.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import mimetypes
+import socket
+import struct
 import threading
 import time
 from dataclasses import dataclass
@@ -21,6 +28,10 @@ from urllib.parse import unquote, urlsplit
 mimetypes.add_type("application/atom+xml", ".atom")
 mimetypes.add_type("application/rss+xml", ".rss")
 mimetypes.add_type("application/json", ".json")
+
+
+FAULTS = ("500", "502", "503", "404", "410", "hang", "reset", "truncate", "redirect-loop", "huge")
+HUGE_BYTES = 30_000_000
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,9 @@ class LocalSite:
         self.last_modified = last_modified
         self.requests: list[ServedRequest] = []
         self.overrides: dict[str, int] = {}
+        # path -> one of FAULTS
+        self.faults: dict[str, str] = {}
+        self._closing = threading.Event()
         # file name -> Content-Type, for tests of sites that send odd or wrong types
         self.content_types: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -64,6 +78,7 @@ class LocalSite:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._closing.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -107,6 +122,9 @@ class LocalSite:
 
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 conditional = bool(self.headers.get("If-None-Match") or self.headers.get("If-Modified-Since"))
+                fault = site.faults.get(urlsplit(self.path).path)
+                if fault is not None and self._misbehave(fault, conditional):
+                    return
                 status = site.overrides.get(urlsplit(self.path).path)
                 if status is None and "server-error" in self.path:
                     status = 500
@@ -144,6 +162,52 @@ class LocalSite:
                 self.end_headers()
                 self.wfile.write(body)
                 site._record(ServedRequest(self.path, 200, self.headers.get("User-Agent", ""), conditional))
+
+            def _misbehave(self, fault: str, conditional: bool) -> bool:
+                """Act out ``fault``; False when the page is then served normally (``truncate``)."""
+                record = ServedRequest(self.path, 0, self.headers.get("User-Agent", ""), conditional)
+                if fault.isdigit():
+                    site._record(ServedRequest(self.path, int(fault), record.user_agent, conditional))
+                    body = f"{fault}\n".encode()
+                    self.send_response(int(fault))
+                    if fault == "503":
+                        self.send_header("Retry-After", "120")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return True
+                site._record(record)
+                if fault == "hang":
+                    site._closing.wait(600)
+                elif fault == "reset":
+                    # SO_LINGER 0: close() sends a TCP reset, as a crashed server or a proxy does.
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    self.connection.close()
+                elif fault == "truncate":
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html; charset=utf-8")
+                    self.send_header("Content-Length", "100000")
+                    self.end_headers()
+                    self.wfile.write(b"<html><body><main><h1>Half a page")
+                    self.wfile.flush()
+                    self.close_connection = True
+                elif fault == "redirect-loop":
+                    self.send_response(302)
+                    parts = urlsplit(self.path)
+                    hop = int(parts.query.rsplit("hop=", 1)[-1]) + 1 if "hop=" in parts.query else 1
+                    self.send_header("Location", f"{parts.path}?hop={hop % 2}")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                elif fault == "huge":
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html; charset=utf-8")
+                    self.send_header("Content-Length", str(HUGE_BYTES))
+                    self.end_headers()
+                    chunk = b"<p>" + b"x" * 65_530 + b"</p>"
+                    with contextlib.suppress(OSError):
+                        for _ in range(HUGE_BYTES // len(chunk) + 1):
+                            self.wfile.write(chunk)
+                return True
 
             def _not_modified(self, etag: str) -> bool:
                 if self.headers.get("If-None-Match"):

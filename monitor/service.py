@@ -1,17 +1,28 @@
-"""``foiwatch run``: every enabled source on its schedule, and the outbox drained, until SIGTERM.
+"""``foiwatch run``: every enabled source on its schedule, and the outbox drained, until stopped.
 
-APScheduler 3 keeps its jobs in the same database (a persistent job store), so a restart keeps
-each source's next run time. Jobs have explicit ids and are re-registered with
-``replace_existing`` on start, so the configuration is always the truth. ``max_instances=1`` and
-the database lock in ``start_run`` make sure one source is never crawled twice at once.
+The application (configuration, database engine, classifiers) is opened once per service; the
+configuration is read again only on SIGHUP, validated first, the running one kept if the new one
+is invalid. APScheduler 3 keeps its jobs in the same database, so a restart keeps each source's
+next run time; jobs carry only a source id (no database URL is pickled into the job store).
+``max_instances=1`` and the database lock in ``start_run`` make sure one source is never crawled
+twice at once, and a service lock makes sure one database has one service.
+
+On SIGTERM or SIGINT no new crawl starts, running crawls are stopped (their subprocesses get
+SIGTERM, then SIGKILL after a few seconds), delivery stops between messages, and the process exits
+within ``STOP_DEADLINE_SECONDS``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import random
 import signal
+import socket
+import sys
 import threading
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,67 +32,154 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from crawler.config import parse_schedule
-from monitor.app import App, open_app
-from monitor.crawls import crawl_source, stop_all_crawls
+from crawler.yamlconf import ConfigError
+from monitor.app import App, open_app, sync_config
+from monitor.classify import build_classifiers
+from monitor.config import Config, load_config
+from monitor.crawls import allow_crawls, crawl_source, stop_all_crawls
 from monitor.notify import deliver_pending
 from storage.clock import utcnow
+from storage.service_lock import ServiceRunning, acquire, heartbeat, release
 
 log = logging.getLogger(__name__)
 DELIVERY_JOB_ID = "deliver-notifications"
+STOP_DEADLINE_SECONDS = 8.0
+HEARTBEAT_SECONDS = 30.0
+
+# The running service, for the job functions the persistent job store names by import path.
+_service: Service | None = None
 
 
-def run_source_job(config_dir: str | None, database_url: str, data_dir: str, source_id: str) -> None:
-    """The scheduled job: a module-level function so the persistent job store can name it."""
-    app = open_app(Path(config_dir) if config_dir else None, database_url, Path(data_dir))
-    try:
-        source = app.config.source(source_id)
-        summary = crawl_source(app.database, app.config, source, app.data_dir)
-        log.info("scheduled crawl of %s: %s", source_id, summary)
-        deliver_pending(app.database, app.config.notifications)
-    finally:
-        app.database.dispose()
+def run_source_job(source_id: str) -> None:
+    """The scheduled crawl of one source (module level, so the job store can name it)."""
+    if _service is not None:
+        _service.crawl(source_id)
 
 
-def deliver_job(config_dir: str | None, database_url: str, data_dir: str) -> None:
-    app = open_app(Path(config_dir) if config_dir else None, database_url, Path(data_dir))
-    try:
-        deliver_pending(app.database, app.config.notifications)
-    finally:
-        app.database.dispose()
+def deliver_job() -> None:
+    if _service is not None:
+        _service.deliver()
 
 
-def build_scheduler(app: App, config_dir: Path | None) -> BackgroundScheduler:
-    """A scheduler with one job per enabled source plus the delivery job; stale jobs removed."""
-    service = app.config.service
+class Service:
+    """What the scheduled jobs share: the open application and the stop and reload signals."""
+
+    def __init__(self, app: App, config_dir: Path | None) -> None:
+        global _service
+        self.app, self.config_dir = app, config_dir
+        self.classifiers = build_classifiers(app.config.topics)
+        self.stopping = threading.Event()
+        self._active = 0
+        self._idle = threading.Condition()
+        self.scheduler: BackgroundScheduler | None = None
+        allow_crawls()
+        _service = self
+
+    @contextlib.contextmanager
+    def _job(self) -> Iterator[None]:
+        with self._idle:
+            self._active += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._active -= 1
+                self._idle.notify_all()
+
+    def idle(self) -> bool:
+        with self._idle:
+            return self._active == 0
+
+    def crawl(self, source_id: str) -> None:
+        if self.stopping.is_set():
+            return
+        with self._job():
+            config = self.app.config
+            try:
+                source = config.source(source_id)
+            except ConfigError:
+                log.warning("scheduled crawl of %s skipped: no longer configured", source_id)
+                return
+            summary = crawl_source(
+                self.app.database, config, source, self.app.data_dir, classifiers=self.classifiers
+            )
+            log.info("scheduled crawl of %s: %s", source_id, summary)
+            self.deliver()
+
+    def deliver(self) -> None:
+        if self.stopping.is_set():
+            return
+        with self._job():
+            deliver_pending(
+                self.app.database, self.app.config.notifications, should_stop=self.stopping.is_set
+            )
+
+    def reload(self) -> bool:
+        """Read the configuration again; keep the running one if the new one is invalid."""
+        try:
+            config = load_config(self.config_dir)
+        except ConfigError as exc:
+            log.error("configuration not reloaded, the running one is kept: %s", exc)
+            return False
+        sync_config(self.app.database, config)
+        self.app.config = config
+        self.classifiers = build_classifiers(config.topics)
+        if self.scheduler is not None:
+            schedule_jobs(self.scheduler, config)
+        log.info(
+            "configuration reloaded: %d sources, %d subscribers", len(config.sources), len(config.subscribers)
+        )
+        return True
+
+    def stop(self) -> bool:
+        """Start no more work, stop running crawls, wait for the jobs; False if they outlast the deadline."""
+        self.stopping.set()
+        stop_all_crawls()
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        with self._idle:
+            return self._idle.wait_for(lambda: self._active == 0, timeout=STOP_DEADLINE_SECONDS)
+
+
+def build_scheduler(service: Service) -> BackgroundScheduler:
+    """A paused scheduler with one job per enabled source plus the delivery job."""
     scheduler = BackgroundScheduler(
-        jobstores={"default": SQLAlchemyJobStore(engine=app.database.engine)},
+        jobstores={"default": SQLAlchemyJobStore(engine=service.app.database.engine)},
         executors={"default": ThreadPoolExecutor(max_workers=4)},
         job_defaults={
             "coalesce": True,
             "max_instances": 1,
-            "misfire_grace_time": service.misfire_grace_seconds,
+            "misfire_grace_time": service.app.config.service.misfire_grace_seconds,
         },
         timezone="UTC",
     )
     scheduler.start(paused=True)
-    common = [str(config_dir) if config_dir else None, app.database.url, str(app.data_dir)]
+    schedule_jobs(scheduler, service.app.config)
+    service.scheduler = scheduler
+    return scheduler
+
+
+def schedule_jobs(scheduler: BackgroundScheduler, config: Config) -> None:
+    """Make the scheduler's jobs match the configuration; a known job keeps its next run time."""
+    settings = config.service
     wanted = {DELIVERY_JOB_ID}
-    for source in app.config.sources:
+    for source in config.sources:
         if not source.enabled:
             continue
         job_id = f"crawl:{source.id}"
         wanted.add(job_id)
-        trigger: dict[str, Any] = parse_schedule(source.schedule or service.default_schedule)
+        trigger: dict[str, Any] = parse_schedule(source.schedule or settings.default_schedule)
         existing = scheduler.get_job(job_id)
         # Keep a known job's next run across restarts; a new source's first crawl starts soon.
-        first = existing.next_run_time if existing else utcnow() + timedelta(seconds=random.uniform(1, 30))
+        soon = timedelta(seconds=random.uniform(0, settings.first_crawl_within_seconds))
+        first = existing.next_run_time if existing else utcnow() + soon
         scheduler.add_job(
             run_source_job,
             id=job_id,
             name=f"crawl {source.id}",
-            args=[*common, source.id],
+            args=[source.id],
             replace_existing=True,
-            jitter=service.jitter_seconds or None,
+            jitter=settings.jitter_seconds or None,
             next_run_time=first,
             **trigger,
         )
@@ -89,41 +187,72 @@ def build_scheduler(app: App, config_dir: Path | None) -> BackgroundScheduler:
         deliver_job,
         id=DELIVERY_JOB_ID,
         name="deliver notifications",
-        args=common,
         trigger="interval",
-        seconds=service.delivery_interval_seconds,
+        seconds=settings.delivery_interval_seconds,
         replace_existing=True,
     )
     for job in scheduler.get_jobs():
         if job.id not in wanted:
             log.info("removing job %s: its source is no longer enabled", job.id)
             job.remove()
-    return scheduler
+
+
+def _keep_alive(app: App, pid: int, host: str, stopping: threading.Event) -> None:
+    while not stopping.wait(HEARTBEAT_SECONDS):
+        try:
+            with app.database.session() as session:
+                if not heartbeat(session, pid, host):
+                    log.error("the service lock was taken by another process; stopping")
+                    stopping.set()
+        except Exception:
+            log.exception("service heartbeat failed; will try again")
 
 
 def serve(config_dir: Path | None, database_url: str | None, data_dir: Path | None) -> int:
-    """Run until SIGTERM or SIGINT; a crawl in progress is stopped cleanly before exit."""
+    """Run until SIGTERM or SIGINT (SIGHUP reloads the configuration); the exit status."""
+    stop_requested, reload_requested = threading.Event(), threading.Event()
+
+    def request_stop(signum: int, _frame: object) -> None:
+        log.info("received %s: stopping", signal.Signals(signum).name)
+        stop_requested.set()
+
+    # First of all, so a stop during start-up is a clean stop too.
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGHUP, lambda _signum, _frame: reload_requested.set())
     app = open_app(config_dir, database_url, data_dir)
+    pid, host = os.getpid(), socket.gethostname()
+    try:
+        with app.database.session() as session:
+            acquire(session, pid, host)
+    except ServiceRunning as exc:
+        print(f"foiwatch run: {exc}", file=sys.stderr)
+        app.database.dispose()
+        return 2
     if app.config.crawler.contact.endswith("@example.org"):
         log.warning(
             "crawler.contact in settings.yaml is a placeholder: set a real address so sites can reach you"
         )
-    stop = threading.Event()
-
-    def request_stop(signum: int, _frame: object) -> None:
-        log.info("received %s: stopping", signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
-    scheduler = build_scheduler(app, config_dir)
+    service = Service(app, config_dir)
+    service.stopping = stop_requested
+    scheduler = build_scheduler(service)
     scheduler.resume()
+    threading.Thread(target=_keep_alive, args=(app, pid, host, service.stopping), daemon=True).start()
     for job in scheduler.get_jobs():
         log.info("scheduled %s: next run %s", job.name, job.next_run_time)
-    stop.wait()
-    scheduler.pause()
-    stop_all_crawls()
-    scheduler.shutdown(wait=True)
+    while not service.stopping.wait(1.0):
+        if reload_requested.is_set():
+            reload_requested.clear()
+            service.reload()
+    finished = service.stop()
+    with contextlib.suppress(Exception), app.database.session() as session:
+        release(session, pid, host)
+    if not finished:
+        # A send or a crawl's bookkeeping still running: everything committed stays, a message
+        # caught mid-send is sent once more by the next start (the README says so).
+        log.warning("jobs still running after %gs; exiting anyway", STOP_DEADLINE_SECONDS)
+        logging.shutdown()
+        os._exit(0)
     app.database.dispose()
     log.info("stopped")
     return 0

@@ -128,8 +128,11 @@ def store_response(session: Session, run_id: int | None, record: ResponseRecord)
         session.flush()
         return StoreOutcome.NEW
 
-    response.last_seen, response.last_run_id, response.url = now, run_id, record.url
-    response.last_listed_run_id = run_id
+    response.last_seen, response.url = now, record.url
+    if run_id is not None:
+        # Never backwards: a late write from an older run must not hide this one's sighting.
+        response.last_run_id = max(response.last_run_id or 0, run_id)
+        response.last_listed_run_id = max(response.last_listed_run_id or 0, run_id)
     response.withdrawn_at = None
     if response.current_hash == digest:
         current = latest_version(session, response.id)

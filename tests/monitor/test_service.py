@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from monitor.app import open_app
 from monitor.localsite import LocalSite
-from monitor.service import build_scheduler
+from monitor.service import Service, build_scheduler
 from storage.clock import utcnow
 from storage.models import CrawlRun
 from tests.conftest import write_config
@@ -56,7 +56,8 @@ def test_scheduler_runs_repeated_crawls_in_one_process(
 ) -> None:
     config = write_config(tmp_path / "config", _sources(soh_site), service={"jitter_seconds": 0})
     app = open_app(config, database_url, tmp_path / "data")
-    scheduler = build_scheduler(app, config)
+    service = Service(app, config)
+    scheduler = build_scheduler(service)
     try:
         jobs = {job.id: job for job in scheduler.get_jobs()}
         assert set(jobs) == {"crawl:met", "crawl:cleveland", "deliver-notifications"}
@@ -72,7 +73,7 @@ def test_scheduler_runs_repeated_crawls_in_one_process(
         scheduler.resume()
         for job_id in ("crawl:met", "crawl:cleveland"):
             scheduler.modify_job(job_id, next_run_time=utcnow())
-        _wait_for(lambda: len(finished_runs()) == 2)
+        _wait_for(lambda: len(finished_runs()) == 2 and service.idle())
         scheduler.modify_job("crawl:met", next_run_time=utcnow())  # a second crawl in the same process
         _wait_for(lambda: len(finished_runs()) == 3)
     finally:
@@ -84,10 +85,10 @@ def test_jobs_survive_a_restart_with_their_next_run_time(tmp_path: Path, soh_sit
     database_url = f"sqlite:///{tmp_path / 'jobs.sqlite3'}"
     config = write_config(tmp_path / "config", _sources(soh_site), service={"jitter_seconds": 0})
     app = open_app(config, database_url, tmp_path / "data")
-    first = build_scheduler(app, config)
+    first = build_scheduler(Service(app, config))
     planned = first.get_job("crawl:cleveland").next_run_time
     first.shutdown(wait=False)
-    second = build_scheduler(open_app(config, database_url, tmp_path / "data"), config)
+    second = build_scheduler(Service(open_app(config, database_url, tmp_path / "data"), config))
     try:
         assert second.get_job("crawl:cleveland").next_run_time == planned
     finally:
