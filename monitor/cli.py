@@ -11,6 +11,7 @@ from typing import Any, TextIO
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from crawler.yamlconf import ConfigError
 from monitor.app import App, open_app
@@ -21,8 +22,19 @@ from storage.db import Database, resolve_database_url, upgrade
 from storage.responses import get_response, list_versions
 
 CONFIG_ERROR_EXIT = 2
-# Scripts read these tables too: never truncate cells when output is not a terminal.
-console = Console(width=None if sys.stdout.isatty() else 240)
+# Scripts read these tables too: never truncate cells when output is not a terminal. What is printed
+# is data (scraped titles, stored errors), never Rich markup or :emoji: codes: "[/b]" must not crash.
+console = Console(width=None if sys.stdout.isatty() else 240, markup=False, emoji=False)
+
+
+def cell(value: object) -> Text:
+    """A table cell showing ``value`` exactly as stored (None as empty), whatever brackets it holds."""
+    return Text("" if value is None else str(value))
+
+
+def add_row(table: Table, *values: object) -> None:
+    """Add one row to ``table``, each value a verbatim cell."""
+    table.add_row(*(cell(value) for value in values))
 
 
 class Context:
@@ -198,16 +210,17 @@ def sources_check(obj: Context, source_ids: tuple[str, ...]) -> None:
         failed |= report.status != "succeeded"
         filled = ", ".join(f"{k} {v}/{report.items}" for k, v in sorted(report.fields_filled.items()))
         sample = "; ".join(f"{ref or '-'}: {title[:50]}" for ref, title in report.samples[:3])
-        table.add_row(
+        add_row(
+            table,
             source.id,
             report.status,
-            str(report.listed),
-            str(report.items),
-            str(report.invalid),
-            str(report.errors),
+            report.listed,
+            report.items,
+            report.invalid,
+            report.errors,
             filled,
             sample,
-            report.problem or "",
+            report.problem,
         )
     console.print(table)
     if failed:
@@ -246,7 +259,8 @@ def subscribers_list(obj: Context) -> None:
                 if not s.active
                 else (f"muted until {s.muted_until:%Y-%m-%d %H:%M}" if s.muted_until else "active")
             )
-            table.add_row(
+            add_row(
+                table,
                 s.name,
                 s.origin,
                 "\n".join(redact_url(u) for u in s.urls),
@@ -379,13 +393,14 @@ def responses_list(obj: Context, topic: str | None, source_id: str | None, limit
     with app.database.session() as session:
         for version in list_versions(session, topic=topic, source_id=source_id, limit=limit):
             topics = ", ".join(sorted({m.topic for m in version.topic_matches if m.matched}))
-            table.add_row(
-                str(version.response_id),
-                str(version.published or ""),
+            add_row(
+                table,
+                version.response_id,
+                version.published,
                 version.authority,
-                version.response.reference or "",
+                version.response.reference,
                 version.title,
-                version.outcome or "",
+                version.outcome,
                 topics,
             )
     console.print(table)
@@ -504,9 +519,10 @@ def facts(obj: Context, vendor: str | None, limit: int, as_json: bool) -> None:
                 click.echo(json.dumps(record, ensure_ascii=False))
                 continue
             lines = Facts.from_dict(version.facts.facts).summary()
-            table.add_row(
-                str(version.response_id),
-                str(version.published or ""),
+            add_row(
+                table,
+                version.response_id,
+                version.published,
                 version.authority,
                 version.title,
                 "\n".join(lines),
@@ -571,15 +587,16 @@ def notifications_list(obj: Context, failed: bool, limit: int) -> None:
         for row in rows:
             if failed and row.status not in ("failed", "dead"):
                 continue
-            table.add_row(
-                str(row.id),
+            add_row(
+                table,
+                row.id,
                 f"{row.created_at:%Y-%m-%d %H:%M}",
-                str(row.subscriber_id),
+                row.subscriber_id,
                 row.event,
                 row.status,
-                str(row.attempts),
+                row.attempts,
                 row.title,
-                row.last_error or "",
+                row.last_error,
             )
     console.print(table)
 
