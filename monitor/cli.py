@@ -578,15 +578,13 @@ def notifications() -> None:
 @click.pass_obj
 def notifications_list(obj: Context, failed: bool, limit: int) -> None:
     """List notifications with their status, attempts and last error (secrets redacted)."""
-    from storage.outbox import list_notifications
+    from storage.outbox import DEAD, FAILED, list_notifications
 
     app = obj.app()
     table = Table("id", "created", "subscriber", "event", "status", "attempts", "title", "last error")
     with app.database.session() as session:
-        rows = list_notifications(session, limit=limit * 2 if failed else limit)
+        rows = list_notifications(session, statuses={FAILED, DEAD} if failed else None, limit=limit)
         for row in rows:
-            if failed and row.status not in ("failed", "dead"):
-                continue
             add_row(
                 table,
                 row.id,

@@ -98,3 +98,21 @@ def test_an_authority_with_markup_is_printed_verbatim_in_sources_list(tmp_path: 
     result = CliRunner().invoke(main, [*base, "sources", "list"])
     assert result.exit_code == 0, result.output
     assert f"Police {CLOSING_TAG} [foiwatch]" in result.output
+
+
+def test_failed_filter_finds_failed_rows_older_than_the_limit(tmp_path: Path) -> None:
+    base, database = _setup(tmp_path)
+    _queue(database, "failed one", "failed", error="HTTP 500")
+    _queue(database, "dead one", "dead", error="gave up")
+    _queue(database, "failed two", "failed", error="HTTP 503")
+    # newer than the failed ones, and more than the old "fetch twice the limit, then filter" read
+    _queue(database, "delivered", "sent", count=120)
+    database.dispose()
+
+    result = CliRunner().invoke(main, [*base, "notifications", "list", "--failed", "--limit", "50"])
+    assert result.exit_code == 0, result.output
+    assert "failed one" in result.output and "dead one" in result.output and "failed two" in result.output
+    assert "delivered" not in result.output
+    limited = CliRunner().invoke(main, [*base, "notifications", "list", "--failed", "--limit", "2"])
+    assert "failed two" in limited.output and "dead one" in limited.output
+    assert "failed one" not in limited.output

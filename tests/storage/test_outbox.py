@@ -19,6 +19,7 @@ from storage.outbox import (
     claim,
     due_ids,
     enqueue,
+    list_notifications,
     mark_failed,
     mark_sent,
     requeue_stale_sending,
@@ -197,6 +198,23 @@ def test_requeue_stale_sending(database: Database, subscribers: dict[str, int]) 
         "interrupted while sending; retried",
     )
     assert _row(database, recent).status == "sending"
+
+
+def test_list_notifications_filters_by_status_before_the_limit(
+    database: Database, subscribers: dict[str, int]
+) -> None:
+    press = subscribers["press-desk"]
+    statuses = ["failed", "dead", "failed"] + ["sent"] * 5  # the failed ones are the oldest
+    for number, status in enumerate(statuses):
+        notification_id = _queue(database, _message(press, f"new:{number}"))
+        with database.session() as session:
+            session.get_one(Notification, notification_id).status = status
+
+    with database.session() as session:
+        newest_two = list_notifications(session, statuses={"failed", "dead"}, limit=2)
+        everything = list_notifications(session, limit=100)
+    assert [(row.event_key, row.status) for row in newest_two] == [("new:2", "failed"), ("new:1", "dead")]
+    assert len(everything) == len(statuses) and everything[0].event_key == "new:7"
 
 
 def test_sync_subscribers_follows_the_configuration(database: Database, subscribers: dict[str, int]) -> None:
