@@ -636,25 +636,25 @@ def notify() -> None:
 def notify_test(obj: Context, subscriber: str) -> None:
     """Send a test message to SUBSCRIBER's URLs now and report the result (nothing is queued)."""
     from monitor.notify import redact_url, send
+    from storage.outbox import SubscriberError, find_subscriber
 
     app = obj.app()
-    chosen = next((s for s in app.config.subscribers if s.name == subscriber), None)
-    if chosen is None:
-        names = ", ".join(s.name for s in app.config.subscribers) or "none"
-        raise click.ClickException(f"no subscriber {subscriber!r} (configured: {names})")
+    # The database holds both kinds: subscribers.yaml's (synced by open_app) and `subscribers add`'s.
+    with app.database.session() as session:
+        try:
+            chosen = find_subscriber(session, subscriber)
+        except SubscriberError as exc:
+            raise click.ClickException(f"{exc} (see `foiwatch subscribers list`)") from exc
+        urls, apprise_config, tags = list(chosen.urls), chosen.apprise_config, list(chosen.tags)
     ok, error = send(
-        list(chosen.urls),
+        urls,
         "[foiwatch] test message",
         "This is a test from foiwatch. If you can read it, notifications reach you.",
         app.config.notifications.timeout_seconds,
-        apprise_config=str((app.config.directory / chosen.apprise_config).resolve())
-        if chosen.apprise_config
-        else None,
-        tags=list(chosen.tags),
+        apprise_config=apprise_config,
+        tags=tags,
     )
-    targets = ", ".join(
-        [redact_url(url) for url in chosen.urls] + ([chosen.apprise_config] if chosen.apprise_config else [])
-    )
+    targets = ", ".join([redact_url(url) for url in urls] + ([apprise_config] if apprise_config else []))
     if not ok:
         raise click.ClickException(f"test message to {targets} failed: {error}")
     click.echo(f"test message delivered to {targets}")
