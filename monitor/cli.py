@@ -336,9 +336,16 @@ def subscribers_add(
 @click.pass_obj
 def subscribers_remove(obj: Context, name: str) -> None:
     """Stop notifying a subscriber; undelivered messages are closed, history is kept."""
+    from monitor.config import subscriber_location
     from storage.outbox import SubscriberError, remove_subscriber
 
     app = obj.app()
+    if any(s.name == name for s in app.config.subscribers):
+        # Every command syncs subscribers.yaml again, so removing its subscriber here would not last.
+        raise click.ClickException(
+            f"subscriber {name!r} is defined in {subscriber_location(app.config.directory, name)}; "
+            "remove it there or set `enabled: false`"
+        )
     with app.database.session() as session:
         try:
             closed = remove_subscriber(session, name)
