@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 import signal
 import sys
 from collections.abc import Iterator
@@ -25,13 +26,24 @@ from storage.db import Database, resolve_database_url, upgrade
 from storage.responses import get_response, list_versions
 
 CONFIG_ERROR_EXIT = 2
-# Scripts read these tables too: never truncate cells when output is not a terminal.
-console = Console(width=None if sys.stdout.isatty() else 240)
+# Scripts read these tables too: never truncate cells when output is not a terminal. What is printed
+# is data (scraped titles, stored errors), never Rich markup or :emoji: codes: "[/b]" must not crash.
+console = Console(width=None if sys.stdout.isatty() else 240, markup=False, emoji=False)
+
+
+# C0 and C1 control characters but tab and newline: scraped text must not steer the terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def cell(value: object) -> Text:
-    """Scraped or stored text for a table or a line, shown verbatim (never read as Rich markup)."""
-    return Text("" if value is None else str(value))
+    """A table cell showing ``value`` as stored (None as empty), whatever brackets it holds; control
+    characters (an escape sequence in a scraped title) are shown as ``?``, never sent to the terminal."""
+    return Text(_CONTROL.sub("?", "" if value is None else str(value)))
+
+
+def add_row(table: Table, *values: object) -> None:
+    """Add one row to ``table``, each value a verbatim cell."""
+    table.add_row(*(cell(value) for value in values))
 
 
 class Context:
@@ -165,17 +177,18 @@ def _print_crawl_table(summaries: list[Any]) -> None:
         "source", "mode", "status", "pages", "items", "new", "changed", "withdrawn", "errors", "problem"
     )
     for s in summaries:
-        table.add_row(
-            cell(s.source_id),
+        add_row(
+            table,
+            s.source_id,
             s.mode,
             s.status,
-            str(s.pages),
-            str(s.items),
-            str(s.new),
-            str(s.changed),
-            str(s.withdrawn),
-            str(s.errors),
-            cell(s.error or ""),
+            s.pages,
+            s.items,
+            s.new,
+            s.changed,
+            s.withdrawn,
+            s.errors,
+            s.error,
         )
     console.print(table)
 
@@ -225,20 +238,17 @@ def sources_list(obj: Context) -> None:
                 else ("next crawl (full)" if every > 0 else "every crawl (always full)")
             )
             health = session.get(SourceHealth, source.id)
-            table.add_row(
-                cell(source.id),
+            add_row(
+                table,
+                source.id,
                 source.platform,
-                cell(source.authority),
+                source.authority,
                 source.schedule or app.config.service.default_schedule,
                 "yes" if source.enabled else "no",
-                cell(when),
+                when,
                 edits,
-                cell(
-                    f"{health.status}: {health.last_problem}"
-                    if health and health.status != "healthy"
-                    else "ok"
-                ),
-                cell(source.url),
+                f"{health.status}: {health.last_problem}" if health and health.status != "healthy" else "ok",
+                source.url,
             )
     console.print(table)
 
@@ -283,16 +293,17 @@ def sources_check(obj: Context, source_ids: tuple[str, ...]) -> None:
         failed |= report.status != "succeeded"
         filled = ", ".join(f"{k} {v}/{report.items}" for k, v in sorted(report.fields_filled.items()))
         sample = "; ".join(f"{ref or '-'}: {title[:50]}" for ref, title in report.samples[:3])
-        table.add_row(
+        add_row(
+            table,
             source.id,
             report.status,
-            str(report.listed),
-            str(report.items),
-            str(report.invalid),
-            str(report.errors),
+            report.listed,
+            report.items,
+            report.invalid,
+            report.errors,
             filled,
             sample,
-            report.problem or "",
+            report.problem,
         )
     console.print(table)
     if failed:
@@ -331,7 +342,8 @@ def subscribers_list(obj: Context) -> None:
                 if not s.active
                 else (f"muted until {s.muted_until:%Y-%m-%d %H:%M}" if s.muted_until else "active")
             )
-            table.add_row(
+            add_row(
+                table,
                 s.name,
                 s.origin,
                 "\n".join(redact_url(u) for u in s.urls),
@@ -407,9 +419,16 @@ def subscribers_add(
 @click.pass_obj
 def subscribers_remove(obj: Context, name: str) -> None:
     """Stop notifying a subscriber; undelivered messages are closed, history is kept."""
+    from monitor.config import subscriber_location
     from storage.outbox import SubscriberError, remove_subscriber
 
     app = obj.app()
+    if any(s.name == name for s in app.config.subscribers):
+        # Every command syncs subscribers.yaml again, so removing its subscriber here would not last.
+        raise click.ClickException(
+            f"subscriber {name!r} is defined in {subscriber_location(app.config.directory, name)}; "
+            "remove it there or set `enabled: false`"
+        )
     with app.database.session() as session:
         try:
             closed = remove_subscriber(session, name)
@@ -464,13 +483,14 @@ def responses_list(obj: Context, topic: str | None, source_id: str | None, limit
     with app.database.session() as session:
         for version in list_versions(session, topic=topic, source_id=source_id, limit=limit):
             topics = ", ".join(sorted({m.topic for m in version.topic_matches if m.matched}))
-            table.add_row(
-                str(version.response_id),
-                str(version.published or ""),
+            add_row(
+                table,
+                version.response_id,
+                version.published,
                 version.authority,
-                version.response.reference or "",
+                version.response.reference,
                 version.title,
-                version.outcome or "",
+                version.outcome,
                 topics,
             )
     console.print(table)
@@ -589,9 +609,10 @@ def facts(obj: Context, vendor: str | None, limit: int, as_json: bool) -> None:
                 click.echo(json.dumps(record, ensure_ascii=False))
                 continue
             lines = Facts.from_dict(version.facts.facts).summary()
-            table.add_row(
-                str(version.response_id),
-                str(version.published or ""),
+            add_row(
+                table,
+                version.response_id,
+                version.published,
                 version.authority,
                 version.title,
                 "\n".join(lines),
@@ -647,24 +668,23 @@ def notifications() -> None:
 @click.pass_obj
 def notifications_list(obj: Context, failed: bool, limit: int) -> None:
     """List notifications with their status, attempts and last error (secrets redacted)."""
-    from storage.outbox import list_notifications
+    from storage.outbox import DEAD, FAILED, list_notifications
 
     app = obj.app()
     table = Table("id", "created", "subscriber", "event", "status", "attempts", "title", "last error")
     with app.database.session() as session:
-        rows = list_notifications(session, limit=limit * 2 if failed else limit)
+        rows = list_notifications(session, statuses={FAILED, DEAD} if failed else None, limit=limit)
         for row in rows:
-            if failed and row.status not in ("failed", "dead"):
-                continue
-            table.add_row(
-                str(row.id),
+            add_row(
+                table,
+                row.id,
                 f"{row.created_at:%Y-%m-%d %H:%M}",
-                str(row.subscriber_id),
+                row.subscriber_id,
                 row.event,
                 row.status,
-                str(row.attempts),
+                row.attempts,
                 row.title,
-                row.last_error or "",
+                row.last_error,
             )
     console.print(table)
 
@@ -706,25 +726,25 @@ def notify() -> None:
 def notify_test(obj: Context, subscriber: str) -> None:
     """Send a test message to SUBSCRIBER's URLs now and report the result (nothing is queued)."""
     from monitor.notify import redact_url, send
+    from storage.outbox import SubscriberError, find_subscriber
 
     app = obj.app()
-    chosen = next((s for s in app.config.subscribers if s.name == subscriber), None)
-    if chosen is None:
-        names = ", ".join(s.name for s in app.config.subscribers) or "none"
-        raise click.ClickException(f"no subscriber {subscriber!r} (configured: {names})")
+    # The database holds both kinds: subscribers.yaml's (synced by open_app) and `subscribers add`'s.
+    with app.database.session() as session:
+        try:
+            chosen = find_subscriber(session, subscriber)
+        except SubscriberError as exc:
+            raise click.ClickException(f"{exc} (see `foiwatch subscribers list`)") from exc
+        urls, apprise_config, tags = list(chosen.urls), chosen.apprise_config, list(chosen.tags)
     ok, error = send(
-        list(chosen.urls),
+        urls,
         "[foiwatch] test message",
         "This is a test from foiwatch. If you can read it, notifications reach you.",
         app.config.notifications.timeout_seconds,
-        apprise_config=str((app.config.directory / chosen.apprise_config).resolve())
-        if chosen.apprise_config
-        else None,
-        tags=list(chosen.tags),
+        apprise_config=apprise_config,
+        tags=tags,
     )
-    targets = ", ".join(
-        [redact_url(url) for url in chosen.urls] + ([chosen.apprise_config] if chosen.apprise_config else [])
-    )
+    targets = ", ".join([redact_url(url) for url in urls] + ([apprise_config] if apprise_config else []))
     if not ok:
         raise click.ClickException(f"test message to {targets} failed: {error}")
     click.echo(f"test message delivered to {targets}")

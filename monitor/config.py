@@ -209,6 +209,18 @@ def _load_subscribers(directory: Path, topics: dict[str, TopicConfig]) -> list[S
     return subscribers
 
 
+def subscriber_location(directory: Path, name: str) -> str:
+    """Where subscribers.yaml defines subscriber ``name``: ``file:line``, or the file when not found."""
+    file = directory / "subscribers.yaml"
+    data, lines = read_yaml(file)
+    entries = data.get("subscribers") if isinstance(data, dict) else None
+    for index, entry in enumerate(entries or []):
+        if isinstance(entry, dict) and entry.get("name") == name:
+            line = lines.get(("subscribers", index, "name"))
+            return f"{file}:{line}" if line else str(file)
+    return str(file)
+
+
 def _load_settings(directory: Path) -> SettingsFile:
     file = directory / "settings.yaml"
     if not file.exists():

@@ -1,15 +1,18 @@
 """What a subscriber reads: messages and digests rendered from Jinja2 templates (``monitor/templates``).
 
 Each message has a plain-text body and an HTML body. Scraped text is escaped in the HTML (the HTML
-environment autoescapes); the text body is sent as text, so markup in it is never interpreted.
+environment autoescapes) and a scraped URL is a link only if it is a web address (``web_url``); the
+text body is sent as text, so markup in it is never interpreted.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
@@ -34,15 +37,40 @@ class Rendered:
     html: str
 
 
+# What a browser ignores in a URL: tabs and newlines anywhere, control characters and spaces at
+# either end. " java\tscript:..." is a script link to it, so the check reads the URL the same way.
+_DROPPED_INSIDE = re.compile(r"[\t\n\r]")
+_DROPPED_AT_ENDS = "".join(chr(code) for code in range(0x21))
+WEB_SCHEMES = ("http", "https")
+
+
+def web_url(url: str | None) -> str | None:
+    """``url`` as a browser reads it if it is an http(s) address with a host; None for anything else.
+
+    Sources are scraped, so a response or attachment URL may be ``javascript:``, ``data:`` or worse;
+    only what this returns may go into an ``href``.
+    """
+    cleaned = _DROPPED_INSIDE.sub("", url or "").strip(_DROPPED_AT_ENDS)
+    try:
+        parts = urlsplit(cleaned)
+    except ValueError:  # e.g. an unclosed "[" in the host: not an address to link to
+        return None
+    if parts.scheme.lower() not in WEB_SCHEMES or not parts.netloc:
+        return None
+    return cleaned
+
+
 @cache
 def _environment(html: bool) -> Environment:
-    return Environment(
+    environment = Environment(
         loader=PackageLoader("monitor", "templates"),
         autoescape=html,
         undefined=StrictUndefined,
         keep_trailing_newline=False,
         trim_blocks=False,
     )
+    environment.filters["web_url"] = web_url
+    return environment
 
 
 def _one_line(text: str, limit: int = 300) -> str:

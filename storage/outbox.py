@@ -10,7 +10,7 @@ has a stable ``message_id`` so receivers can drop the repeat.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -270,8 +270,11 @@ def requeue_dead(session: Session, notification_ids: Iterable[int] | None = None
     return len(rows)
 
 
-def list_notifications(session: Session, status: str | None = None, limit: int = 100) -> list[Notification]:
+def list_notifications(
+    session: Session, statuses: Collection[str] | None = None, limit: int = 100
+) -> list[Notification]:
+    """The newest ``limit`` notifications, or the newest ``limit`` of those in ``statuses``."""
     query = select(Notification).order_by(Notification.id.desc()).limit(limit)
-    if status:
-        query = query.where(Notification.status == status)
+    if statuses:
+        query = query.where(Notification.status.in_(sorted(statuses)))
     return list(session.scalars(query))

@@ -41,9 +41,7 @@ def _queue(database: Database, name: str, urls: tuple[str, ...]) -> int:
 def _resend(database: Database, notification_id: int) -> None:
     """What a crash after the send leaves behind: the row is due again."""
     with database.session() as session:
-        session.execute(
-            update(Notification).where(Notification.id == notification_id).values(status=FAILED)
-        )
+        session.execute(update(Notification).where(Notification.id == notification_id).values(status=FAILED))
 
 
 def test_json_and_form_payloads_carry_the_same_id_on_every_attempt(database: Database) -> None:

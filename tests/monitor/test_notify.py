@@ -160,6 +160,25 @@ def test_notify_test_and_retry_commands(tmp_path: Path) -> None:
         database.dispose()
 
 
+def test_notify_test_reaches_a_subscriber_added_from_the_command_line(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from monitor.cli import main
+    from tests.conftest import write_config
+
+    config = write_config(tmp_path / "config", [])
+    base = ["--config", str(config), "--data-dir", str(tmp_path / "data")]
+    with Receiver() as inbox:
+        added = CliRunner().invoke(main, [*base, "subscribers", "add", "nat", "--url", inbox.apprise_url()])
+        assert added.exit_code == 0, added.output
+        tested = CliRunner().invoke(main, [*base, "notify", "test", "nat"])
+        unknown = CliRunner().invoke(main, [*base, "notify", "test", "nobody"])
+    assert tested.exit_code == 0, tested.output
+    assert "test message delivered" in tested.output
+    assert [json.loads(body)["title"] for body in inbox.received] == ["[foiwatch] test message"]
+    assert unknown.exit_code == 1 and "no subscriber named 'nobody'" in unknown.output
+
+
 def test_a_sender_killed_mid_delivery_loses_nothing(tmp_path: Path) -> None:
     """Kill -9 the delivering process after the receiver has the message but before it is recorded.
 

@@ -1,4 +1,4 @@
-"""Stopping and steering the service: SIGTERM with crawls hung and jobs queued, SIGHUP, one service per database."""
+"""Stopping and steering the service: SIGTERM with crawls hung, SIGHUP, one service per database."""
 
 from __future__ import annotations
 

@@ -196,6 +196,33 @@ def test_subscribers_commands(tmp_path: Path) -> None:
     assert runner.invoke(main, [*base, "subscribers", "mute", "nobody"]).exit_code == 1
 
 
+def test_a_subscriber_from_subscribers_yaml_is_removed_there_not_here(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "config", [])
+    (config / "subscribers.yaml").write_text(
+        "subscribers:\n"
+        "  - name: newsroom\n"
+        "    urls: [json://127.0.0.1:9/newsroom]\n"
+        "  - name: desk\n"
+        "    urls: [json://127.0.0.1:9/desk]\n",
+        encoding="utf-8",
+    )
+    base = ["--config", str(config), "--data-dir", str(tmp_path / "data")]
+    runner = CliRunner()
+    added = runner.invoke(main, [*base, "subscribers", "add", "nat", "--url", "json://127.0.0.1:9/"])
+    assert added.exit_code == 0, added.output
+
+    refused = runner.invoke(main, [*base, "subscribers", "remove", "desk"])
+    assert refused.exit_code == 1
+    assert f"subscriber 'desk' is defined in {config / 'subscribers.yaml'}:4" in refused.output
+    assert "remove it there or set `enabled: false`" in refused.output
+    removed = runner.invoke(main, [*base, "subscribers", "remove", "nat"])
+    assert removed.exit_code == 0 and "removed subscriber nat" in removed.output
+
+    listed = runner.invoke(main, [*base, "subscribers", "list"]).output
+    states = {line.split()[1]: line.split()[-2] for line in listed.splitlines() if line.startswith("│")}
+    assert states == {"desk": "active", "nat": "removed", "newsroom": "active"}
+
+
 def test_apprise_config_file_with_tags(tmp_path: Path, database: Database) -> None:
     with Receiver() as newsroom, Receiver() as ops:
         apprise_yaml = tmp_path / "config" / "apprise.yml"

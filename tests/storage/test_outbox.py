@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
 
 import pytest
 from freezegun import freeze_time
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from storage.db import Database
 from storage.models import Notification, Subscriber
@@ -19,6 +20,7 @@ from storage.outbox import (
     claim,
     due_ids,
     enqueue,
+    list_notifications,
     mark_failed,
     mark_sent,
     requeue_stale_sending,
@@ -26,6 +28,7 @@ from storage.outbox import (
 )
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+RACE_WORKERS, RACE_ROWS = 4, 40
 PRESS_DESK = SubscriberRow("press-desk", ("json://127.0.0.1:8080/hook",), ("cctv",))
 RESEARCHER = SubscriberRow(
     "researcher", ("mailto://alerts@example.org",), ("cctv",), authorities=("Cleveland Police",)
@@ -201,6 +204,23 @@ def test_requeue_stale_sending(database: Database, subscribers: dict[str, int]) 
     assert _row(database, recent).status == "sending"
 
 
+def test_list_notifications_filters_by_status_before_the_limit(
+    database: Database, subscribers: dict[str, int]
+) -> None:
+    press = subscribers["press-desk"]
+    statuses = ["failed", "dead", "failed"] + ["sent"] * 5  # the failed ones are the oldest
+    for number, status in enumerate(statuses):
+        notification_id = _queue(database, _message(press, f"new:{number}"))
+        with database.session() as session:
+            session.get_one(Notification, notification_id).status = status
+
+    with database.session() as session:
+        newest_two = list_notifications(session, statuses={"failed", "dead"}, limit=2)
+        everything = list_notifications(session, limit=100)
+    assert [(row.event_key, row.status) for row in newest_two] == [("new:2", "failed"), ("new:1", "dead")]
+    assert len(everything) == len(statuses) and everything[0].event_key == "new:7"
+
+
 def test_sync_subscribers_follows_the_configuration(database: Database, subscribers: dict[str, int]) -> None:
     with freeze_time(T0), database.session() as session:
         session.add(
@@ -245,32 +265,41 @@ def test_sync_subscribers_follows_the_configuration(database: Database, subscrib
         assert [s.name for s in active_subscribers(session)] == ["press-desk", "researcher", "added-by-hand"]
 
 
-def test_a_claim_on_sqlite_loses_to_one_made_between_its_read_and_its_write(tmp_path: Path) -> None:
-    # Two deliveries can run at once (the delivery job and a source job that just finished). On
-    # PostgreSQL the row lock orders them; SQLite ignores FOR UPDATE, so a claim that reads the row
-    # and writes it later must not also win when another worker claimed the row in between. The
-    # other worker acts right after this one's read, in the same thread, so the order is exact.
-    url = f"sqlite:///{tmp_path / 'foiwatch.sqlite3'}"
-    other_worker, this_worker = Database(url), Database(url)
-    claimed: dict[str, bool] = {}
-    try:
-        with other_worker.session() as session:
-            [press] = sync_subscribers(session, [PRESS_DESK]).values()
-        notification_id = _queue(other_worker, _message(press))
+def test_workers_racing_for_the_same_rows_claim_each_exactly_once(
+    database: Database, database_url: str, subscribers: dict[str, int]
+) -> None:
+    # Deliveries can run at once (the delivery job, a source job that just finished, a manual
+    # `notifications deliver`), each with its own engine. Here every worker tries every due row, in
+    # the same order, all released together; however their statements interleave, each row must go
+    # to exactly one worker (a claim that reads the row and writes it later would hand some out twice).
+    ids = [_queue(database, _message(subscribers["press-desk"], f"new:{n}")) for n in range(RACE_ROWS)]
+    start = threading.Barrier(RACE_WORKERS)
 
-        verbs: list[str] = []
+    def worker() -> tuple[list[int], list[int]]:
+        try:
+            own = Database(database_url)
+        except BaseException:
+            start.abort()  # the others would wait for this worker in vain
+            raise
+        attempted: list[int] = []
+        won: list[int] = []
+        try:
+            start.wait(timeout=60)
+            for notification_id in ids:
+                with own.session() as session:
+                    if claim(session, notification_id) is not None:
+                        won.append(notification_id)
+                attempted.append(notification_id)
+        finally:
+            own.dispose()
+        return attempted, won
 
-        def other_worker_claims(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-            verbs.append(statement.split(maxsplit=1)[0].upper())
-            read_before_write = verbs[-1] == "SELECT" and "UPDATE" not in verbs
-            if read_before_write and "notifications" in statement and "other" not in claimed:
-                with other_worker.session() as session:
-                    claimed["other"] = claim(session, notification_id) is not None
+    with ThreadPoolExecutor(RACE_WORKERS) as pool:
+        results = [future.result() for future in [pool.submit(worker) for _ in range(RACE_WORKERS)]]
 
-        event.listen(this_worker.engine, "after_cursor_execute", other_worker_claims)
-        with this_worker.session() as session:
-            claimed["this"] = claim(session, notification_id) is not None
-    finally:
-        other_worker.dispose()
-        this_worker.dispose()
-    assert list(claimed.values()).count(True) == 1, claimed
+    assert [attempted for attempted, _ in results] == [ids] * RACE_WORKERS
+    wins = Counter(notification_id for _, won in results for notification_id in won)
+    assert wins == Counter(ids), {n: count for n, count in wins.items() if count != 1}
+    with database.session() as session:
+        rows = session.scalars(select(Notification).order_by(Notification.id)).all()
+    assert [(row.status, row.attempts) for row in rows] == [("sending", 1)] * RACE_ROWS
