@@ -22,7 +22,7 @@ from scrapy.exceptions import (
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet import defer, error
 from twisted.python.failure import Failure
-from twisted.web._newclient import ResponseFailed
+from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 # Scrapy signal: kwargs stage (listing, page, attachment, link, item), url, cause.
 problem_found = object()
@@ -41,7 +41,25 @@ def _megabytes(size: int) -> str:
     return f"{size / 1_000_000:g} MB"
 
 
-def describe_failure(failure: Failure, download_timeout: float | None = None) -> str:
+_LOST = (ResponseFailed, ResponseNeverReceived, error.ConnectionLost, error.ConnectionDone)
+
+
+def _lost_connection(value: BaseException) -> bool:
+    """Scrapy wraps Twisted's "connection lost" errors; look at what it wraps."""
+    cause = value.__cause__
+    if isinstance(cause, _LOST):
+        return True
+    text = str(value)
+    return "ConnectionLost" in text or "ConnectionDone" in text or "ResponseNeverReceived" in text
+
+
+def _first_line(value: BaseException) -> str:
+    return str(value).splitlines()[0][:200] if str(value) else type(value).__name__
+
+
+def describe_failure(
+    failure: Failure, download_timeout: float | None = None, download_maxsize: int | None = None
+) -> str:
     """What went wrong with one request, in words, ending with the address."""
     request = getattr(failure, "request", None)
     url = request.url if request is not None else None
@@ -64,13 +82,15 @@ def describe_failure(failure: Failure, download_timeout: float | None = None) ->
         netloc = urlsplit(url).netloc if url else "?"
         return f"connection refused by {netloc}"
     if failure.check(DownloadCancelledError, defer.CancelledError):
-        limit = request.meta.get("download_maxsize") if request is not None else None
+        limit = (request.meta.get("download_maxsize") if request is not None else None) or download_maxsize
         size = f" the {_megabytes(int(limit))}" if limit else " the"
         return f"larger than{size} download limit{where}"
-    if failure.check(ResponseDataLossError, ResponseFailed, error.ConnectionLost, error.ConnectionDone):
+    if failure.check(ResponseDataLossError, ResponseFailed, error.ConnectionLost, error.ConnectionDone) or (
+        failure.check(DownloadFailedError) and _lost_connection(value)
+    ):
         return f"connection lost before the page was complete (reset or truncated){where}"
     if failure.check(DownloadFailedError, error.ConnectError):
-        return f"connection failed ({value}){where}"
+        return f"connection failed ({_first_line(value)}){where}"
     if failure.check(IgnoreRequest):
         message = str(value)
         if "robots.txt" in message:

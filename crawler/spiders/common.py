@@ -105,7 +105,9 @@ class FoiSpider(scrapy.Spider):
 
     # -- failures: recorded, never fatal ----------------------------------------------------
     def describe(self, failure: Failure) -> str:
-        return describe_failure(failure, self.settings.getfloat("DOWNLOAD_TIMEOUT"))
+        return describe_failure(
+            failure, self.settings.getfloat("DOWNLOAD_TIMEOUT"), self.settings.getint("DOWNLOAD_MAXSIZE")
+        )
 
     def listing_failed(self, failure: Failure) -> None:
         self.count("listing_errors")
