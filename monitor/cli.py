@@ -281,10 +281,23 @@ def subscribers_add(
     updates: bool,
     admin: bool,
 ) -> None:
-    """Add a subscriber (kept in the database; subscribers.yaml is not changed)."""
+    """Add a subscriber (kept in the database; subscribers.yaml is not changed).
+
+    Each --url is checked by apprise first: one it cannot use is refused with exit status 2 and
+    nothing is stored (the message shows the URL's scheme, never its secrets).
+    """
+    from crawler.yamlconf import ConfigValueError
+    from monitor.apprise_urls import check_apprise_url
     from monitor.config import SubscriberConfig
     from storage.outbox import SubscriberError, SubscriberRow, add_subscriber
 
+    for url in urls:
+        try:
+            check_apprise_url(url)
+        except ConfigValueError as exc:
+            refused = click.ClickException(f"invalid --url: {exc}; fix: {exc.fix}")
+            refused.exit_code = CONFIG_ERROR_EXIT
+            raise refused from exc
     app = obj.app()
     try:
         checked = SubscriberConfig(name=name, urls=list(urls), topics=list(topics) or ["cctv"])
