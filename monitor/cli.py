@@ -17,7 +17,7 @@ from monitor.app import App, open_app
 from monitor.classify import build_classifiers
 from monitor.config import load_config
 from monitor.export import write_csv, write_jsonl
-from storage.db import Database, resolve_database_url, upgrade
+from storage.db import Database, DatabaseUnavailable, resolve_database_url, upgrade
 from storage.responses import get_response, list_versions
 
 CONFIG_ERROR_EXIT = 2
@@ -37,13 +37,17 @@ class Context:
 
 
 class FoiwatchGroup(click.Group):
-    """Turns configuration errors into a clear message and exit status 2."""
+    """Turns configuration and database errors into a clear message and exit status 2."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except ConfigError as exc:
             click.echo(f"configuration error: {exc}", err=True)
+            ctx.exit(CONFIG_ERROR_EXIT)
+        except DatabaseUnavailable as exc:
+            # Like a bad configuration, the setup must be fixed before anything can run.
+            click.echo(f"database error: {exc}", err=True)
             ctx.exit(CONFIG_ERROR_EXIT)
 
 
