@@ -14,9 +14,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from crawler.yamlconf import ConfigError, read_yaml, validate
+from crawler.yamlconf import ConfigError, ConfigValueError, check_unique, read_yaml, validate
 
 
 @dataclass(frozen=True)
@@ -97,33 +99,79 @@ def default_config_dir() -> Path:
     return Path(str(resources.files("foiwatch_config")))
 
 
+SCHEDULE_FIX = "use a 5-field cron expression such as '0 6 * * *' or 'every 6 hours'"
+# The five crontab fields in order, each with the values APScheduler 3 takes (its weeks start on Monday).
+_CRON_FIELDS = {
+    "minute": "0-59",
+    "hour": "0-23",
+    "day": "1-31",
+    "month": "1-12 or jan-dec",
+    "day_of_week": "0-7 or sun-sat, 0 and 7 being Sunday as in crontab",
+}
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def crontab_weekdays(value: str) -> str:
+    """A crontab day-of-week field (0 and 7 are Sunday) in APScheduler 3's terms, whose numbers
+    start at Monday: numeric days and ranges become names (``1-5`` is ``mon,tue,wed,thu,fri``,
+    ``0-6`` every day), so a schedule runs on the days crontab would run it."""
+
+    def days(match: re.Match[str]) -> str:
+        first, last, step = int(match.group(1)), int(match.group(2) or match.group(1)), match.group(3)
+        picked = range(first, last + 1, int(step) if step else 1)
+        return ",".join(dict.fromkeys(_WEEKDAYS[day] for day in picked))
+
+    return re.sub(r"(?<![/\d])([0-7])(?:-([0-7]))?(?:/(\d+))?(?!\d)", days, value)
+
+
 def parse_schedule(text: str) -> dict[str, object]:
     """Turn ``every 6 hours`` or a five-field cron expression into APScheduler trigger arguments.
 
-    Seconds are accepted here; ``service.min_interval_seconds`` (60 by default) keeps real sources
-    from being polled that often.
+    Each value is checked by APScheduler itself, so what passes here cannot fail when the service
+    schedules it; a bad one raises ``ConfigValueError`` saying which field is wrong and why. Seconds
+    are accepted; ``service.min_interval_seconds`` (60 by default) keeps real sources from being
+    polled that often.
     """
     text = text.strip()
     match = _EVERY.match(text)
     if match:
-        amount, unit = int(match.group(1)), match.group(2).lower()
-        if amount <= 0:
-            raise ValueError("the interval must be positive")
-        return {"trigger": "interval", f"{unit}s": amount}
+        return _interval(text, int(match.group(1)), match.group(2).lower())
     fields = text.split()
-    if len(fields) != 5:
-        raise ValueError(
-            f"schedule {text!r} is neither 'every N minutes|hours|days' nor a 5-field cron expression"
+    if len(fields) != len(_CRON_FIELDS):
+        raise ConfigValueError(
+            f"schedule {text!r} is neither 'every N minutes|hours|days' nor a 5-field cron expression",
+            SCHEDULE_FIX,
         )
-    minute, hour, day, month, day_of_week = fields
-    return {
-        "trigger": "cron",
-        "minute": minute,
-        "hour": hour,
-        "day": day,
-        "month": month,
-        "day_of_week": day_of_week,
-    }
+    cron = dict(zip(_CRON_FIELDS, fields, strict=True))
+    cron["day_of_week"] = crontab_weekdays(cron["day_of_week"])
+    for name, value in cron.items():
+        _check_cron_field(text, name, value)
+    return {"trigger": "cron", **cron}
+
+
+def _interval(text: str, amount: int, unit: str) -> dict[str, object]:
+    if amount <= 0:
+        raise ConfigValueError(f"schedule {text!r}: the interval must be at least 1 {unit}", SCHEDULE_FIX)
+    trigger = {f"{unit}s": amount}
+    try:
+        IntervalTrigger(timezone="UTC", **trigger)
+    except (ValueError, OverflowError) as exc:
+        raise ConfigValueError(f"schedule {text!r}: the interval is too long", SCHEDULE_FIX) from exc
+    return {"trigger": "interval", **trigger}
+
+
+def _check_cron_field(text: str, name: str, value: str) -> None:
+    try:
+        CronTrigger(timezone="UTC", **{name: value})
+    except ValueError as exc:
+        # APScheduler names the value but not the field: say which field, and what it takes.
+        reason = re.sub(r"^Error validating expression '[^']*': ", "", str(exc))
+        label = name.replace("_", " ")
+        raise ConfigValueError(
+            f"schedule {text!r}: {label} {value!r} is not valid ({label} takes {_CRON_FIELDS[name]}): "
+            f"{reason}",
+            SCHEDULE_FIX,
+        ) from exc
 
 
 class SourceConfig(BaseModel):
@@ -185,15 +233,6 @@ class SourcesFile(BaseModel):
 
     sources: list[SourceConfig] = []
 
-    @model_validator(mode="after")
-    def _unique_ids(self) -> SourcesFile:
-        seen: set[str] = set()
-        for source in self.sources:
-            if source.id in seen:
-                raise ValueError(f"source id {source.id!r} appears twice")
-            seen.add(source.id)
-        return self
-
 
 class CrawlerSettings(BaseModel):
     """Politeness and limits, from the ``crawler`` section of ``settings.yaml``."""
@@ -228,6 +267,7 @@ def load_sources(config_dir: Path) -> list[SourceConfig]:
             file, 1, "expected a mapping with a 'sources:' list", "start the file with 'sources:'"
         )
     sources = validate(file, data, lines, SourcesFile).sources
+    check_unique(file, lines, ("sources",), "id", [s.id for s in sources], "source")
     for index, source in enumerate(sources):
         # Each platform checks its own options, so a mistake there is reported at its line too.
         validate(

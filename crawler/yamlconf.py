@@ -25,6 +25,14 @@ class ConfigError(Exception):
         super().__init__(message)
 
 
+class ConfigValueError(ValueError):
+    """A validator's complaint that knows its own fix, so the operator is told more than "correct it"."""
+
+    def __init__(self, problem: str, fix: str) -> None:
+        super().__init__(problem)
+        self.fix = fix
+
+
 def _to_python(node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> Any:
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
@@ -93,9 +101,32 @@ def validate(file: Path, data: Any, lines: dict[Path_, int], model: type[Model],
         message = error["msg"]
         if error["type"] == "value_error":
             message = message.removeprefix("Value error, ")
+        original = error.get("ctx", {}).get("error")
+        fix = original.fix if isinstance(original, ConfigValueError) else None
         raise ConfigError(
             file,
             _line_for(location, lines),
             f"{where}: {message}",
-            _fix_for(error["type"], field, error["msg"]),
+            fix or _fix_for(error["type"], field, error["msg"]),
         ) from exc
+
+
+def check_unique(
+    file: Path, lines: dict[Path_, int], section: Path_, field: str, values: Sequence[str], noun: str
+) -> None:
+    """Raise ``ConfigError`` at the first entry of ``section`` whose ``field`` repeats an earlier one.
+
+    Models cannot know lines, so uniqueness is checked here: the operator is pointed at the second
+    entry, the one to rename or delete, and told where the first is.
+    """
+    first_lines: dict[str, int | None] = {}
+    for index, value in enumerate(values):
+        line = _line_for((*section, index, field), lines)
+        if value in first_lines:
+            raise ConfigError(
+                file,
+                line,
+                f"{noun} {field} {value!r} appears twice (first at line {first_lines[value]})",
+                f"give each {noun} a unique {field}",
+            )
+        first_lines[value] = line

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from monitor.config import Config, load_config
 from monitor.crawls import register_sources
-from storage.db import Database, default_data_dir, resolve_database_url
+from storage.db import Database, default_data_dir, make_folder, resolve_database_url
 from storage.outbox import SubscriberRow, sync_subscribers
 
 
@@ -21,10 +21,13 @@ class App:
 def open_app(
     config_dir: Path | None = None, database_url: str | None = None, data_dir: Path | None = None
 ) -> App:
-    """Load and validate the configuration, open (and migrate) the database, register sources."""
+    """Load and validate the configuration, open (and migrate) the database, register sources.
+
+    Raises ``ConfigError`` or ``DatabaseUnavailable``, each with a message fit to show as is.
+    """
     config = load_config(config_dir)
     directory = (data_dir or default_data_dir()).resolve()
-    directory.mkdir(parents=True, exist_ok=True)
+    make_folder(directory, f"the data folder {directory}")
     database = Database(resolve_database_url(database_url, directory))
     sync_config(database, config)
     return App(config=config, database=database, data_dir=directory)

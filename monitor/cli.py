@@ -22,7 +22,7 @@ from monitor.app import App, open_app
 from monitor.classify import build_classifiers
 from monitor.config import load_config
 from monitor.export import write_csv, write_jsonl
-from storage.db import Database, resolve_database_url, upgrade
+from storage.db import Database, DatabaseUnavailable, resolve_database_url, upgrade
 from storage.responses import get_response, list_versions
 
 CONFIG_ERROR_EXIT = 2
@@ -58,13 +58,17 @@ class Context:
 
 
 class FoiwatchGroup(click.Group):
-    """Turns configuration errors into a clear message and exit status 2."""
+    """Turns configuration and database errors into a clear message and exit status 2."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except ConfigError as exc:
             click.echo(f"configuration error: {exc}", err=True)
+            ctx.exit(CONFIG_ERROR_EXIT)
+        except DatabaseUnavailable as exc:
+            # Like a bad configuration, the setup must be fixed before anything can run.
+            click.echo(f"database error: {exc}", err=True)
             ctx.exit(CONFIG_ERROR_EXIT)
 
 
@@ -378,10 +382,23 @@ def subscribers_add(
     updates: bool,
     admin: bool,
 ) -> None:
-    """Add a subscriber (kept in the database; subscribers.yaml is not changed)."""
+    """Add a subscriber (kept in the database; subscribers.yaml is not changed).
+
+    Each --url is checked by apprise first: one it cannot use is refused with exit status 2 and
+    nothing is stored (the message shows the URL's scheme, never its secrets).
+    """
+    from crawler.yamlconf import ConfigValueError
+    from monitor.apprise_urls import check_apprise_url
     from monitor.config import SubscriberConfig
     from storage.outbox import SubscriberError, SubscriberRow, add_subscriber
 
+    for url in urls:
+        try:
+            check_apprise_url(url)
+        except ConfigValueError as exc:
+            refused = click.ClickException(f"invalid --url: {exc}; fix: {exc.fix}")
+            refused.exit_code = CONFIG_ERROR_EXIT
+            raise refused from exc
     app = obj.app()
     try:
         checked = SubscriberConfig(name=name, urls=list(urls), topics=list(topics) or ["cctv"])

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from crawler.config import (
     CrawlerSettings,
@@ -17,9 +16,19 @@ from crawler.config import (
     load_sources,
     parse_schedule,
 )
-from crawler.yamlconf import ConfigError, read_yaml, validate
+from crawler.yamlconf import ConfigError, check_unique, read_yaml, validate
+from monitor.apprise_urls import check_apprise_url
 
 Weight = Annotated[float, Field(gt=0, le=1)]
+
+
+def _usable_by_apprise(url: str) -> str:
+    check_apprise_url(url)
+    return url
+
+
+# Checked one by one, so an error points at the line of the bad URL, not of the list.
+AppriseUrl = Annotated[str, AfterValidator(_usable_by_apprise)]
 
 
 class TopicConfig(BaseModel):
@@ -50,7 +59,7 @@ class SubscriberConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: Annotated[str, Field(min_length=1)]
-    urls: list[str] = []
+    urls: list[AppriseUrl] = []
     # an apprise configuration file (relative paths are relative to the configuration folder)
     apprise_config: str | None = None
     tags: list[str] = []  # which entries of the apprise configuration to notify
@@ -68,14 +77,6 @@ class SubscriberConfig(BaseModel):
         if not self.urls and not self.apprise_config:
             raise ValueError("give 'urls' (apprise URLs) or 'apprise_config' (an apprise configuration file)")
         return self
-
-    @field_validator("urls")
-    @classmethod
-    def _apprise_urls(cls, value: list[str]) -> list[str]:
-        for url in value:
-            if not re.match(r"^[a-z][a-z0-9+.\-]*://", url, re.I):
-                raise ValueError("each url must be an apprise URL such as mailto://... or json://...")
-        return value
 
 
 class SubscribersFile(BaseModel):
@@ -190,14 +191,9 @@ def _load_subscribers(directory: Path, topics: dict[str, TopicConfig]) -> list[S
         return []
     data, lines = read_yaml(file)
     subscribers = validate(file, data or {}, lines, SubscribersFile).subscribers or []
-    names: set[str] = set()
+    check_unique(file, lines, ("subscribers",), "name", [s.name for s in subscribers], "subscriber")
     for index, subscriber in enumerate(subscribers):
         line = lines.get(("subscribers", index))
-        if subscriber.name in names:
-            raise ConfigError(
-                file, line, f"subscriber name {subscriber.name!r} appears twice", "give each a unique name"
-            )
-        names.add(subscriber.name)
         for topic in subscriber.topics:
             if topic not in topics:
                 raise ConfigError(

@@ -22,6 +22,7 @@ import apprise
 import apprise.plugins.email.base as apprise_email
 from apprise import AppriseResultStatus
 
+from monitor.apprise_urls import load_apprise_url
 from monitor.config import NotificationSettings
 from monitor.digest import build_digests
 from storage.db import Database
@@ -41,7 +42,7 @@ class DeliveryReport:
 
 def redact_url(url: str) -> str:
     """An apprise URL with its secrets hidden, fit for logs and error columns."""
-    plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    plugin = load_apprise_url(url)
     if plugin is not None:
         try:
             return str(plugin.url(privacy=True))

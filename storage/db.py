@@ -6,6 +6,8 @@ crawl subprocess can read while one writes. Any SQLAlchemy URL works; PostgreSQL
 
 from __future__ import annotations
 
+import errno
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -15,11 +17,48 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+URL_EXAMPLES = "sqlite:///path/foiwatch.sqlite3 or postgresql+psycopg://user@host/foiwatch"
+_ELSEWHERE = "choose another --data-dir or --db"
+_DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306, "mariadb": 3306}
+log = logging.getLogger(__name__)
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot be created, opened or migrated.
+
+    ``str()`` is one line fit to show the operator as is: what is wrong and what to do, naming the
+    file or host and port but never the password.
+    """
+
+
+def _os_reason(path: Path, exc: OSError) -> str:
+    blocker = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        return f"{blocker} is a file, not a folder"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"permission denied; {_ELSEWHERE}"
+    if exc.errno == errno.EROFS:
+        return f"permission denied (read-only file system); {_ELSEWHERE}"
+    return f"{exc.strerror or exc} ({exc.filename or path}); {_ELSEWHERE}"
+
+
+def make_folder(directory: Path, purpose: str) -> None:
+    """Create ``directory`` and its parents for ``purpose`` (e.g. "the data folder /srv/foiwatch").
+
+    Raises ``DatabaseUnavailable`` saying why it cannot be created.
+    """
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseUnavailable(f"cannot create {purpose}: {_os_reason(directory, exc)}") from exc
 
 
 def default_data_dir() -> Path:
@@ -35,7 +74,7 @@ def resolve_database_url(url: str | None, data_dir: Path | None = None) -> str:
     if env_url:
         return env_url
     directory = data_dir or default_data_dir()
-    directory.mkdir(parents=True, exist_ok=True)
+    make_folder(directory, f"the data folder {directory}")
     return f"sqlite:///{directory / 'foiwatch.sqlite3'}"
 
 
@@ -48,15 +87,86 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite gets WAL, foreign keys and a generous busy timeout."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    """Create an engine; SQLite gets WAL, foreign keys and a generous busy timeout.
+
+    Raises ``DatabaseUnavailable`` for a URL that is not one, a database type or driver that is not
+    installed, or a SQLite file whose folder cannot be created. Nothing is connected yet.
+    """
+    parsed = _parse_url(url)
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                database = Path(parsed.database)
+                make_folder(database.parent, f"the database at {database}")
+            engine = create_engine(url, connect_args={"timeout": 30})
+            event.listen(engine, "connect", _sqlite_pragmas)
+            return engine
+        return create_engine(url, pool_pre_ping=True)
+    except ModuleNotFoundError as exc:
+        raise DatabaseUnavailable(
+            f"the {parsed.get_backend_name()} driver {exc.name!r} is not installed: install it, "
+            f"or use a URL such as {URL_EXAMPLES}"
+        ) from exc
+
+
+def _parse_url(url: str) -> URL:
+    # The URL itself is never repeated: one that does not parse may still hold a password.
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise DatabaseUnavailable(f"the database URL is not valid: use a URL such as {URL_EXAMPLES}") from exc
+    try:
+        parsed.get_dialect()
+    except NoSuchModuleError as exc:
+        raise DatabaseUnavailable(
+            f"unknown database type {parsed.drivername!r}: use a URL such as {URL_EXAMPLES}"
+        ) from exc
+    return parsed
+
+
+def _location(url: URL) -> str:
+    """Where the database is, for messages: the SQLite file, or host:port/name (no password)."""
+    if url.get_backend_name() == "sqlite":
+        return url.database or ":memory:"
+    port = url.port or _DEFAULT_PORTS.get(url.get_backend_name())
+    host = url.host or "localhost"
+    return f"{host}:{port}/{url.database or ''}" if port else f"{host}/{url.database or ''}"
+
+
+def _sqlite_open_reason(path: Path) -> str:
+    # SQLite only says "unable to open database file"; opening it ourselves gets the real reason.
+    if path.is_dir():
+        return f"{path} is a folder; name a file in it, such as {path / 'foiwatch.sqlite3'}"
+    try:
+        with path.open("ab"):
+            pass
+    except OSError as exc:
+        return _os_reason(path, exc)
+    return f"SQLite cannot open it; {_ELSEWHERE}"
+
+
+def _explain(url: URL, exc: Exception) -> DatabaseUnavailable:
+    """One line saying why the database at ``url`` cannot be used, without its password."""
+    detail = str(exc.orig if isinstance(exc, DBAPIError) else exc).strip().splitlines()[0]
+    where = _location(url)
+    if url.get_backend_name() == "sqlite":
+        if "file is not a database" in detail or "malformed" in detail:
+            message = (
+                f"{where} is not a SQLite database (or is damaged): restore it from a backup or move it aside"
+            )
+        elif "unable to open database file" in detail:
+            message = f"cannot open the database at {where}: {_sqlite_open_reason(Path(where))}"
+        else:
+            message = f"cannot use the database at {where}: {detail}"
+    elif isinstance(exc, DBAPIError) and exc.statement is None:
+        # psycopg says 'connection failed: connection to server at "h", port p failed: <why>'
+        reason = detail.rsplit("failed: ", 1)[-1]
+        message = f"cannot connect to the database at {where}: {reason}; check the server and --db"
+    else:
+        message = f"the database at {where} failed: {detail}"
+    if url.password:
+        message = message.replace(str(url.password), "****")
+    return DatabaseUnavailable(message)
 
 
 def alembic_config(url: str) -> AlembicConfig:
@@ -73,20 +183,45 @@ _migrated: set[str] = set()
 
 
 def upgrade(engine: Engine) -> None:
-    """Apply every pending migration (run on start and by ``foiwatch db upgrade``)."""
+    """Apply every pending migration (run on start and by ``foiwatch db upgrade``).
+
+    Raises ``DatabaseUnavailable`` when the database cannot be reached, is damaged, or was
+    migrated by a newer foiwatch.
+    """
     url = engine.url.render_as_string(hide_password=False)
     with _migration_lock:
         if url in _migrated:
             return
         cfg = alembic_config(url)
-        with engine.begin() as connection:
-            cfg.attributes["connection"] = connection
-            command.upgrade(cfg, "head")
+        try:
+            with engine.begin() as connection:
+                _refuse_unknown_revisions(connection, cfg)
+                cfg.attributes["connection"] = connection
+                command.upgrade(cfg, "head")
+        except (SQLAlchemyError, OSError) as exc:
+            log.debug("cannot open the database", exc_info=True)  # the traceback, for -v
+            raise _explain(engine.url, exc) from exc
         _migrated.add(url)
 
 
+def _refuse_unknown_revisions(connection: Connection, cfg: AlembicConfig) -> None:
+    # Alembic would fail with "Can't locate revision": say what that means for the operator.
+    known = {script.revision for script in ScriptDirectory.from_config(cfg).walk_revisions()}
+    current = MigrationContext.configure(connection).get_current_heads()
+    unknown = [revision for revision in current if revision not in known]
+    if unknown:
+        raise DatabaseUnavailable(
+            f"the database at {_location(connection.engine.url)} was upgraded by a newer foiwatch "
+            f"(revision {', '.join(unknown)}); upgrade foiwatch"
+        )
+
+
 class Database:
-    """An engine plus a session factory; migrations applied when opened."""
+    """An engine plus a session factory; migrations applied when opened.
+
+    Opening raises ``DatabaseUnavailable`` (one line, no password) when the database cannot be
+    created, reached or migrated.
+    """
 
     def __init__(self, url: str, migrate: bool = True) -> None:
         self.url = url
