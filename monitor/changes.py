@@ -62,10 +62,18 @@ def diff_snapshots(
 
 
 def is_baseline(session: Session, run: CrawlRun) -> bool:
-    """The first run of a source that got as far as a diff is a silent baseline."""
+    """Runs up to and including a source's first successful one make its silent baseline.
+
+    The log as it stood when foiwatch first read it whole is history, not news. A run that failed
+    or was cut short before that (an empty abandoned run, say) must not become the baseline, or
+    the whole backlog would be announced by the next run.
+    """
     earlier = session.scalars(
         select(CrawlRun.id).where(
-            CrawlRun.source_id == run.source_id, CrawlRun.id < run.id, CrawlRun.diffed.is_(True)
+            CrawlRun.source_id == run.source_id,
+            CrawlRun.id < run.id,
+            CrawlRun.diffed.is_(True),
+            CrawlRun.status == "succeeded",
         )
     ).first()
     return earlier is None
