@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from crawler.exemptions import detect_law, parse_exemptions
 
@@ -37,6 +38,8 @@ _WORDY_DATE = re.compile(
 _AMERICAN_WORDY = re.compile(rf"\b({_MONTH_NAMES})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I)
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})(?!\d)")
 _NUMERIC_DATE = re.compile(r"\b(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})\b")
+
+LONDON = ZoneInfo("Europe/London")
 
 
 def _safe_date(year: int, month: int, day: int) -> date | None:
@@ -74,12 +77,21 @@ def parse_uk_date(text: str | None) -> date | None:
     return min(candidates, key=lambda pair: pair[0])[1]
 
 
+def uk_date(moment: datetime) -> date:
+    """The day a moment falls on in the UK: the one rule for every platform's timestamps.
+
+    A response published at 00:30 BST (23:30 UTC the day before) is that day's, as the authority
+    would date it; a timestamp without a zone is taken as the authority's own local time.
+    """
+    return moment.astimezone(LONDON).date() if moment.tzinfo else moment.date()
+
+
 def parse_iso_datetime(text: str | None) -> date | None:
-    """Date part of an ISO 8601 timestamp such as a ``<time datetime>`` attribute."""
+    """The UK day of an ISO 8601 timestamp such as a ``<time datetime>`` attribute."""
     if not text:
         return None
     try:
-        return datetime.fromisoformat(text.strip().replace("Z", "+00:00")).date()
+        return uk_date(datetime.fromisoformat(text.strip().replace("Z", "+00:00")))
     except ValueError:
         return parse_uk_date(text)
 

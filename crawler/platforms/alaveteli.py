@@ -22,7 +22,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
-from crawler.normalise import parse_exemptions, parse_iso_datetime
+from crawler.normalise import parse_exemptions, parse_iso_datetime, uk_date
 from crawler.pagetext import parse_page, text_lines
 
 FEED_WINDOW = 25
@@ -424,7 +424,8 @@ def _parse_response(page: RequestPage) -> str:
     """Every reply, oldest first, each headed by its date and sender."""
     parts = []
     for message in page.replies:
-        when = f"{message.sent.day} {message.sent:%B %Y}" if message.sent else "Undated"
+        day = uk_date(message.sent) if message.sent else None
+        when = f"{day.day} {day:%B %Y}" if day else "Undated"
         parts.append(
             f"{when}, {message.author}:\n{message.text}" if message.author else f"{when}:\n{message.text}"
         )
@@ -433,7 +434,7 @@ def _parse_response(page: RequestPage) -> str:
 
 def _parse_published(data: RequestData, page: RequestPage) -> date | None:
     """Date of the latest reply (as the page shows it, else as the JSON lists it), else of the request."""
-    shown = [m.sent.date() for m in page.replies if m.sent]
+    shown = [uk_date(m.sent) for m in page.replies if m.sent]
     if shown:
         return max(shown)
     if data.response_dates:

@@ -25,7 +25,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from crawler.normalise import classify_outcome, clean_reference, parse_exemptions, parse_uk_date
+from crawler.normalise import classify_outcome, clean_reference, parse_exemptions, parse_uk_date, uk_date
 from crawler.pagetext import clean_content, parse_page, text_lines
 from crawler.platforms.listing import canonical_url, is_attachment
 from crawler.platforms.page import ParsedPage, parse_attachments, parse_reference, split_request_response
@@ -285,9 +285,7 @@ def feed_date(text: str | None) -> date | None:
             moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             return parse_uk_date(text)
-    if moment.tzinfo is None:
-        return moment.date()
-    return moment.astimezone(LONDON).date()
+    return uk_date(moment)
 
 
 # -- entries into responses ----------------------------------------------------------------------

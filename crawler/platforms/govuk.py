@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from crawler.normalise import parse_uk_date
+from crawler.normalise import parse_uk_date, uk_date
 from crawler.pagetext import clean_content, parse_page, text_lines
 
 SEARCH_PATH = "/api/search.json"
@@ -152,7 +152,7 @@ def _parse_timestamp(value: object) -> date | None:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         return parse_uk_date(value)
-    return moment.astimezone(_LONDON).date() if moment.tzinfo else moment.date()
+    return uk_date(moment)
 
 
 def _parse_search_organisation(result: dict[str, Any]) -> str | None:

@@ -27,6 +27,7 @@ from monitor.app import App, open_app
 from monitor.crawls import CrawlSummary, crawl_source
 from monitor.localsite import LocalSite
 from storage.models import CrawlRun, Response, ResponseVersion
+from storage.problems import problems_of_run
 from tests.conftest import FIXTURES, write_config
 
 SITE = FIXTURES / "govuk" / "site"
@@ -323,11 +324,16 @@ def test_failed_content_calls_are_recorded_and_the_rest_is_stored(
     app = _app(tmp_path, database_url, [_source("surveillance", site.url("/"), "surveillance")])
     summary = _crawl(app, "surveillance")
     assert summary.status == "succeeded", summary.error
-    assert (summary.items, summary.new, summary.errors) == (1, 1, 2)  # the 404 and the 500
+    # The 500 counts against the source; the 404 is the site's own stale link (recorded, not counted).
+    assert (summary.items, summary.new, summary.errors) == (1, 1, 1)
     with app.database.session() as session:
         run = session.get_one(CrawlRun, summary.run_id)
         assert run.invalid_items == 1  # an HTML error page where the content item should be
         assert run.complete is False
+        causes = [p.cause for p in problems_of_run(session, run.id)]
+    assert any(c.startswith("HTTP 404 at") and "cctv-in-jobcentres" in c for c in causes)
+    assert any(c.startswith("HTTP 500 at") and "server-error-cctv" in c for c in causes)
+    with app.database.session() as session:
         assert list(session.scalars(select(ResponseVersion.title))) == [
             "Surveillance camera code of practice: self-assessments received"
         ]

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 
 import pytest
 
 from crawler.authorities import canonical_authority
-from crawler.normalise import classify_outcome, normalise_reference, parse_exemptions, parse_uk_date
+from crawler.normalise import (
+    classify_outcome,
+    normalise_reference,
+    parse_exemptions,
+    parse_iso_datetime,
+    parse_uk_date,
+    uk_date,
+)
+from crawler.platforms.feed import feed_date
+from crawler.platforms.govuk import _parse_timestamp as govuk_timestamp
 
 
 @pytest.mark.parametrize(
@@ -126,3 +136,24 @@ def test_canonical_authority(name: str, canonical: str) -> None:
 
 def test_withdrawn_outcome() -> None:
     assert classify_outcome("The applicant withdrew their request on 3 May.") == "withdrawn"
+
+
+@pytest.mark.parametrize(
+    ("parse", "text"),
+    [
+        (parse_iso_datetime, "2024-03-31T23:30:00Z"),
+        (parse_iso_datetime, "2024-04-01T00:30:00+01:00"),
+        (feed_date, "Sun, 31 Mar 2024 23:30:00 GMT"),
+        (feed_date, "2024-03-31T23:30:00Z"),
+        (govuk_timestamp, "2024-03-31T23:30:00.000+00:00"),
+    ],
+)
+def test_one_moment_is_one_uk_day_on_every_platform(parse: Callable[[str], date | None], text: str) -> None:
+    # 23:30 UTC on 31 March 2024 is 00:30 BST on 1 April: the day the authority would give it.
+    assert parse(text) == date(2024, 4, 1)
+
+
+def test_alaveteli_reply_dates_follow_the_same_rule() -> None:
+    assert uk_date(datetime(2024, 3, 31, 23, 30, tzinfo=UTC)) == date(2024, 4, 1)
+    assert uk_date(datetime(2024, 1, 31, 23, 30, tzinfo=UTC)) == date(2024, 1, 31)  # GMT in winter
+    assert uk_date(datetime(2024, 3, 31, 23, 30)) == date(2024, 3, 31)  # no zone: the site's own time
