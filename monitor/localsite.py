@@ -49,7 +49,7 @@ class LocalSite:
     changed files laid over the earlier one.
     """
 
-    def __init__(self, root: Path, last_modified: float = 1_700_000_000.0) -> None:
+    def __init__(self, root: Path, last_modified: float = 1_700_000_000.0, host: str = "127.0.0.1") -> None:
         self.root = Path(root)
         self.overlays: list[Path] = []
         self.last_modified = last_modified
@@ -57,11 +57,14 @@ class LocalSite:
         self.overrides: dict[str, int] = {}
         # path -> one of FAULTS
         self.faults: dict[str, str] = {}
+        # path -> where it redirects (302), anywhere
+        self.redirects: dict[str, str] = {}
         self._closing = threading.Event()
         # file name -> Content-Type, for tests of sites that send odd or wrong types
         self.content_types: dict[str, str] = {}
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        # any loopback address: 127.0.0.2 is "another host" for tests of the source-host guard
+        self._server = ThreadingHTTPServer((host, 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -124,6 +127,16 @@ class LocalSite:
                 conditional = bool(self.headers.get("If-None-Match") or self.headers.get("If-Modified-Since"))
                 fault = site.faults.get(urlsplit(self.path).path)
                 if fault is not None and self._misbehave(fault, conditional):
+                    return
+                target = site.redirects.get(urlsplit(self.path).path)
+                if target is not None:
+                    site._record(
+                        ServedRequest(self.path, 302, self.headers.get("User-Agent", ""), conditional)
+                    )
+                    self.send_response(302)
+                    self.send_header("Location", target)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
                     return
                 status = site.overrides.get(urlsplit(self.path).path)
                 if status is None and "server-error" in self.path:
