@@ -125,7 +125,7 @@ def _diff_run(database: Database, run_id: int, classifiers: Mapping[str, TopicCl
 # -- stopping ---------------------------------------------------------------------------------
 # Seconds a crawl subprocess gets to close its spider after SIGTERM before it is killed: a hung
 # download must not hold up a stop (everything stored so far is committed item by item).
-STOP_GRACE_SECONDS = 5.0
+STOP_GRACE_SECONDS = 3.0
 _running: set[subprocess.Popen[bytes]] = set()
 _running_lock = threading.Lock()
 _stopping = threading.Event()

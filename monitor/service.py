@@ -43,7 +43,7 @@ from storage.service_lock import ServiceRunning, acquire, heartbeat, release
 
 log = logging.getLogger(__name__)
 DELIVERY_JOB_ID = "deliver-notifications"
-STOP_DEADLINE_SECONDS = 8.0
+STOP_DEADLINE_SECONDS = 6.0
 HEARTBEAT_SECONDS = 30.0
 
 # The running service, for the job functions the persistent job store names by import path.

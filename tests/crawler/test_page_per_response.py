@@ -255,7 +255,7 @@ def test_broken_pages_are_recorded_and_attachments_read(tmp_path: Path, database
         assert f"{detail}FOI-2298-2324" in site.paths(404)
         assert f"{detail}FOI-server-error-2324" in site.paths(500)
     assert summary.status == "succeeded", summary.error
-    assert (summary.items, summary.errors) == (3, 2)
+    assert (summary.items, summary.errors) == (3, 1)  # the 500; the 404 is recorded, not counted
     with app.database.session() as session:
         assert session.get_one(CrawlRun, summary.run_id).invalid_items == 1  # the maintenance page
         attachment = session.scalars(select(Attachment)).one()
@@ -279,7 +279,7 @@ def test_an_oversize_attachment_is_an_error_and_the_response_is_kept(
     assert summary.status == "succeeded", summary.error
     with app.database.session() as session:
         attachment = session.scalars(select(Attachment)).one()
-        assert attachment.text is None and "larger than download max size" in (attachment.error or "")
+        assert attachment.text is None and "larger than the 15 MB download limit" in (attachment.error or "")
     assert _stored(app)["FOI-2351-2324"].title == "CCTV cameras on buses"
 
 
