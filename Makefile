@@ -24,9 +24,10 @@ install-test: $(VENV)/.installed-test
 run: install
 	$(BIN)/foiwatch run
 
-## test: install with test extras and run the whole suite
+## test: install with test extras and run the whole suite, two workers (the crash test included;
+## `$(BIN)/pytest -m "not crash"` leaves it out while you work)
 test: install-test
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 ## demo: crawl a bundled sample log on 127.0.0.1 twice and print the notifications
 demo: install
@@ -40,9 +41,11 @@ eval: install
 bench: install-test
 	$(BIN)/python -m tests.bench
 
+## lint: ruff everywhere, mypy strict on storage/
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy --strict storage
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -64,11 +64,11 @@ def deliver_job() -> None:
 class Service:
     """What the scheduled jobs share: the open application and the stop and reload signals."""
 
-    def __init__(self, app: App, config_dir: Path | None) -> None:
+    def __init__(self, app: App, config_dir: Path | None, stopping: threading.Event | None = None) -> None:
         global _service
         self.app, self.config_dir = app, config_dir
         self.classifiers = build_classifiers(app.config.topics)
-        self.stopping = threading.Event()
+        self.stopping = stopping or threading.Event()
         self._active = 0
         self._idle = threading.Condition()
         self.scheduler: BackgroundScheduler | None = None
@@ -233,8 +233,7 @@ def serve(config_dir: Path | None, database_url: str | None, data_dir: Path | No
         log.warning(
             "crawler.contact in settings.yaml is a placeholder: set a real address so sites can reach you"
         )
-    service = Service(app, config_dir)
-    service.stopping = stop_requested
+    service = Service(app, config_dir, stop_requested)
     scheduler = build_scheduler(service)
     scheduler.resume()
     threading.Thread(target=_keep_alive, args=(app, pid, host, service.stopping), daemon=True).start()

@@ -13,13 +13,13 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, CursorResult, Engine, Result, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -245,3 +245,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def affected_rows(result: Result[Any]) -> int:
+    """Rows an UPDATE or DELETE changed (SQLAlchemy types ``execute`` as a plain ``Result``)."""
+    return cast(CursorResult[Any], result).rowcount

@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from storage.clock import utcnow
+from storage.db import affected_rows
 from storage.models import Notification, Subscriber
 from storage.processes import owner_gone, this_process
 
@@ -63,9 +64,9 @@ def sync_subscribers(session: Session, rows: Iterable[SubscriberRow]) -> dict[st
     now = utcnow()
     ids: dict[str, int] = {}
     wanted = {row.name: row for row in rows}
-    for subscriber in session.scalars(select(Subscriber).where(Subscriber.origin == "config")):
-        if subscriber.name not in wanted:
-            subscriber.active, subscriber.updated_at = False, now
+    for configured in session.scalars(select(Subscriber).where(Subscriber.origin == "config")):
+        if configured.name not in wanted:
+            configured.active, configured.updated_at = False, now
     for row in wanted.values():
         subscriber = session.scalars(select(Subscriber).where(Subscriber.name == row.name)).first()
         if subscriber is None:
@@ -213,7 +214,7 @@ def claim(session: Session, notification_id: int, owner: str | None = None) -> N
         )
         .execution_options(synchronize_session=False)
     )
-    if taken.rowcount != 1:
+    if affected_rows(taken) != 1:
         return None
     row = session.get_one(Notification, notification_id, populate_existing=True)
     return row

@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from storage.clock import utcnow
+from storage.db import affected_rows
 from storage.models import Attachment, Response, ResponseVersion, TopicMatch
 from storage.records import ResponseRecord, SnapshotEntry
 
@@ -158,7 +159,7 @@ def mark_listed(session: Session, source_id: str, run_id: int, urls: Sequence[st
             .values(last_listed_run_id=run_id)
             .execution_options(synchronize_session=False)
         )
-        marked += result.rowcount or 0
+        marked += affected_rows(result)
     return marked
 
 

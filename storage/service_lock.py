@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.clock import utcnow
+from storage.db import affected_rows
 from storage.models import ServiceLock
 from storage.processes import owner_gone
 
@@ -65,7 +66,7 @@ def acquire(session: Session, pid: int, host: str) -> None:
         .execution_options(synchronize_session=False)
     )
     session.commit()
-    if taken.rowcount != 1:
+    if affected_rows(taken) != 1:
         raise ServiceRunning("another foiwatch run took this database at the same moment")
 
 
@@ -77,7 +78,7 @@ def heartbeat(session: Session, pid: int, host: str) -> bool:
         .values(heartbeat_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return affected_rows(result) == 1
 
 
 def release(session: Session, pid: int, host: str) -> None:

@@ -222,3 +222,31 @@ def test_index_pages_between_the_log_and_its_responses_are_followed(
         fetched = [r.path for r in site.requests[before:] if r.path != "/robots.txt"]
     assert again.status == "succeeded" and again.items == 0
     assert not [p for p in fetched if "foi-7126" in p or "foi-5426" in p]  # known responses not fetched again
+
+
+def test_the_default_mode_finds_an_edit_by_the_next_full_crawl(tmp_path: Path, database_url: str) -> None:
+    from datetime import timedelta
+
+    from freezegun import freeze_time
+
+    from monitor.crawls import next_full_crawl
+    from storage.clock import utcnow
+
+    site_root = tmp_path / "site"
+    _copy_tree(FIXTURES / "police_soh" / "site", site_root)
+    with LocalSite(site_root) as site:
+        app = _app(tmp_path, database_url, [_source("met", site.url(MET_LOG))])
+        first = _crawl(app, "met", None)  # never crawled: a full crawl
+        taser = "disclosure-2024/october-2024/use-of-taser-by-mps-officers-2021-to-2024"
+        page = site_root / "foi-ai/metropolitan-police" / taser / "index.html"
+        page.write_text(
+            page.read_text(encoding="utf-8").replace("</main>", "<p>Update: figures corrected.</p></main>"),
+            encoding="utf-8",
+        )
+        soon = _crawl(app, "met", None)  # within a day of the full crawl: only what is new
+        due = next_full_crawl(app.database, app.config, "met")
+        assert due is not None and due - utcnow() <= timedelta(hours=24)
+        with freeze_time(due + timedelta(minutes=1)):
+            later = _crawl(app, "met", None)
+    assert (first.mode, soon.mode, later.mode) == ("full", "incremental", "full")
+    assert (soon.changed, later.changed) == (0, 1)

@@ -104,8 +104,14 @@ def test_crawl_prints_a_summary_and_fails_when_one_source_fails(tmp_path: Path, 
     result = _run("--config", str(config), "--data-dir", str(data), "crawl")
     assert result.returncode == 1, result.stderr
     met_row = next(line for line in result.stdout.splitlines() if " met " in line)
-    assert "succeeded" in met_row and " 12 " in met_row
-    assert "failed" in next(line for line in result.stdout.splitlines() if " dead " in line)
+    assert "full" in met_row and "succeeded" in met_row and " 12 " in met_row
+    dead_row = next(line for line in result.stdout.splitlines() if " dead " in line)
+    assert "failed" in dead_row and "connection refused" in dead_row
+    again = _run("--config", str(config), "--data-dir", str(data), "crawl", "--source", "met")
+    assert " incremental " in next(line for line in again.stdout.splitlines() if " met " in line)
+    assert "edits are found by the next full crawl" in again.stdout
+    listed = _run("--config", str(config), "--data-dir", str(data), "sources", "list")
+    assert "within 24 h (next full crawl" in listed.stdout
 
     exported = _run(
         "--config", str(config), "--data-dir", str(data), "export", "--format", "jsonl", "--topic", "cctv"
