@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+import pytest
 import yaml
 from sqlalchemy import func, select
 
@@ -250,3 +251,33 @@ def test_the_default_mode_finds_an_edit_by_the_next_full_crawl(tmp_path: Path, d
             later = _crawl(app, "met", None)
     assert (first.mode, soon.mode, later.mode) == ("full", "incremental", "full")
     assert (soon.changed, later.changed) == (0, 1)
+
+
+def test_a_failing_diff_never_leaves_the_source_locked(
+    tmp_path: Path, database_url: str, soh_site: LocalSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import monitor.crawls
+
+    real = monitor.crawls.record_changes
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("the diff tripped over something")
+
+    app = _app(
+        tmp_path, database_url, [_source("cleveland", soh_site.url("/foi-ai/cleveland-police/disclosure/"))]
+    )
+    monkeypatch.setattr(monitor.crawls, "record_changes", broken)
+    first = _crawl(app, "cleveland")
+    assert first.status == "succeeded"  # the run is closed before the diff, whatever the diff does
+    with app.database.session() as session:
+        run = session.get_one(CrawlRun, first.run_id)
+        assert (run.status, run.diffed) == ("succeeded", False)
+        assert "the diff failed and will be retried" in " ".join(
+            p.cause for p in problems_of_run(session, run.id)
+        )
+    monkeypatch.setattr(monitor.crawls, "record_changes", real)
+    second = _crawl(app, "cleveland")  # not refused as busy; the undiffed run is diffed first
+    assert second.status == "succeeded"
+    with app.database.session() as session:
+        assert session.get_one(CrawlRun, first.run_id).diffed
+        assert session.get_one(CrawlRun, first.run_id).new_count == 3
