@@ -53,6 +53,8 @@ class ListDetailSpider(FoiSpider):
         links = find_links(parse_page(response.text), response.url, self.is_response_link)
         self.count("listed", len(links))
         self.listed([link.url for link in links])
+        if not links and page_number > 1:
+            self.empty_listing_page(response.url, page_number)
         fresh = [link for link in links if link.url not in known]
         self.count("skipped_known", len(links) - len(fresh))
         for link in fresh:

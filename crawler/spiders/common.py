@@ -93,6 +93,18 @@ class FoiSpider(scrapy.Spider):
         if urls:
             self.crawler.signals.send_catch_log(signal=responses_listed, urls=list(urls))
 
+    def empty_listing_page(self, url: str, page_number: int) -> None:
+        """A later listing page naming no response: an error page served as 200, or a redesign
+        below the first page. The responses it should have listed were not seen, not withdrawn."""
+        self.crawler.stats.inc_value("foiwatch/listing_partial")
+        report_problem(
+            self.crawler,
+            "listing",
+            url,
+            f"listing page {page_number} names no responses (an error page, or its layout changed)",
+        )
+        log.warning("%s: listing page %s names no responses", self.source_id, url)
+
     def invalid(self, url: str, reason: str) -> None:
         self.count("invalid_items")
         report_problem(self.crawler, "item", url, f"not read as a response: {reason}")

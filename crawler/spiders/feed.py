@@ -52,6 +52,8 @@ class FeedSpider(FoiSpider):
             log.error("%s: feed page %s unreadable: %s", self.source_id, response.url, exc)
             return
         self.count("listed", len(feed.entries))
+        if not feed.entries and page_number > 1:
+            self.empty_listing_page(response.url, page_number)
         self.listed([entry.url for entry in feed.entries if entry.link is not None])
         fresh = [entry for entry in feed.entries if entry.url not in known]
         self.count("skipped_known", len(feed.entries) - len(fresh))
