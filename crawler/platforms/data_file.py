@@ -7,7 +7,12 @@ so a title row or a notes block above the table does no harm. A configured colum
 header is a loud error: a renamed column must not look like a log with no responses.
 
 Workbooks are read with openpyxl in read-only mode, which parses their XML with defusedxml when it
-is installed (it is a dependency); rows are read up to ``max_rows`` and the rest left unread.
+is installed (it is a dependency). A hostile or broken file is bounded before and while it is read:
+a workbook expanding past ``XLSX_MAX_EXPANDED`` is refused unopened (``crawler.archives``); every
+row after the header counts, blank ones included, so a sheet of a million empty rows stops after
+``max_rows`` plus ``BLANK_ROW_ALLOWANCE``; reading stops after ``READ_SECONDS``; a CSV cell is at
+most ``MAX_CELL_CHARS`` long. A log cut short is returned with the rows read and the reason, so the
+run is marked incomplete rather than failed; a file refused outright is a ``DataFileError``.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import codecs
 import csv
 import io
 import re
+import time
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -24,10 +30,11 @@ from itertools import islice
 from typing import Annotated, Literal
 from urllib.parse import quote, urljoin
 
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from crawler.archives import zip_refusal
 from crawler.normalise import OUTCOMES, classify_outcome, clean_reference, parse_exemptions, parse_uk_date
 from crawler.platforms.listing import canonical_url, is_attachment
 
@@ -35,6 +42,11 @@ HEADER_SEARCH_ROWS = 20
 DELIMITERS = (",", ";", "\t", "|")
 MAX_REFERENCE_CHARS = 200
 MAX_CELL_CHARS = 2_000_000
+# Shared strings are held in memory whole; a 20,000-row log with long responses is well under this.
+XLSX_MAX_EXPANDED = 100_000_000
+# Blank rows read beyond max_rows before giving up: room for spacer rows, not for a million of them.
+BLANK_ROW_ALLOWANCE = 50_000
+READ_SECONDS = 60.0
 
 # Outcome wordings common in UK logs, used when the source's outcome_map does not name a value.
 _USUAL_WORDING = {
@@ -132,7 +144,11 @@ class Table:
     header: tuple[str, ...] = ()
     positions: dict[str, int] = field(default_factory=dict)  # field -> column index
     rows: list[DataRow] = field(default_factory=list)
-    truncated: bool = False
+    truncation: str = ""  # why the rest of the file was not read; empty when all of it was
+
+    @property
+    def truncated(self) -> bool:
+        return bool(self.truncation)
 
     def cell(self, row: DataRow, name: str) -> object:
         index = self.positions.get(name)
@@ -170,8 +186,9 @@ _USUAL_OUTCOMES = {
 
 
 # -- files into tables -----------------------------------------------------------------------------
-def read_table(body: bytes, options: DataFileOptions) -> Table:
-    """The log's header and data rows (at most ``max_rows``); raises ``DataFileError``."""
+def read_table(body: bytes, options: DataFileOptions, time_limit: float = READ_SECONDS) -> Table:
+    """The log's header and data rows, cut short at ``max_rows`` or ``time_limit`` seconds (the
+    table says why); raises ``DataFileError``."""
     if not body.strip():
         return Table()
     kind = options.format
@@ -180,10 +197,10 @@ def read_table(body: bytes, options: DataFileOptions) -> Table:
     if body.startswith(b"\xd0\xcf\x11\xe0"):
         raise DataFileError("a legacy Excel (.xls) workbook; only XLSX and CSV are read")
     if kind == "xlsx":
-        return read_xlsx(body, options)
+        return read_xlsx(body, options, time_limit)
     if body.startswith(b"PK\x03\x04"):
         raise DataFileError("expected CSV but the file is a ZIP archive (an XLSX workbook? set format: xlsx)")
-    return read_csv(decode(body, options.encoding), options)
+    return read_csv(decode(body, options.encoding), options, time_limit)
 
 
 def decode(body: bytes, encoding: str) -> str:
@@ -203,7 +220,7 @@ def decode(body: bytes, encoding: str) -> str:
         return body.decode("cp1252", errors="replace")
 
 
-def read_csv(text: str, options: DataFileOptions) -> Table:
+def read_csv(text: str, options: DataFileOptions, time_limit: float = READ_SECONDS) -> Table:
     head = text.lstrip()[:200].lower()
     if head.startswith(("<!doctype html", "<html", "<?xml", "<head", "<body")):
         raise DataFileError("the file is an HTML or XML page, not CSV (a moved link or an error page?)")
@@ -211,22 +228,35 @@ def read_csv(text: str, options: DataFileOptions) -> Table:
     previous_limit = csv.field_size_limit(MAX_CELL_CHARS)
     try:
         for delimiter in [options.delimiter] if options.delimiter else DELIMITERS:
-            table = _table(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), options)
+            rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+            table = _table(rows, options, time_limit)
             if table is not None:
                 return table
         first_row = next(csv.reader(io.StringIO(text, newline="")), [])
     except csv.Error as exc:
+        if "field limit" in str(exc):
+            raise DataFileError(
+                f"unreadable CSV: a cell longer than {MAX_CELL_CHARS:,} characters (a quote left open?)"
+            ) from exc
         raise DataFileError(f"unreadable CSV ({exc})") from exc
     finally:
         csv.field_size_limit(previous_limit)
     raise _no_header(first_row, options)
 
 
-def read_xlsx(body: bytes, options: DataFileOptions) -> Table:
+def _open_workbook(body: bytes) -> Workbook:
+    """The workbook, read-only, once its archive is known to be safe to unpack."""
     try:
-        workbook = load_workbook(io.BytesIO(body), read_only=True, data_only=True)
+        refusal = zip_refusal(body, "XLSX", XLSX_MAX_EXPANDED)
+        if not refusal:
+            return load_workbook(io.BytesIO(body), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
         raise DataFileError(f"not a readable XLSX workbook ({type(exc).__name__}: {exc})") from exc
+    raise DataFileError(refusal)
+
+
+def read_xlsx(body: bytes, options: DataFileOptions, time_limit: float = READ_SECONDS) -> Table:
+    workbook = _open_workbook(body)
     try:
         sheets = workbook.worksheets
         names = [sheet.title for sheet in sheets]
@@ -237,7 +267,10 @@ def read_xlsx(body: bytes, options: DataFileOptions) -> Table:
         if not sheets:
             raise DataFileError(f"no sheet {options.sheet!r} in the workbook; its sheets are {names}")
         for sheet in sheets:
-            table = _table(sheet.iter_rows(values_only=True), options)
+            # The declared dimension is not trusted: "A1:XFD1048576" would pad every row to 16,384
+            # cells, and one too small would hide the rows beyond it.
+            sheet.reset_dimensions()
+            table = _table(sheet.iter_rows(values_only=True), options, time_limit)
             if table is not None:
                 return table
         raise _no_header(next(sheets[0].iter_rows(values_only=True), ()), options)
@@ -254,7 +287,7 @@ def _find_header(rows: Iterator[Sequence[object]], title: str) -> tuple[int, tup
     return None
 
 
-def _table(rows: Iterable[Sequence[object]], options: DataFileOptions) -> Table | None:
+def _table(rows: Iterable[Sequence[object]], options: DataFileOptions, time_limit: float) -> Table | None:
     """The table whose header holds the title column, or None if none of the first rows does."""
     remaining = iter(rows)
     found = _find_header(remaining, options.columns.title)
@@ -271,14 +304,32 @@ def _table(rows: Iterable[Sequence[object]], options: DataFileOptions) -> Table 
             missing.append(f"{column!r} ({name})")
     if missing:
         raise DataFileError(f"column {', '.join(missing)} not in the header, which has: {_listing(header)}")
+    data, truncation = _data_rows(remaining, number + 1, options, time_limit)
+    return Table(header, positions, data, truncation)
+
+
+def _data_rows(
+    rows: Iterator[Sequence[object]], first_line: int, options: DataFileOptions, time_limit: float
+) -> tuple[list[DataRow], str]:
+    """The non-blank rows below the header, and why reading stopped early ('' if it did not).
+
+    Every row counts against the cap, blank ones too: a sheet padded with a million empty rows
+    costs as much to read as a full one, and whether data follows them cannot be known cheaply.
+    """
+    deadline = time.monotonic() + time_limit
+    most_rows = options.max_rows + BLANK_ROW_ALLOWANCE
     data: list[DataRow] = []
-    for line, cells in enumerate(remaining, start=number + 1):
-        if all(cell_text(cell) == "" for cell in cells):
-            continue
-        if len(data) >= options.max_rows:
-            return Table(header, positions, data, truncated=True)
-        data.append(DataRow(line, tuple(cells)))
-    return Table(header, positions, data)
+    for read, (line, cells) in enumerate(enumerate(rows, start=first_line), start=1):
+        if read > most_rows:
+            blank = most_rows - len(data)
+            return data, f"stopped at line {line:,} after {most_rows:,} rows, {blank:,} of them blank"
+        if read > 1 and time.monotonic() >= deadline:
+            return data, f"stopped after {time_limit:g} s at line {line:,}"
+        if any(cell_text(cell) != "" for cell in cells):
+            if len(data) >= options.max_rows:
+                return data, f"more than {options.max_rows:,} rows (max_rows); the rest not read"
+            data.append(DataRow(line, tuple(cells)))
+    return data, ""
 
 
 def _no_header(first_row: Sequence[object], options: DataFileOptions) -> DataFileError:

@@ -45,7 +45,7 @@ class DataFileSpider(FoiSpider):
             raise CloseSpider(f"{response.url} is not a readable disclosure log: {exc}") from exc
         if table.truncated:
             self.crawler.stats.set_value("foiwatch/page_limit_reached", 1)
-            log.warning("%s: only the first %d rows read", self.source_id, self.file_options.max_rows)
+            log.warning("%s: %s read in part: %s", self.source_id, response.url, table.truncation)
         self.count("listed", len(table.rows))
         first_row_of: dict[str, int] = {}
         for row in table.rows:

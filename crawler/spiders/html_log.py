@@ -130,6 +130,8 @@ class HtmlLogSpider(ListDetailSpider):
         if text is None:
             self.invalid(response.url, error or "no text in the document")
             return
+        if error:
+            log.warning("%s: letter read in part: %s: %s", self.source_id, error, response.url)
         page = read_letter(text, response.url, listed.title)
         if page.problems:
             self.invalid(response.url, "; ".join(page.problems))

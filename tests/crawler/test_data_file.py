@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import re
+import zipfile
 from datetime import date, datetime
 from typing import Any
 
@@ -238,6 +240,28 @@ def test_a_long_letter_in_one_cell_is_read() -> None:
 def test_rows_are_bounded() -> None:
     table = read_table((SITE / FILES["camden"].lstrip("/")).read_bytes(), _options("camden", max_rows=3))
     assert len(table.rows) == 3 and table.truncated
+
+
+def test_reading_stops_at_the_deadline_keeping_the_rows_read() -> None:
+    body = (SITE / FILES["camden"].lstrip("/")).read_bytes()
+    table = read_table(body, _options("camden"), time_limit=0)
+    assert [row.number for row in table.rows] == [2]
+    assert table.truncation == "stopped after 0 s at line 3"
+    assert read_table(body, _options("camden")).truncation == ""
+
+
+def test_rows_beyond_a_sheets_declared_dimension_are_read() -> None:
+    """A workbook claiming to span A1:A1 (as some exporters write) is read to its last row."""
+    book = zipfile.ZipFile(io.BytesIO(workbook()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for name in book.namelist():
+            data = book.read(name)
+            if name == "xl/worksheets/sheet2.xml":
+                data = re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:A1"/>', data)
+            target.writestr(name, data)
+    options = DataFileOptions.model_validate({"columns": XLSX_COLUMNS})
+    assert [row.number for row in read_table(out.getvalue(), options).rows] == [4, 5, 6]
 
 
 def test_xlsx_is_read_from_the_sheet_with_the_header() -> None:
