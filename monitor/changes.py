@@ -24,6 +24,7 @@ from storage.outbox import OutgoingMessage, active_subscribers, enqueue
 from storage.problems import ProblemRecord, record_problems
 from storage.records import SnapshotEntry
 from storage.responses import (
+    absent_since,
     list_versions,
     listed_in_run,
     mark_withdrawn,
@@ -250,6 +251,44 @@ def _retry_unassessed(
     return queued
 
 
+# A run that would withdraw more than this share of a log (and more than a handful) is more likely
+# a listing gone wrong than a mass withdrawal: it needs a second complete run to confirm it.
+MASS_WITHDRAWAL_SHARE = 0.2
+MASS_WITHDRAWAL_MIN = 5
+
+
+def _confirmed_withdrawals(
+    session: Session, run: CrawlRun, candidates: list[SnapshotEntry], live: int
+) -> list[SnapshotEntry]:
+    """The withdrawals to record now: all of them, unless there are suspiciously many; then only
+    those the previous complete run had already stopped seeing, the rest held (and said so)."""
+    if len(candidates) <= max(MASS_WITHDRAWAL_MIN, MASS_WITHDRAWAL_SHARE * live):
+        return candidates
+    previous = session.scalars(
+        select(CrawlRun.id)
+        .where(
+            CrawlRun.source_id == run.source_id,
+            CrawlRun.id < run.id,
+            CrawlRun.status == "succeeded",
+            CrawlRun.complete.is_(True),
+        )
+        .order_by(CrawlRun.id.desc())
+    ).first()
+    missing_before = (
+        set() if previous is None else absent_since(session, [c.response_id for c in candidates], previous)
+    )
+    confirmed = [c for c in candidates if c.response_id in missing_before]
+    held = len(candidates) - len(confirmed)
+    if held:
+        cause = (
+            f"{len(candidates)} of {live} responses are missing from the listing: {held} not marked "
+            "withdrawn until the next complete crawl confirms it (a listing gone wrong looks the same)"
+        )
+        record_problems(session, run.id, [ProblemRecord("withdrawal", None, cause)])
+        log.warning("run %s of %s: %s", run.id, run.source_id, cause)
+    return confirmed
+
+
 def record_changes(
     session: Session, run: CrawlRun, classifiers: Mapping[str, TopicClassifier], notify_changed: bool = False
 ) -> RunDiff:
@@ -269,6 +308,7 @@ def record_changes(
     # A response the listing still names is not withdrawn, whatever happened to its page.
     still_listed = listed_in_run(session, run.source_id, run.id)
     diff = replace(diff, withdrawn=[e for e in diff.withdrawn if e.response_id not in still_listed])
+    diff = replace(diff, withdrawn=_confirmed_withdrawals(session, run, diff.withdrawn, len(before)))
     baseline = is_baseline(session, run)
     queued, failed = 0, set()
     for event, entries in (("new", diff.new), ("changed", diff.changed)):

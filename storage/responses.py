@@ -233,6 +233,18 @@ def listed_in_run(session: Session, source_id: str, run_id: int) -> set[int]:
     )
 
 
+def absent_since(session: Session, response_ids: Sequence[int], run_id: int) -> set[int]:
+    """Which of these responses run ``run_id`` (and every later run) neither listed nor read."""
+    rows = session.scalars(
+        select(Response.id).where(
+            Response.id.in_(list(response_ids)),
+            func.coalesce(Response.last_run_id, 0) < run_id,
+            func.coalesce(Response.last_listed_run_id, 0) < run_id,
+        )
+    )
+    return set(rows)
+
+
 def unassessed_versions(session: Session, source_id: str, up_to_run_id: int) -> list[ResponseVersion]:
     """Versions (first seen by runs up to ``up_to_run_id``) that no classifier has scored yet."""
     scored = select(TopicMatch.id).where(TopicMatch.version_id == ResponseVersion.id).exists()

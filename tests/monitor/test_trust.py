@@ -134,3 +134,23 @@ def test_one_response_that_cannot_be_classified_does_not_stop_the_diff(
     assert sorted(rid for _, _, _, rid in _notifications(db)) == sorted(
         [_response(db, HIKVISION).id, _response(db, ESTATE_CCTV).id]
     )
+
+
+def test_a_mass_withdrawal_waits_for_a_second_complete_crawl(
+    db: Database, classifiers: dict[str, TopicClassifier]
+) -> None:
+    records = [
+        dataclasses.replace(
+            FLEET, key=f"REF-{n}", reference=f"REF-{n}", url=f"{FLEET.url}{n}/", title=f"Fleet {n}"
+        )
+        for n in range(10)
+    ]
+    _diff(db, _crawl(db, records), classifiers)
+    kept = records[:2]
+    first = _crawl_listing(db, kept, listed=[r.url for r in kept])
+    assert _diff(db, first, classifiers).withdrawn == []  # eight of ten gone at once: held
+    with db.session() as session:
+        [problem] = problems_of_run(session, first)
+    assert problem.stage == "withdrawal" and "8 of 10 responses are missing" in problem.cause
+    second = _crawl_listing(db, kept, listed=[r.url for r in kept])
+    assert len(_diff(db, second, classifiers).withdrawn) == 8  # confirmed by a second complete crawl
