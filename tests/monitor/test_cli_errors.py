@@ -7,7 +7,6 @@ operator (or systemd) sees; none of them may show a traceback or a password.
 from __future__ import annotations
 
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import write_config
+from tests.storage.test_database_errors import _random_bytes, _refused_with_password, _under_a_file
 
 SECRET = "s3cret"
 SCHEDULE_FIX = "fix: use a 5-field cron expression such as '0 6 * * *' or 'every 6 hours'"
@@ -40,30 +40,6 @@ def _foiwatch(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _under_a_file(tmp: Path) -> tuple[str, str]:
-    (tmp / "notes.txt").write_text("not a folder", encoding="utf-8")
-    db = tmp / "notes.txt" / "db.sqlite3"
-    return (
-        f"sqlite:///{db}",
-        f"cannot create the database at {db}: {tmp / 'notes.txt'} is a file, not a folder",
-    )
-
-
-def _corrupted(tmp: Path) -> tuple[str, str]:
-    db = tmp / "foiwatch.sqlite3"
-    db.write_bytes(os.urandom(8192))
-    return (
-        f"sqlite:///{db}",
-        f"{db} is not a SQLite database (or is damaged): restore it from a backup or move it aside",
-    )
-
-
 def _newer(tmp: Path) -> tuple[str, str]:
     db = tmp / "foiwatch.sqlite3"
     with sqlite3.connect(db) as connection:
@@ -76,20 +52,11 @@ def _newer(tmp: Path) -> tuple[str, str]:
     )
 
 
-def _refused(_tmp: Path) -> tuple[str, str]:
-    port = _closed_port()
-    return (
-        f"postgresql+psycopg://foiwatch:{SECRET}@127.0.0.1:{port}/foiwatch",
-        f"cannot connect to the database at 127.0.0.1:{port}/foiwatch: Connection refused; "
-        "check the server and --db",
-    )
-
-
 DATABASE_PROBLEMS: dict[str, Callable[[Path], tuple[str, str]]] = {
     "under-a-file": _under_a_file,
-    "corrupted": _corrupted,
+    "corrupted": _random_bytes,
     "newer-foiwatch": _newer,
-    "postgresql-refused": _refused,
+    "postgresql-refused": _refused_with_password,
 }
 
 

@@ -27,6 +27,7 @@ from storage.outbox import (
     requeue_stale_sending,
     sync_subscribers,
 )
+from tests.monitor.test_subscriptions import _Mailbox  # the one SMTP sink of the tests
 
 SETTINGS = NotificationSettings(max_attempts=4, backoff_base_seconds=1, timeout_seconds=5)
 
@@ -58,15 +59,6 @@ def test_json_and_form_payloads_carry_the_same_id_on_every_attempt(database: Dat
     assert ids == [expected, expected]
     assert [parse_qs(body.decode())["id"] for body in form_receiver.received] == [[expected], [expected]]
     assert expected.startswith(f"foiwatch-{notification_id}-")
-
-
-class _Mailbox:
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
-        self.messages.append(envelope.content)  # type: ignore[attr-defined]
-        return "250 OK"
 
 
 def test_email_message_id_is_the_same_on_a_repeat(database: Database) -> None:
