@@ -125,7 +125,11 @@ class Response(Base):
     """One logical FOI response, unique per source and key (normalised reference, else canonical URL)."""
 
     __tablename__ = "responses"
-    __table_args__ = (UniqueConstraint("source_id", "key", name="uq_responses_source_key"),)
+    __table_args__ = (
+        UniqueConstraint("source_id", "key", name="uq_responses_source_key"),
+        # a page is its response: looked up by address on every store
+        Index("ix_responses_source_url", "source_id", "url"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"), index=True)

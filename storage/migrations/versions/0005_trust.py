@@ -43,6 +43,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("responses", schema=None) as batch_op:
         batch_op.add_column(sa.Column("last_listed_run_id", sa.Integer(), nullable=True))
+        batch_op.create_index("ix_responses_source_url", ["source_id", "url"], unique=False)
         batch_op.create_foreign_key(
             "fk_responses_last_listed_run", "crawl_runs", ["last_listed_run_id"], ["id"]
         )
@@ -54,6 +55,7 @@ def downgrade() -> None:
     with op.batch_alter_table("notifications", schema=None) as batch_op:
         batch_op.drop_column("claimed_by")
     with op.batch_alter_table("responses", schema=None) as batch_op:
+        batch_op.drop_index("ix_responses_source_url")
         batch_op.drop_constraint("fk_responses_last_listed_run", type_="foreignkey")
         batch_op.drop_column("last_listed_run_id")
     op.drop_table("service_locks")
