@@ -41,11 +41,12 @@ eval: install
 bench: install-test
 	$(BIN)/python -m tests.bench
 
-## lint: ruff everywhere, mypy strict on storage/
+## lint: ruff everywhere, mypy strict on storage/ and default (settings in pyproject.toml) on crawler/ and monitor/
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict storage
+	$(BIN)/mypy crawler monitor
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

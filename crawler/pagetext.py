@@ -93,7 +93,7 @@ def _drop_chrome(root: Tag) -> None:
             continue
         if len(tag.get_text(" ", strip=True)) > total / 2:
             continue
-        marker = " ".join([*tag.get("class", []), tag.get("id", "") or "", tag.get("role", "") or ""])
+        marker = " ".join(value for name in ("class", "id", "role") for value in tag.get_attribute_list(name))
         if tag.get("role") in ("navigation", "banner", "contentinfo", "search") or (
             marker.strip() and _CHROME_ATTR.search(marker)
         ):
@@ -104,7 +104,7 @@ def main_content(soup: BeautifulSoup) -> Tag:
     """The element holding the page's own content: ``<main>``, ``role=main``, an article, else body."""
     for finder in (
         lambda: soup.find("main"),
-        lambda: soup.find(attrs={"role": "main"}),
+        lambda: soup.find(role="main"),
         lambda: soup.find(id=re.compile(r"^(main-?content|content|main)$", re.I)),
         lambda: soup.find("article"),
         lambda: soup.body,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from scrapy import Spider
 from scrapy.crawler import Crawler
@@ -24,6 +24,18 @@ MIN_RESPONSE_CHARS = 40
 responses_listed = object()
 # Fields whose disappearance from a source's items suggests its pages changed shape.
 HEALTH_FIELDS = ("reference", "published", "request", "outcome")
+
+
+@runtime_checkable
+class SourceSpider(Protocol):
+    """The part of ``FoiSpider`` the pipeline uses (crawler.spiders imports this module, not the reverse)."""
+
+    source_id: str
+
+
+def _source_id(spider: Spider | None) -> str:
+    assert isinstance(spider, SourceSpider), f"not a foiwatch spider: {spider!r}"
+    return spider.source_id
 
 
 class InvalidItem(DropItem):
@@ -99,7 +111,7 @@ class StorePipeline:
         spider = self.crawler.spider
         try:
             with self.database.session() as session:
-                mark_listed(session, spider.source_id, self.run_id, [canonical_url(u) for u in urls])
+                mark_listed(session, _source_id(spider), self.run_id, [canonical_url(u) for u in urls])
         except Exception as exc:  # without the marks no withdrawal may be inferred: fail the run
             self.crawler.stats.inc_value("foiwatch/store_errors")
             log.error("could not record the listed responses: %s", exc)
@@ -111,8 +123,7 @@ class StorePipeline:
         self.database = Database(self.database_url, migrate=not run_id)
         if not run_id:
             with self.database.session() as session:
-                assert spider is not None
-                run_id = start_run(session, spider.source_id, getattr(spider, "mode", "full")).id
+                run_id = start_run(session, _source_id(spider), getattr(spider, "mode", "full")).id
             self.crawler.stats.set_value("foiwatch/own_run", True)
         self.run_id = run_id
         self.crawler.stats.set_value("foiwatch/run_id", run_id)

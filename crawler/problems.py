@@ -53,7 +53,7 @@ def _lost_connection(value: BaseException) -> bool:
     return "ConnectionLost" in text or "ConnectionDone" in text or "ResponseNeverReceived" in text
 
 
-def _first_line(value: BaseException) -> str:
+def _first_line(value: object) -> str:
     return str(value).splitlines()[0][:200] if str(value) else type(value).__name__
 
 
@@ -65,7 +65,7 @@ def describe_failure(
     url = request.url if request is not None else None
     where = f" at {url}" if url else ""
     value = failure.value
-    if failure.check(HttpError):
+    if isinstance(value, HttpError):
         response = value.response
         retry_after = (response.headers.get("Retry-After") or b"").decode("latin-1").strip()
         extra = f" (Retry-After: {retry_after})" if retry_after else ""
@@ -86,7 +86,7 @@ def describe_failure(
         size = f" the {_megabytes(int(limit))}" if limit else " the"
         return f"larger than{size} download limit{where}"
     if failure.check(ResponseDataLossError, ResponseFailed, error.ConnectionLost, error.ConnectionDone) or (
-        failure.check(DownloadFailedError) and _lost_connection(value)
+        isinstance(value, DownloadFailedError) and _lost_connection(value)
     ):
         return f"connection lost before the page was complete (reset or truncated){where}"
     if failure.check(DownloadFailedError, error.ConnectError):

@@ -46,6 +46,12 @@ def add_row(table: Table, *values: object) -> None:
     table.add_row(*(cell(value) for value in values))
 
 
+class ConfigValueRefused(click.ClickException):
+    """An option value refused like a configuration error: exit status ``CONFIG_ERROR_EXIT``."""
+
+    exit_code = CONFIG_ERROR_EXIT
+
+
 class Context:
     def __init__(self, config: Path | None, db: str | None, data_dir: Path | None) -> None:
         self.config_dir, self.db, self.data_dir = config, db, data_dir
@@ -396,9 +402,7 @@ def subscribers_add(
         try:
             check_apprise_url(url)
         except ConfigValueError as exc:
-            refused = click.ClickException(f"invalid --url: {exc}; fix: {exc.fix}")
-            refused.exit_code = CONFIG_ERROR_EXIT
-            raise refused from exc
+            raise ConfigValueRefused(f"invalid --url: {exc}; fix: {exc.fix}") from exc
     app = obj.app()
     try:
         checked = SubscriberConfig(name=name, urls=list(urls), topics=list(topics) or ["cctv"])

@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from monitor.app import open_app
-from monitor.crawls import crawl_source
+from monitor.crawls import CrawlSummary, crawl_source
 from monitor.localsite import LocalSite, Receiver
 from monitor.notify import deliver_pending
 
@@ -44,7 +44,7 @@ def _write_config(directory: Path, start_url: str, subscriber_url: str) -> None:
     )
 
 
-def _print_summary(label: str, summary: object) -> None:
+def _print_summary(label: str, summary: CrawlSummary) -> None:
     s = summary
     click.echo(
         f"{label}: {s.status}, {s.pages} pages, {s.items} responses read, "

@@ -71,6 +71,7 @@ class LocalSite:
     @property
     def base_url(self) -> str:
         host, port = self._server.server_address[:2]
+        assert isinstance(host, str)  # a bound AF_INET socket's name; typeshed also allows bytes
         return f"http://{host}:{port}"
 
     def url(self, path: str) -> str:

@@ -221,7 +221,8 @@ def parse_request_json(body: bytes | str) -> RequestData:
         raise RequestDataError(f"not JSON ({exc})") from exc
     if not isinstance(data, dict):
         raise RequestDataError("not a request: the JSON is not an object")
-    body_data = data.get("public_body") if isinstance(data.get("public_body"), dict) else {}
+    public_body = data.get("public_body")
+    body_data = public_body if isinstance(public_body, dict) else {}
     events = data.get("info_request_events")
     return RequestData(
         id=_required(data, "id", int),
@@ -312,7 +313,7 @@ def _parse_page_authority(soup: BeautifulSoup) -> str:
 def _parse_status(soup: BeautifulSoup) -> str | None:
     """The calculated status the page shows ('not_held', 'waiting_response_overdue', ...)."""
     status = soup.find(id="request_status")
-    for name in status.get("class", []) if isinstance(status, Tag) else []:
+    for name in status.get_attribute_list("class") if isinstance(status, Tag) else []:
         if name.startswith("request-status-message--"):
             return str(name.removeprefix("request-status-message--"))
     return None
@@ -322,7 +323,8 @@ def _correspondence(soup: BeautifulSoup) -> list[Tag]:
     return [
         block
         for block in soup.find_all("div", class_="correspondence")
-        if {"incoming", "outgoing"} & set(block.get("class", [])) and block.find(class_="correspondence_text")
+        if {"incoming", "outgoing"} & set(block.get_attribute_list("class"))
+        and block.find(class_="correspondence_text")
     ]
 
 
@@ -337,7 +339,7 @@ def _parse_message(block: Tag, page_url: str) -> Message:
     author = block.find(class_="correspondence__header__author")
     time = block.find("time")
     return Message(
-        direction="incoming" if "incoming" in block.get("class", []) else "outgoing",
+        direction="incoming" if "incoming" in block.get_attribute_list("class") else "outgoing",
         sent=_parse_sent(time.get("datetime") if isinstance(time, Tag) else None),
         author=" ".join(author.get_text(" ", strip=True).split()).rstrip(",") if author else "",
         text="\n".join(text_lines(text_block)),

@@ -92,7 +92,7 @@ def find_next_pages(soup: BeautifulSoup, page_url: str) -> list[str]:
         )
         if not same_listing or url == canonical_url(page_url):
             continue
-        rel = " ".join(anchor.get("rel", []) or [])
+        rel = " ".join(anchor.get_attribute_list("rel"))
         text = anchor.get_text(" ", strip=True)
         if (
             "next" in rel

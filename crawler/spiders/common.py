@@ -128,7 +128,7 @@ class FoiSpider(scrapy.Spider):
         log.error("%s: listing page failed: %s", self.source_id, cause)
 
     def response_failed(self, failure: Failure) -> None:
-        if failure.check(HttpError) and failure.value.response.status in (404, 410):
+        if isinstance(failure.value, HttpError) and failure.value.response.status in (404, 410):
             self.count("gone")
         elif failure.check(OffsiteRefused):
             self.count("refused_pages")
