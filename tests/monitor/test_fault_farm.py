@@ -29,6 +29,7 @@ from tests.conftest import write_config
 from tests.sitefarm import FarmSite, Published
 
 Fault = Callable[["Farm", str], None]
+pytestmark = pytest.mark.timeout(900)  # about 2.5 min alone on two cores; more beside other tests
 
 
 @pytest.fixture
