@@ -12,6 +12,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import json
+import logging
 import os
 import signal
 import sys
@@ -72,7 +73,14 @@ def build_settings(
             "Cache-Control": "max-age=0",
         },
         "ITEM_PIPELINES": {"crawler.pipelines.StorePipeline": 300},
-        "EXTENSIONS": {"crawler.extensions.RunRecorder": 500, "scrapy.extensions.telnet.TelnetConsole": None},
+        # No consoles or remote control ports: nothing but the crawl listens or answers.
+        "EXTENSIONS": {
+            "crawler.extensions.RunRecorder": 500,
+            "scrapy.extensions.telnet.TelnetConsole": None,
+            "scrapy.extensions.remote_control.RemoteControl": None,
+        },
+        "TELNETCONSOLE_ENABLED": False,
+        "REMOTE_CONTROL_ENABLED": False,
         "FOIWATCH_DATABASE_URL": database_url,
         "LOG_LEVEL": crawler_settings.log_level,
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
@@ -91,9 +99,11 @@ def crawl(
     mode: str,
 ) -> int:
     """Crawl one source; 0 when the spider ran to its end (the run row holds the verdict), else 3."""
-    process = CrawlerProcess(
-        build_settings(crawler_settings, data_dir, database_url, run_id), install_root_handler=True
-    )
+    settings = build_settings(crawler_settings, data_dir, database_url, run_id)
+    # The spider class is named below: Scrapy need not import every platform's spider to find it.
+    settings["SPIDER_MODULES"] = []
+    settings["LOG_INSTALL_ROOT_HANDLER"] = True
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(load_object(PLATFORMS[source.platform].spider))
     process.crawl(
         crawler,
@@ -149,4 +159,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    # Everything is committed and the spider closed: skip the interpreter's slow teardown.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(status)

@@ -13,16 +13,15 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, CursorResult, Engine, Result, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 URL_EXAMPLES = "sqlite:///path/foiwatch.sqlite3 or postgresql+psycopg://user@host/foiwatch"
@@ -170,6 +169,9 @@ def _explain(url: URL, exc: Exception) -> DatabaseUnavailable:
 
 
 def alembic_config(url: str) -> AlembicConfig:
+    # Alembic is imported only when migrating: every crawl process opens the database without it.
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -197,6 +199,8 @@ def upgrade(engine: Engine) -> None:
             with engine.begin() as connection:
                 _refuse_unknown_revisions(connection, cfg)
                 cfg.attributes["connection"] = connection
+                from alembic import command
+
                 command.upgrade(cfg, "head")
         except (SQLAlchemyError, OSError) as exc:
             log.debug("cannot open the database", exc_info=True)  # the traceback, for -v
@@ -205,6 +209,9 @@ def upgrade(engine: Engine) -> None:
 
 
 def _refuse_unknown_revisions(connection: Connection, cfg: AlembicConfig) -> None:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     # Alembic would fail with "Can't locate revision": say what that means for the operator.
     known = {script.revision for script in ScriptDirectory.from_config(cfg).walk_revisions()}
     current = MigrationContext.configure(connection).get_current_heads()
