@@ -24,7 +24,14 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class FreshOnlyCachePolicy(RFC2616Policy):
-    """RFC 2616 revalidation, except that an error never brings back the cached copy."""
+    """RFC 2616 revalidation, except that a cached copy is never used unasked, and an error never
+    brings it back: only a 304 from the site itself says the copy is current."""
+
+    def is_cached_response_fresh(self, cachedresponse: Response, request: Request) -> bool:
+        # Called for its side effect (validators on the request when the copy is stale); a copy
+        # the site called fresh for a year is still asked about, so the answer is always "ask".
+        super().is_cached_response_fresh(cachedresponse, request)
+        return False
 
     def is_cached_response_valid(
         self, cachedresponse: Response, response: Response, request: Request

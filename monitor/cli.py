@@ -106,7 +106,7 @@ def main(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    for noisy in ("apscheduler.executors", "alembic.runtime.migration"):
+    for noisy in ("apscheduler.executors", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     ctx.obj = Context(config_dir, db, data_dir)
 
