@@ -15,6 +15,8 @@ class ResponseItem:
     title: str
     reference: str | None = None
     published: date | None = None
+    # where ``published`` came from: page, listing or url-month (storage.records.DATE_SOURCES)
+    date_source: str | None = None
     request: str = ""
     response: str = ""
     outcome: str | None = None

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 from crawler.exemptions import detect_law, parse_exemptions
+from storage.clock import utcnow
 
 __all__ = ["detect_law", "parse_exemptions"]
 
@@ -94,6 +96,59 @@ def parse_iso_datetime(text: str | None) -> date | None:
         return uk_date(datetime.fromisoformat(text.strip().replace("Z", "+00:00")))
     except ValueError:
         return parse_uk_date(text)
+
+
+_WELSH_MONTHS = {
+    name: index
+    for index, name in enumerate(
+        (
+            "ionawr",
+            "chwefror",
+            "mawrth",
+            "ebrill",
+            "mai",
+            "mehefin",
+            "gorffennaf",
+            "awst",
+            "medi",
+            "hydref",
+            "tachwedd",
+            "rhagfyr",
+        ),
+        start=1,
+    )
+}
+_PATH_MONTHS = _MONTHS | _WELSH_MONTHS
+_YEAR = re.compile(r"\d{4}")
+
+
+def _path_year(token: str, latest: int) -> int | None:
+    year = int(token) if _YEAR.fullmatch(token) else 0
+    return year if 2000 <= year <= latest else None
+
+
+def url_month(url: str, latest_year: int | None = None) -> date | None:
+    """The first day of the month a log's address files a response under, or None.
+
+    Reads folders such as ``/disclosure-2023/december-2023/``, ``/d/july-2022/``, ``/2025/june/``
+    and ``/disclosure-2025/october/`` (English or Welsh month names). A month counts only as a
+    folder of its own, alone or with a year ("july-2022"), or right after a folder ending in a year:
+    a slug that merely mentions a month, or a reference number, never dates a response. Years run
+    from 2000 to ``latest_year`` (next year by default).
+    """
+    latest = latest_year if latest_year is not None else utcnow().year + 1
+    segments = [unquote(s).lower() for s in urlsplit(url).path.split("/") if s]
+    previous_year: int | None = None
+    for segment in segments:
+        tokens = re.split(r"[-_.\s]+", segment)
+        months = [_PATH_MONTHS[t] for t in tokens if t in _PATH_MONTHS]
+        years = [y for t in tokens if (y := _path_year(t, latest))]
+        if len(tokens) == 2 and len(months) == 1 and len(years) == 1:
+            return date(years[0], months[0], 1)
+        if len(tokens) == 1 and months and previous_year:
+            return date(previous_year, months[0], 1)
+        previous_year = _path_year(tokens[-1], latest)
+    return None
 
 
 def normalise_reference(reference: str) -> str:

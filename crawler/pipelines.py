@@ -14,7 +14,7 @@ from crawler.items import ResponseItem
 from crawler.normalise import OUTCOMES, normalise_reference
 from crawler.platforms.listing import canonical_url
 from storage.db import Database
-from storage.records import AttachmentRecord, ResponseRecord
+from storage.records import DATE_SOURCES, AttachmentRecord, ResponseRecord
 from storage.responses import mark_listed, store_response
 from storage.runs import start_run
 
@@ -53,6 +53,8 @@ def to_record(item: ResponseItem) -> ResponseRecord:
         raise InvalidItem(
             f"{item.url}: response text missing or shorter than {MIN_RESPONSE_CHARS} characters"
         )
+    if item.date_source is not None and item.date_source not in DATE_SOURCES:
+        raise InvalidItem(f"{item.url}: unknown date source {item.date_source!r}")
     if item.outcome is not None and item.outcome not in OUTCOMES:
         raise InvalidItem(f"{item.url}: unknown outcome {item.outcome!r}")
     url = canonical_url(item.url)
@@ -77,6 +79,8 @@ def to_record(item: ResponseItem) -> ResponseRecord:
         url=url,
         reference=reference,
         published=item.published,
+        # a spider that gives a date without saying where it came from read it from the publisher
+        date_source=(item.date_source or "page") if item.published else None,
         request=item.request.strip(),
         response=item.response.strip(),
         outcome=item.outcome,

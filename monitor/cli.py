@@ -22,6 +22,7 @@ from monitor.app import App, open_app
 from monitor.classify import build_classifiers
 from monitor.config import load_config
 from monitor.export import write_csv, write_jsonl
+from monitor.messages import shown_date
 from storage.db import Database, DatabaseUnavailable, resolve_database_url, upgrade
 from storage.responses import get_response, list_versions
 
@@ -529,7 +530,7 @@ def responses_show(obj: Context, response_id: int) -> None:
             raise click.ClickException(f"no response with id {response_id}")
         current = response.versions[-1]
         click.echo(f"{current.authority}: {current.title}")
-        click.echo(f"reference: {response.reference or '-'}   published: {current.published or '-'}")
+        click.echo(f"reference: {response.reference or '-'}   published: {shown_date(current)}")
         click.echo(f"outcome: {current.outcome or '-'}   exemptions: {', '.join(current.exemptions) or '-'}")
         click.echo(f"url: {current.url}")
         click.echo(

@@ -73,6 +73,34 @@ def _environment(html: bool) -> Environment:
     return environment
 
 
+# how `responses show` says where a stored date came from (storage.records.DATE_SOURCES)
+_DATE_SOURCE_NOTES = {
+    "page": "printed on the page",
+    "listing": "from the listing",
+    "url-month": "from the URL's month",
+    "first-seen": "first seen by foiwatch",
+}
+
+
+def shown_date(version: ResponseVersion) -> str:
+    """A version's date for the CLI, with where it came from: '2023-12-01 (from the URL's month)'."""
+    if version.published is None:
+        return "-"
+    note = _DATE_SOURCE_NOTES.get(version.date_source or "")
+    return f"{version.published.isoformat()} ({note})" if note else version.published.isoformat()
+
+
+def published_words(version: ResponseVersion) -> str | None:
+    """A version's date for a message; a derived date says so, since its day is not the publisher's."""
+    if version.published is None:
+        return None
+    if version.date_source == "url-month":
+        return f"{version.published:%B %Y} (month from the address)"
+    if version.date_source == "first-seen":
+        return f"not given (first seen by foiwatch on {version.published:%-d %B %Y})"
+    return f"{version.published:%-d %B %Y}"
+
+
 def _one_line(text: str, limit: int = 300) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
@@ -91,7 +119,7 @@ def response_context(
         "authority": version.authority,
         "title": _one_line(version.title),
         "reference": version.response.reference,
-        "published": version.published.strftime("%-d %B %Y") if version.published else None,
+        "published": published_words(version),
         "outcome": OUTCOME_LABELS.get(version.outcome or "", "not stated"),
         "exemptions": list(version.exemptions),
         "topic": verdict.topic,

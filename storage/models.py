@@ -160,6 +160,8 @@ class ResponseVersion(Base):
     title: Mapped[str] = mapped_column(Text)
     url: Mapped[str] = mapped_column(Text)
     published: Mapped[date | None] = mapped_column(Date)
+    # where ``published`` came from: storage.records.DATE_SOURCES; NULL on versions stored before 0006
+    date_source: Mapped[str | None] = mapped_column(String(20))
     request_text: Mapped[str] = mapped_column(Text, default="")
     response_text: Mapped[str] = mapped_column(Text, default="")
     outcome: Mapped[str | None] = mapped_column(String(40))

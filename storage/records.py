@@ -7,6 +7,13 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 
+# Where a response's date came from, best first. A date printed on the page (or given in the
+# publisher's own feed or API) beats the date beside the link on the listing; the month in the
+# address is stored as the first of that month; the day foiwatch first saw the response is the last
+# resort. The last two are derived, not read: see ``ResponseRecord.content_hash``.
+DATE_SOURCES = ("page", "listing", "url-month", "first-seen")
+DERIVED_DATE_SOURCES = frozenset({"url-month", "first-seen"})
+
 
 @dataclass(frozen=True)
 class AttachmentRecord:
@@ -29,6 +36,8 @@ class ResponseRecord:
     url: str
     reference: str | None = None
     published: date | None = None
+    # one of DATE_SOURCES, or None when there is no date (storage then dates it "first-seen")
+    date_source: str | None = None
     request: str = ""
     response: str = ""
     outcome: str | None = None
@@ -38,12 +47,19 @@ class ResponseRecord:
     own_page: bool = True
 
     def content_hash(self) -> str:
-        """Hash of what a reader would call the content; the URL alone moving is not a new version."""
+        """Hash of what a reader would call the content; the URL alone moving is not a new version.
+
+        A printed date is content; where a date came from is not. A date derived from the address
+        or from the day of first sighting is not content either: counting it would make a page
+        moved to another month's folder a new version, and would turn every stored undated response
+        into a "change" the first time its derived date was filled in.
+        """
+        printed = self.published if self.date_source not in DERIVED_DATE_SOURCES else None
         payload = {
             "authority": self.authority,
             "title": self.title,
             "reference": self.reference,
-            "published": self.published.isoformat() if self.published else None,
+            "published": printed.isoformat() if printed else None,
             "request": self.request,
             "response": self.response,
             "outcome": self.outcome,

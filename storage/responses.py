@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -11,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from storage.clock import utcnow
+from storage.clock import london_day, utcnow
 from storage.db import affected_rows
 from storage.models import Attachment, Response, ResponseVersion, TopicMatch
 from storage.records import ResponseRecord, SnapshotEntry
@@ -30,6 +31,7 @@ def _new_version(record: ResponseRecord, digest: str, run_id: int | None, now: d
         title=record.title,
         url=record.url,
         published=record.published,
+        date_source=record.date_source,
         request_text=record.request,
         response_text=record.response,
         outcome=record.outcome,
@@ -106,11 +108,32 @@ def _same_content(session: Session, response: Response, record: ResponseRecord, 
     return current is not None and bool(record.response) and current.response_text == record.response
 
 
+def _dated(record: ResponseRecord, first_seen: datetime) -> ResponseRecord:
+    """The record dated by the day foiwatch first saw the response when nothing else dates it."""
+    if record.published is not None:
+        return record
+    return dataclasses.replace(record, published=london_day(first_seen), date_source="first-seen")
+
+
+def _relabel(version: ResponseVersion | None, record: ResponseRecord) -> None:
+    """Keep the current version's date and its source up to date where they are not content.
+
+    Only a derived date (see ``ResponseRecord.content_hash``) or the label of the same date can
+    differ here, since anything else would have changed the hash.
+    """
+    if version is not None and (version.published, version.date_source) != (
+        record.published,
+        record.date_source,
+    ):
+        version.published, version.date_source = record.published, record.date_source
+
+
 def store_response(session: Session, run_id: int | None, record: ResponseRecord) -> StoreOutcome:
     """Store one crawled response; a version row is added only when its content hash changes."""
     now = utcnow()
     digest = record.content_hash()
     response, key = _resolve(session, run_id, record, digest)
+    record = _dated(record, response.first_seen if response is not None else now)
     if response is None:
         response = Response(
             source_id=record.source_id,
@@ -139,6 +162,7 @@ def store_response(session: Session, run_id: int | None, record: ResponseRecord)
         current = latest_version(session, response.id)
         if current is not None:
             current.last_seen = now
+        _relabel(current, record)
         session.flush()
         return StoreOutcome.UNCHANGED
     response.current_hash = digest

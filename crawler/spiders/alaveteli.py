@@ -145,6 +145,7 @@ class AlaveteliSpider(FoiSpider):
             title=found.title,
             reference=found.reference,
             published=found.published,
+            date_source="page",
             request=found.request,
             response=found.response,
             outcome=found.outcome,

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
+from datetime import date
 from typing import Any
 
 import scrapy
 from scrapy.http import Response
 
 from crawler.items import ResponseItem
+from crawler.normalise import url_month
 from crawler.pagetext import parse_page
 from crawler.platforms.listing import ListedLink, canonical_url, find_links, find_next_pages
 from crawler.platforms.page import ParsedPage
@@ -100,16 +102,31 @@ class ListDetailSpider(FoiSpider):
 
     def response_item(self, page: ParsedPage, listed: ListedLink, url: str) -> ResponseItem:
         """The item for a parsed response, the listing's title and date filling what the page lacks."""
+        published, date_source = _best_date(page, listed, url)
         return ResponseItem(
             source_id=self.source_id,
             authority=self.authority,
             url=canonical_url(url),
             title=page.title or listed.title,
             reference=page.reference,
-            published=page.published or listed.listed_date,
+            published=published,
+            date_source=date_source,
             request=page.request,
             response=page.response,
             outcome=page.outcome,
             exemptions=page.exemptions,
             attachments=[{"url": link, "name": name} for link, name in page.attachments],
         )
+
+
+def _best_date(page: ParsedPage, listed: ListedLink, url: str) -> tuple[date | None, str | None]:
+    """The best date there is and where it came from: the page, the listing, then the address's month.
+
+    Without any of these the response stays undated here; storage dates it by first sighting.
+    """
+    if page.published:
+        return page.published, "page"
+    if listed.listed_date:
+        return listed.listed_date, "listing"
+    month = url_month(url)
+    return (month, "url-month") if month else (None, None)

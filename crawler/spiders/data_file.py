@@ -72,6 +72,7 @@ class DataFileSpider(FoiSpider):
             title=parsed.title,
             reference=parsed.reference,
             published=parsed.published,
+            date_source="page",
             request=parsed.request,
             response=parsed.response,
             outcome=parsed.outcome,

@@ -98,6 +98,7 @@ class FeedSpider(FoiSpider):
             title=parsed.title,
             reference=parsed.reference,
             published=parsed.published,
+            date_source="page",
             request=parsed.request,
             response=parsed.response,
             outcome=parsed.outcome,

@@ -103,6 +103,7 @@ class GovukSpider(FoiSpider):
             # content_id: GOV.UK's permanent id of the release, kept when its title and path change.
             reference=release.content_id or result.content_id,
             published=release.published or result.published,
+            date_source="page",
             request=release.description or result.description,
             response=release.body_text,
             outcome=classify_outcome(release.body_text),

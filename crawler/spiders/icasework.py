@@ -90,6 +90,7 @@ class IcaseworkSpider(FoiSpider):
             title=case_title(case),
             reference=case.reference,
             published=case_published(case),
+            date_source="page",
             request=case.request,
             response=case_response_text(case),
             outcome=case_outcome(case),

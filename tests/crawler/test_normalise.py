@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import pytest
+from freezegun import freeze_time
 
 from crawler.authorities import canonical_authority
 from crawler.normalise import (
@@ -15,6 +16,7 @@ from crawler.normalise import (
     parse_iso_datetime,
     parse_uk_date,
     uk_date,
+    url_month,
 )
 from crawler.platforms.feed import feed_date
 from crawler.platforms.govuk import _parse_timestamp as govuk_timestamp
@@ -37,6 +39,49 @@ from crawler.platforms.govuk import _parse_timestamp as govuk_timestamp
 )
 def test_parse_uk_date(text: str, expected: date | None) -> None:
     assert parse_uk_date(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "https://www.met.police.uk/foi-ai/metropolitan-police/disclosure-2023/december-2023/slug/",
+            date(2023, 12, 1),
+        ),
+        (
+            "https://www.south-wales.police.uk/foi-ai/swp/disclosure-log/2025/june/foi-82611/",
+            date(2025, 6, 1),
+        ),
+        ("/foi-ai/x/foi-disclosure-2025/january-2025/", date(2025, 1, 1)),
+        ("/foi-ai/x/disclosure-2025/october/", date(2025, 10, 1)),
+        ("/foi-ai/metropolitan-police/d/july-2022/anpr-camera-locations/", date(2022, 7, 1)),
+        ("/foi-ai/x/disclosure_2024/SEPT_2024/page", date(2024, 9, 1)),
+        ("/cy/foi-ai/heddlu-de-cymru/datgeliadau/2025/awst/foi-82525/", date(2025, 8, 1)),
+        ("/cy/foi-ai/x/2024/Rhagfyr/", date(2024, 12, 1)),
+        ("/cy/foi-ai/x/ionawr-2026/", date(2026, 1, 1)),
+        ("/cy/foi-ai/x/2023/mai/", date(2023, 5, 1)),
+        # a reference number, or a slug that mentions a month, dates nothing
+        ("/foi-ai/south-wales-police/disclosure-log/foi-82611/", None),
+        ("/disclosure-log/foi-2023-0456/", None),
+        ("/disclosure-log/2023-0456/may/", None),
+        ("/news/crime-figures-for-may-2023/", None),
+        ("/disclosure-log/may/", None),
+        ("/disclosure-log/2025/", None),
+        # a year outside 2000 .. next year is no year
+        ("/archive/1999/june/", None),
+        ("/archive/2028/june/", None),
+        ("/archive/2027/june/", date(2027, 6, 1)),
+        ("", None),
+    ],
+)
+def test_url_month(url: str, expected: date | None) -> None:
+    assert url_month(url, latest_year=2027) == expected
+
+
+def test_url_month_accepts_next_year_by_default() -> None:
+    with freeze_time("2026-12-31T23:00:00Z"):
+        assert url_month("/log/2027/january/") == date(2027, 1, 1)
+        assert url_month("/log/2028/january/") is None
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -281,3 +282,62 @@ def test_a_failing_diff_never_leaves_the_source_locked(
     with app.database.session() as session:
         assert session.get_one(CrawlRun, first.run_id).diffed
         assert session.get_one(CrawlRun, first.run_id).new_count == 3
+
+
+def _without(site_root: Path, overlay: Path, path: str, line: str) -> None:
+    """Lay over ``path`` a copy of the saved page with ``line`` removed."""
+    page = (site_root / path.lstrip("/") / "index.html").read_text(encoding="utf-8")
+    assert line in page
+    target = overlay / path.lstrip("/") / "index.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(page.replace(line, ""), encoding="utf-8")
+
+
+def _listing_page(site_root: Path, overlay: Path, page: int, line: str) -> None:
+    name = f"index@page={page}.html"
+    text = (site_root / MET_LOG.lstrip("/") / name).read_text(encoding="utf-8")
+    assert line in text
+    target = overlay / MET_LOG.lstrip("/") / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text.replace(line, ""), encoding="utf-8")
+
+
+def test_a_page_printing_no_date_is_dated_by_the_listing_then_by_the_month_in_its_address(
+    tmp_path: Path, database_url: str, soh_site: LocalSite
+) -> None:
+    # Met pages that print no date, as many real ones do: two saved pages with their date lines taken
+    # out, and for the drone page the listing's date too, so only the address's month is left.
+    drone = "/foi-ai/metropolitan-police/disclosure-2023/june-2023/drone-sightings-near-prisons/"
+    anpr = "/foi-ai/metropolitan-police/d/july-2022/anpr-camera-locations/"
+    overlay = tmp_path / "undated"
+    _without(
+        soh_site.root, overlay, drone, '<p class="c-foi-response__published">Published: 13 June 2023</p>'
+    )
+    _without(
+        soh_site.root,
+        overlay,
+        anpr,
+        '<div class="article-meta"><span class="article-meta__date">Published: 19 July 2022</span></div>',
+    )
+    _listing_page(
+        soh_site.root,
+        overlay,
+        2,
+        '<p class="c-search-results__meta">Published: <time datetime="2023-06-13">13 June 2023</time></p>',
+    )
+    soh_site.overlays = [overlay]
+    app = _app(tmp_path, database_url, [_source("met", soh_site.url(MET_LOG))])
+    summary = _crawl(app, "met")
+    assert summary.status == "succeeded", summary.error
+
+    with app.database.session() as session:
+        dates = {
+            url.removeprefix(soh_site.url("")): (published, source)
+            for url, published, source in session.execute(
+                select(ResponseVersion.url, ResponseVersion.published, ResponseVersion.date_source)
+            )
+        }
+    assert dates.pop(drone) == (date(2023, 6, 1), "url-month")
+    assert dates.pop(anpr) == (date(2022, 7, 19), "listing")
+    assert len(dates) == 10
+    assert {source for _, source in dates.values()} == {"page"}

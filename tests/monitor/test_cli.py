@@ -131,6 +131,7 @@ def test_crawl_prints_a_summary_and_fails_when_one_source_fails(tmp_path: Path, 
         "title",
         "url",
         "published",
+        "date_source",
         "request",
         "response",
         "outcome",
@@ -139,6 +140,7 @@ def test_crawl_prints_a_summary_and_fails_when_one_source_fails(tmp_path: Path, 
     ):
         assert key in records[0]
     assert all(r["topics"] == ["cctv"] and r["source"] == "met" for r in records)
+    assert all(r["date_source"] == "page" for r in records)
 
     listed = _run("--config", str(config), "--data-dir", str(data), "responses", "list", "--topic", "cctv")
     assert "01.FOI.21.021493" in listed.stdout and "Cyber security" not in listed.stdout
@@ -146,6 +148,7 @@ def test_crawl_prints_a_summary_and_fails_when_one_source_fails(tmp_path: Path, 
     shown = _run("--config", str(config), "--data-dir", str(data), "responses", "show", str(seed["id"]))
     assert "The MPS has 26,500 Axon BWV cameras" in shown.stdout
     assert "exemptions: s24(2), s31(3)" in shown.stdout and "topic cctv: matches" in shown.stdout
+    assert "published: 2021-11-23 (printed on the page)" in shown.stdout
     sources = _run("--config", str(config), "--data-dir", str(data), "sources", "list")
     assert "succeeded" in next(line for line in sources.stdout.splitlines() if " met " in line)
 
@@ -153,6 +156,7 @@ def test_crawl_prints_a_summary_and_fails_when_one_source_fails(tmp_path: Path, 
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
     assert len(rows) == 12
     assert {row["reference"] for row in rows} >= {r["reference"] for r in records}
+    assert {row["date_source"] for row in rows} == {"page"}
 
 
 def test_classify_reads_json_lines_and_keeps_order(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import pytest
 from markupsafe import escape
 
 from monitor.classify import Verdict
-from monitor.messages import Rendered, render_digest, render_message, response_context
+from monitor.messages import Rendered, render_digest, render_message, response_context, shown_date
 from storage.models import Response, ResponseVersion
 
 TITLE = "CCTV on the police estate"
@@ -67,3 +67,33 @@ def test_a_link_that_is_not_a_web_address_is_shown_as_text(kind: str, url: str) 
 def test_a_web_address_is_a_link(kind: str, url: str, href: str) -> None:
     html = _rendered(kind, url).html
     assert f'<a href="{href}">{TITLE}</a>' in html
+
+
+@pytest.mark.parametrize(
+    ("published", "source", "in_message", "in_cli"),
+    [
+        (date(2024, 12, 9), "page", "Published: 9 December 2024\n", "2024-12-09 (printed on the page)"),
+        (date(2024, 12, 9), "listing", "Published: 9 December 2024\n", "2024-12-09 (from the listing)"),
+        (
+            date(2023, 12, 1),
+            "url-month",
+            "Published: December 2023 (month from the address)",
+            "2023-12-01 (from the URL's month)",
+        ),
+        (
+            date(2026, 6, 1),
+            "first-seen",
+            "Published: not given (first seen by foiwatch on 1 June 2026)",
+            "2026-06-01 (first seen by foiwatch)",
+        ),
+        (date(2024, 12, 9), None, "Published: 9 December 2024\n", "2024-12-09"),
+        (None, None, "Published: date not given", "-"),
+    ],
+)
+def test_a_date_says_where_it_came_from_when_its_day_is_not_the_publishers(
+    published: date | None, source: str | None, in_message: str, in_cli: str
+) -> None:
+    version = _version("https://www.met.police.uk/foi-ai/x/")
+    version.published, version.date_source = published, source
+    assert in_message in render_message(version, VERDICT, "new").text
+    assert shown_date(version) == in_cli

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from freezegun import freeze_time
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from storage.db import Database
 from storage.models import Response, ResponseVersion
@@ -364,8 +364,14 @@ def test_save_topic_match_refreshes_the_same_verdict(db: Database) -> None:
 
 
 def test_list_versions_puts_undated_responses_last(db: Database) -> None:
-    undated = dataclasses.replace(OVERTIME, published=None)
-    _crawl(db, [undated, FLEET, HIKVISION])
+    _crawl(db, [OVERTIME, FLEET, HIKVISION])
+    with db.session() as session:
+        # a version stored before date sources were recorded may have no date at all
+        session.execute(
+            update(ResponseVersion)
+            .where(ResponseVersion.title == OVERTIME.title)
+            .values(published=None, date_source=None)
+        )
 
     with db.session() as session:
         assert [v.title for v in list_versions(session)] == [HIKVISION.title, FLEET.title, OVERTIME.title]
@@ -386,3 +392,61 @@ def test_get_response_loads_versions_attachments_and_matches(db: Database) -> No
     assert [v.response_text for v in response.versions] == [FLEET.response, "Corrected figures."]
     assert [[a.name for a in v.attachments] for v in response.versions] == [["Annex A"], ["Annex A"]]
     assert [[m.matched for m in v.topic_matches] for v in response.versions] == [[], [False]]
+
+
+def _dates(database: Database, record: ResponseRecord) -> list[tuple[date | None, str | None]]:
+    return [(v.published, v.date_source) for v in _response(database, record).versions]
+
+
+def test_the_date_and_where_it_came_from_are_stored(db: Database) -> None:
+    from_listing = dataclasses.replace(FLEET, date_source="listing")
+    from_address = dataclasses.replace(OVERTIME, published=date(2023, 11, 1), date_source="url-month")
+    _crawl(db, [dataclasses.replace(HIKVISION, date_source="page"), from_listing, from_address])
+
+    assert _dates(db, HIKVISION) == [(date(2023, 11, 28), "page")]
+    assert _dates(db, FLEET) == [(date(2023, 11, 14), "listing")]
+    assert _dates(db, OVERTIME) == [(date(2023, 11, 1), "url-month")]
+
+
+def test_an_undated_response_takes_the_london_day_it_was_first_seen(db: Database) -> None:
+    undated = dataclasses.replace(OVERTIME, published=None)
+    # 23:30 UTC on 31 May is 00:30 on 1 June in London
+    with freeze_time(datetime(2026, 5, 31, 23, 30, tzinfo=UTC)):
+        _crawl(db, [undated])
+    with freeze_time(datetime(2026, 6, 9, 12, 0, tzinfo=UTC)):
+        _, outcomes = _crawl(db, [undated])
+
+    assert outcomes == [StoreOutcome.UNCHANGED]
+    assert _dates(db, OVERTIME) == [(date(2026, 6, 1), "first-seen")]
+
+
+def test_a_new_date_source_alone_is_not_a_new_version(db: Database) -> None:
+    from_listing = dataclasses.replace(HIKVISION, date_source="listing")
+    _crawl(db, [from_listing])
+    _, outcomes = _crawl(db, [dataclasses.replace(HIKVISION, date_source="page")])
+
+    assert outcomes == [StoreOutcome.UNCHANGED]
+    assert _dates(db, HIKVISION) == [(date(2023, 11, 28), "page")]
+
+
+def test_a_date_derived_from_the_address_is_not_content(db: Database) -> None:
+    undated = dataclasses.replace(OVERTIME, published=None)
+    dated_by_address = dataclasses.replace(OVERTIME, published=date(2023, 11, 1), date_source="url-month")
+    refiled = dataclasses.replace(
+        dated_by_address,
+        url=OVERTIME.url.replace("november-2023", "december-2023"),
+        published=date(2023, 12, 1),
+    )
+    outcomes = [_crawl(db, [record])[1][0] for record in (undated, dated_by_address, refiled)]
+
+    assert outcomes == [StoreOutcome.NEW, StoreOutcome.UNCHANGED, StoreOutcome.UNCHANGED]
+    assert _dates(db, OVERTIME) == [(date(2023, 12, 1), "url-month")]
+
+
+def test_a_printed_date_replacing_a_derived_one_is_a_new_version(db: Database) -> None:
+    dated_by_address = dataclasses.replace(OVERTIME, published=date(2023, 11, 1), date_source="url-month")
+    _crawl(db, [dated_by_address])
+    _, outcomes = _crawl(db, [dataclasses.replace(OVERTIME, date_source="page")])
+
+    assert outcomes == [StoreOutcome.CHANGED]
+    assert _dates(db, OVERTIME) == [(date(2023, 11, 1), "url-month"), (date(2023, 11, 7), "page")]
