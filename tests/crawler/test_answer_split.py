@@ -7,12 +7,15 @@ pages print "Below is your request and our response." and then no "Response" hea
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from crawler.platforms.feed import FeedEntry, read_entry
 from crawler.platforms.html_log import read_letter
 from crawler.platforms.page import keep_apart, opens_answer, parse_detail, split_request_response
 from crawler.platforms.page_per_response import read_page
+from tests.conftest import FIXTURES, SOH_SITE
 
 CLEVELAND_501 = "https://www.cleveland.police.uk/foi-ai/cleveland-police/disclosure/2024/may/foi-501-24-armed-response-times/"
 CLEVELAND_700 = (
@@ -242,3 +245,29 @@ This information is not held by the council."""
     ]
     assert "Yes, three internal cameras." in page.response
     assert "Hikvision cameras?" not in page.response
+
+
+def _saved_pages() -> list[tuple[str, str, str]]:
+    """(reader, file, url) for every saved response page of the police and page-per-response sites."""
+    pages = []
+    for path in sorted(SOH_SITE.glob("foi-ai/**/index.html")):
+        url = "https://www.example.police.uk/" + str(path.parent.relative_to(SOH_SITE)) + "/"
+        pages.append(("police", str(path), url))
+    for site in ("page_per_response", "html_log"):
+        for path in sorted((FIXTURES / site).glob("**/*")):
+            if path.is_file() and path.suffix in ("", ".html"):
+                url = "https://www.example.gov.uk/" + str(path.relative_to(FIXTURES / site))
+                pages.append(("headed", str(path), url.replace("@", "?")))
+    return pages
+
+
+@pytest.mark.parametrize(
+    ("reader", "file", "url"), _saved_pages(), ids=lambda v: v.rstrip("/").rsplit("/", 1)[-1][:48]
+)
+def test_no_saved_page_stores_answer_text_in_its_request(reader: str, file: str, url: str) -> None:
+    html = Path(file).read_text(encoding="utf-8", errors="replace")
+    page = parse_detail(html, url) if reader == "police" else read_page(html, url)
+    assert not any(opens_answer(line) for line in page.request.splitlines())
+    assert keep_apart(page.request, page.response) == (page.request, page.response)
+    if page.request and page.response:
+        assert page.response not in page.request and page.request != page.response
