@@ -90,10 +90,9 @@ _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _FURNITURE_BLOCKS = ("div", "section", "aside", "ul", "ol", "p", "dl", "table", "figure")
 # An invitation to act: what a call to action asks of the reader, whichever site words it.
 _INVITATION = re.compile(
-    r"\b(?:want\s+to|make\s+(?:a|an|your)\b|making\s+(?:a|an)\b|submit|sign\s+up|subscribe|register"
-    r"|we.ll\s+(?:e-?mail|send|let)\s+you|e-?mail\s+alerts?|get\s+(?:updates|alerts|in\s+touch)|contact\s+us"
-    r"|find\s+out\s+(?:more|how)|everything\s+you\s+need\s+to\s+know|how\s+to\s+(?:make|request|ask)"
-    r"|start\s+now|request\s+information|ask\s+for\s+information)\b",
+    r"\b(?:want\s+to\s+(?:make|submit|ask|request)|(?:make|making|submit)\s+(?:a|an|your)\s+(?:[\w-]+\s+){0,2}"
+    r"request|sign\s+up|subscribe|we.ll\s+(?:e-?mail|send|let)\s+you|e-?mail\s+alerts?|get\s+(?:updates|alerts)"
+    r"|everything\s+you\s+need\s+to\s+know|how\s+to\s+(?:make|submit)\s+(?:a|an|your)|start\s+now)\b",
     re.I,
 )
 _RELATED_HEADING = re.compile(

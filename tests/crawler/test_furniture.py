@@ -98,8 +98,25 @@ def _lines(body: str) -> list[str]:
             " for 2021 or 2022 however they are searched for.</p></div>",
             "We hold the figures for 2023 only",
         ),
+        (
+            "<div><h3>Complaint rights</h3><p>If you are unhappy with this response you can make a complaint;"
+            " contact us at <a href='mailto:foi@example.gov.uk'>foi@example.gov.uk</a>.</p></div>",
+            "If you are unhappy with this response you can make a complaint;",
+        ),
+        (
+            "<div><h3>Question 3</h3><p>Gifts are recorded in the <a href='/gifts'>gifts register</a>; you"
+            " can register an interest there.</p></div>",
+            "Gifts are recorded in the gifts register",
+        ),
     ],
-    ids=["links-introduced-by-the-answer", "documents", "short-headed-answer", "long-answer-with-link"],
+    ids=[
+        "links-introduced-by-the-answer",
+        "documents",
+        "short-headed-answer",
+        "long-answer-with-link",
+        "complaint-rights",
+        "register-in-an-answer",
+    ],
 )
 def test_answer_blocks_that_look_a_little_like_furniture_are_kept(body: str, kept: str) -> None:
     assert any(kept in line for line in _lines(body))
