@@ -7,6 +7,8 @@ is (navigation, forms, cookie and beta banners) and by its well-known sentences,
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bs4 import BeautifulSoup, Tag
@@ -83,9 +85,91 @@ class PageLink:
     context: str
 
 
+_DOCUMENT_LINK = re.compile(r"\.(?:pdf|docx?|xlsx?|csv|odt|ods|pptx?|zip|rtf|txt)(?:[?#]|$)", re.I)
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_FURNITURE_BLOCKS = ("div", "section", "aside", "ul", "ol", "p", "dl", "table", "figure")
+# An invitation to act: what a call to action asks of the reader, whichever site words it.
+_INVITATION = re.compile(
+    r"\b(?:want\s+to\s+(?:make|submit|ask|request)|(?:make|making|submit)\s+(?:a|an|your)\s+(?:[\w-]+\s+){0,2}"
+    r"request|sign\s+up|subscribe|we.ll\s+(?:e-?mail|send|let)\s+you|e-?mail\s+alerts?|get\s+(?:updates|alerts)"
+    r"|everything\s+you\s+need\s+to\s+know|how\s+to\s+(?:make|submit)\s+(?:a|an|your)|start\s+now)\b",
+    re.I,
+)
+_RELATED_HEADING = re.compile(
+    r"^(?:related(?:\s+\w+){0,2}|see\s+also|more\s+(?:in|from|on|like)\s+this(?:\s+\w+)?|you\s+(?:may|might)\s+also"
+    r"(?:\s+\w+){0,3}|other\s+(?:requests|responses|pages|disclosures)(?:\s+\w+){0,3}|popular\s+(?:pages|requests))$",
+    re.I,
+)
+CALL_TO_ACTION_CHARS = 320
+
+
+def _text_length(tag: Tag) -> int:
+    return len(tag.get_text(" ", strip=True))
+
+
+def _links(tag: Tag) -> list[Tag]:
+    return [a for a in tag.find_all("a", href=True) if isinstance(a, Tag)]
+
+
+def is_link_block(tag: Tag) -> bool:
+    """Navigation by its shape: three or more links making up most of the text, or a card that is
+    one link wrapping a heading. Lists of documents are the response's attachments, never furniture.
+    """
+    links = _links(tag)
+    if not links or any(_DOCUMENT_LINK.search(str(a["href"])) for a in links):
+        return False
+    introduced = tag.find_previous_sibling()
+    if introduced is not None and introduced.get_text(" ", strip=True).endswith(":"):
+        return False  # "The information is published here:" and its links are the answer
+    total = _text_length(tag)
+    linked = sum(_text_length(a) for a in links)
+    if len(links) >= 3 and total and linked >= 0.8 * total:
+        return True
+    return any(a.find(_HEADINGS) for a in links) and linked >= 0.8 * total
+
+
+def is_call_to_action(tag: Tag) -> bool:
+    """A short block with a heading (or a button) inviting the reader to do something: "Want to make
+    a request? ... We'll email you", "Making an FOI request / Everything you need to know ..."."""
+    total = _text_length(tag)
+    if not total or total > CALL_TO_ACTION_CHARS:
+        return False
+    headed = tag.find(_HEADINGS) is not None or tag.name in _HEADINGS
+    acts = tag.find(("a", "button")) is not None or tag.name == "a"
+    return headed and acts and bool(_INVITATION.search(tag.get_text(" ", strip=True)))
+
+
+def _drop_related_sections(root: Tag) -> None:
+    """A "Related links" heading and what follows it up to the next heading of the same rank."""
+    for heading in root.find_all(_HEADINGS):
+        if heading.decomposed or not _RELATED_HEADING.match(heading.get_text(" ", strip=True)):
+            continue
+        rank = int(heading.name[1])
+        for sibling in list(heading.find_next_siblings()):
+            if sibling.name in _HEADINGS and int(sibling.name[1]) <= rank:
+                break
+            sibling.decompose()
+        parent = heading.parent
+        heading.decompose()
+        if isinstance(parent, Tag) and parent is not root and not parent.get_text(strip=True):
+            parent.decompose()
+
+
+def _drop_furniture(root: Tag) -> None:
+    """Blocks that are the site's, not the response's: link lists, cards, calls to action, related."""
+    _drop_related_sections(root)
+    total = _text_length(root)
+    for tag in root.find_all((*_FURNITURE_BLOCKS, "a")):
+        if tag.decomposed or _text_length(tag) > total / 2:
+            continue
+        if (tag.name != "a" and is_link_block(tag)) or is_call_to_action(tag):
+            tag.decompose()
+
+
 def _drop_chrome(root: Tag) -> None:
     for tag in root.find_all(_DROP_TAGS):
         tag.decompose()
+    _drop_furniture(root)
     # A wrapper whose class merely mentions "sidebar" must not take the content with it.
     total = len(root.get_text(" ", strip=True))
     for tag in root.find_all(True):
@@ -94,10 +178,30 @@ def _drop_chrome(root: Tag) -> None:
         if len(tag.get_text(" ", strip=True)) > total / 2:
             continue
         marker = " ".join(value for name in ("class", "id", "role") for value in tag.get_attribute_list(name))
-        if tag.get("role") in ("navigation", "banner", "contentinfo", "search") or (
+        if tag.get("role") in ("navigation", "banner", "contentinfo", "search", "complementary") or (
             marker.strip() and _CHROME_ATTR.search(marker)
         ):
             tag.decompose()
+
+
+def repeated_endings(endings: Iterable[Sequence[str]], min_pages: int = 2) -> set[str]:
+    """Lines that end two or more pages of one site: the site's furniture, not any page's answer.
+
+    ``endings`` holds the last few lines of each page seen so far in a crawl (one sequence per page);
+    a line counts once per page, so a line repeated within one page is not furniture by that alone.
+    """
+    pages_with: Counter[str] = Counter()
+    for ending in endings:
+        pages_with.update(set(ending))
+    return {line for line, pages in pages_with.items() if pages >= min_pages}
+
+
+def drop_repeated_ending(lines: list[str], furniture: set[str]) -> list[str]:
+    """A page's lines without the run of furniture lines at its end (the answer itself is kept whole)."""
+    end = len(lines)
+    while end > 0 and lines[end - 1] in furniture:
+        end -= 1
+    return lines[:end] if end else lines
 
 
 def main_content(soup: BeautifulSoup) -> Tag:

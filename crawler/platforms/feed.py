@@ -28,7 +28,13 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from crawler.normalise import classify_outcome, clean_reference, parse_exemptions, parse_uk_date, uk_date
 from crawler.pagetext import clean_content, parse_page, text_lines
 from crawler.platforms.listing import canonical_url, is_attachment
-from crawler.platforms.page import ParsedPage, parse_attachments, parse_reference, split_request_response
+from crawler.platforms.page import (
+    ParsedPage,
+    parse_attachments,
+    parse_reference,
+    settle_texts,
+    split_request_response,
+)
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 RSS1 = "{http://purl.org/rss/1.0/}"
@@ -329,6 +335,7 @@ def read_entry(entry: FeedEntry, pattern: re.Pattern[str] | None = None) -> Pars
     page.request, page.response = split_request_response(lines)
     if not page.response:
         page.response = "\n".join(lines)
+    settle_texts(page)
     page.reference = match_reference(pattern, entry.title, *lines) or parse_reference(
         lines, entry.title, entry.link or ""
     )

@@ -24,7 +24,7 @@ from crawler.pagetext import decode_html, main_content
 
 __all__ = ["decode_html"]  # imported from here by the html_log spider and tests
 from crawler.platforms.listing import ListedLink, canonical_url, context_text, find_next_pages
-from crawler.platforms.page import ParsedPage
+from crawler.platforms.page import ParsedPage, cut_at_answer, settle_texts
 from crawler.platforms.page_per_response import (
     checked_regex,
     is_date_only,
@@ -293,14 +293,17 @@ def read_letter(text: str, url: str, listed_title: str = "") -> ParsedPage:
     page.title = _letter_title(lines, listed_title)
     sections = split_sections(lines)
     if sections.answer:
-        page.request, page.response = "\n".join(sections.question), "\n".join(sections.answer)
+        asked, spilled = cut_at_answer(sections.question)
+        page.request, page.response = "\n".join(asked), "\n".join([*spilled, *sections.answer])
     else:
         start = next((i + 1 for i, line in enumerate(lines[:60]) if _SALUTATION.match(line)), 0)
         body = [line for line in lines[start:] if not is_label_line(line)]
         questions = _numbered_questions(body)
         subject = _SUBJECT.search(" ".join(body[:10]))
         page.request = "\n".join(questions) or (subject.group(0) if subject else "")
-        page.response = "\n".join(body)
+        # Question and answer pairs: the questions are the request, the rest of the letter the answer.
+        page.response = "\n".join(line for line in body if line not in questions)
+    settle_texts(page)
     page.title = page.title or _first_sentence(page.request.split("\n")[0])
     page.outcome = classify_outcome(page.response)
     page.exemptions = parse_exemptions(page.response)

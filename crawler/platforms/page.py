@@ -46,7 +46,9 @@ _DATE_LABEL = re.compile(
 )
 _REQUEST_START = re.compile(
     r"(?:i note you seek access to the following information|below is your request"
-    r"|^(?:your\s+)?request(?:\s+details)?\s*:?$|^you asked\s*:?|^information requested\s*:?$"
+    r"|^(?:your\s+)?request(?:\s+details)?\s*:?$"
+    r"|^(?:specifically\s+)?you asked(?:\s+the\s+following)?\s*:?"
+    r"|^information requested\s*:?$"
     r"|^you (?:requested|wrote)\b|^(?:the\s+)?request\s*:)",
     re.I,
 )
@@ -56,6 +58,51 @@ _RESPONSE_START = re.compile(
     r"|^this response serves as|^the (?:force|mps|constabulary) (?:can|does|do)\b)",
     re.I,
 )
+# The authority speaking: how an answer opens when no heading announces it. A request is the
+# requester's voice, so the first line in the authority's voice after the request's start ends it.
+_ANSWER_OPENING = re.compile(
+    r"^(?:i|we)\s+(?:can(?:not)?|am\s+(?:able|unable|pleased)\s+to|are\s+(?:able|unable|pleased)\s+to)"
+    r"\s+(?:now\s+)?(?:confirm|advise|inform|disclose|provide|release|supply|tell)\b"
+    r"|^(?:i|we)\s+(?:am|are)\s+(?:not\s+obliged|afraid|sorry)\b"
+    r"|^(?:i|we)\s+(?:do\s+not|don.t|does\s+not)\s+hold\b|^(?:i|we)\s+hold\b"
+    r"|^(?:i|we)\s+ha(?:ve|s)\s+(?:today\s+|now\s+)?(?:decided|considered|made\s+enquiries|been\s+advised)"
+    r"|^having\s+(?:made|carried\s+out|conducted|completed)\s+(?:enquiries|searches|checks)"
+    r"|^(?:the\s+)?(?:force|council|constabulary|mps|department|trust|authority|service|commissioner)\s+"
+    r"(?:can(?:not)?|does|do|did|has|have|holds?|is|will|would|owns?|runs?|operates?|uses?|employs?"
+    r"|currently|received|recorded|spent)\b"
+    r"|^section\s+1\s+of\s+the\s+freedom\s+of\s+information\s+act\b.{0,20}\bplaces\s+two\s+duties"
+    r"|\bcan\s+neither\s+confirm\s+nor\s+deny\b"
+    r"|^please\s+(?:find|see)\s+(?:attached|below|enclosed|overleaf|the\s+(?:attached|information|response|table))"
+    r"|^in\s+response\s+to\s+your\s+(?:request|e-?mail|enquiry|letter|questions?)"
+    r"|^(?:the\s+)?information\s+(?:that\s+)?you\s+(?:have\s+)?(?:requested|asked\s+for)\s+(?:is|was|has|can)\b"
+    r"|^(?:our\s+)?response\s+(?:is|to\s+your\s+request)\b"
+    r"|^i\s+am\s+writing\s+to\s+(?:inform|confirm|advise|let\s+you\s+know|respond)"
+    r"|^your\s+request\s+(?:for\s+information\s+)?has\s+(?:now\s+)?been\s+(?:considered|processed|handled)"
+    r"|^thank\s+you\s+for\s+your\s+(?:[\w-]+\s+){0,2}(?:request|e-?mail|enquiry|letter)\b",
+    re.I,
+)
+# "Cleveland Police's ARV officers are ...", "South Wales Police can confirm ...": a sentence whose
+# subject is an authority (capitalised name ending in what it is) telling the requester something.
+_AUTHORITY_SPEAKS = re.compile(
+    r"^(?:[A-Z][\w&.'’-]*\s+){0,5}(?:Police|Constabulary|Council|Service|Authority|Trust|MPS|TfL|ONS)"
+    r"(?:['’]s\s+\w+(?:\s+\w+)?\s+(?:are|is|was|were|has|have)|\s+(?:can(?:not)?|does|do|did|has|have|holds?"
+    r"|is|are|will|would|currently|owns?|runs?|operates?|uses?|employs?|received|recorded|spent)\b)"
+)
+# A question is the requester's voice whatever its wording ("Does the force hold ...?").
+_QUESTION = re.compile(
+    r"\?\s*$|^(?:\(?\w{1,3}[.)]\s*)?(?:does|do|did|is|are|was|were|can|could|will|would|has|have|how|what"
+    r"|which|when|where|who|why|if)\b",
+    re.I,
+)
+
+
+def opens_answer(line: str) -> bool:
+    """Whether a line is the authority starting to answer (and not the requester asking)."""
+    if _QUESTION.search(line):
+        return False
+    return bool(_ANSWER_OPENING.search(line) or _AUTHORITY_SPEAKS.match(line))
+
+
 _MARKER_ONLY = re.compile(
     r"^(?:request|response|decision|you asked|we said|in response|answer|reply|outcome"
     r"|our response|your request"
@@ -134,22 +181,65 @@ def parse_published(lines: list[str], soup: BeautifulSoup) -> date | None:
 
 
 def split_request_response(lines: list[str]) -> tuple[str, str]:
-    """Request text and response text, split at the first decision or response heading."""
+    """Request text and response text, split at a decision or response heading, else where the
+    authority starts to speak after the request's own start.
+
+    Without a split the request is empty: a request must never carry the answer.
+    """
     response_at = next((i for i, line in enumerate(lines) if _RESPONSE_START.search(line)), None)
     end = response_at if response_at is not None else len(lines)
     request_at = None
     for index in range(end):
         if _REQUEST_START.search(lines[index]):
             request_at = index
+    if request_at is not None:
+        # At least one line of request before the answer's voice can end it.
+        voice = next((i for i in range(request_at + 2, end) if opens_answer(lines[i])), None)
+        if voice is not None:
+            response_at = end = voice
     if request_at is None and response_at is None:
         return "", ""
-    request_lines = (
-        lines[(request_at + 1 if request_at is not None else 0) : end] if request_at is not None else []
-    )
-    response_lines = lines[response_at:] if response_at is not None else []
+    if response_at is None:
+        return "", ""
+    request_lines = lines[request_at + 1 : end] if request_at is not None else []
     keep = [line for line in request_lines if not _MARKER_ONLY.match(line)]
-    answer = [line for line in response_lines if not _MARKER_ONLY.match(line)]
+    answer = [line for line in lines[response_at:] if not _MARKER_ONLY.match(line)]
     return "\n".join(keep), "\n".join(answer)
+
+
+def cut_at_answer(question: list[str]) -> tuple[list[str], list[str]]:
+    """A question section split where the authority's voice begins: (request lines, answer lines)."""
+    voice = next((i for i in range(1, len(question)) if opens_answer(question[i])), len(question))
+    return question[:voice], question[voice:]
+
+
+def has_request_start(lines: list[str]) -> bool:
+    """Whether the page marks where a request begins ("I note you seek access ...", "You asked")."""
+    return any(_REQUEST_START.search(line) for line in lines)
+
+
+def _squashed(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().casefold()
+
+
+def keep_apart(request: str, response: str) -> tuple[str, str]:
+    """The request dropped when the two texts are one: equal, the request holding the response, or
+    the response holding a request that is most of it (a whole body stored as both).
+
+    A response that quotes a short request ("Specifically you asked: ...") keeps both.
+    """
+    asked, answered = _squashed(request), _squashed(response)
+    if not asked or not answered:
+        return request, response
+    if answered in asked or (asked in answered and len(asked) * 2 > len(answered)):
+        return "", response
+    return request, response
+
+
+def settle_texts(page: ParsedPage) -> ParsedPage:
+    """The final guard every reader applies: never the same text as both request and response."""
+    page.request, page.response = keep_apart(page.request, page.response)
+    return page
 
 
 def parse_attachments(content: Tag, page_url: str) -> list[tuple[str, str]]:
@@ -182,15 +272,17 @@ def parse_detail(html: str | bytes, url: str) -> ParsedPage:
     page.reference = printed_reference or parse_reference(lines, page.title, url)
     page.published = parse_published(lines, soup)
     page.request, page.response = split_request_response(lines)
-    if not page.response and printed_reference:
-        # A page with a reference but no recognised headings: keep the body as the response.
+    marked = has_request_start(lines)
+    if not page.response and (printed_reference or marked):
+        # A response page without a split: the body is the response and the request stays empty.
         skip = _header_lines(lines, page.title, page.reference)
         page.response = "\n".join(line for i, line in enumerate(lines) if i not in skip)
+    settle_texts(page)
     page.outcome = classify_outcome(page.response)
     page.exemptions = parse_exemptions(page.response)
     if not page.title:
         page.problems.append("no title")
-    if not printed_reference and not page.request:
+    if not printed_reference and not page.request and not marked:
         page.problems.append("neither a printed reference nor a request found")
     if len(page.response) < 40:
         page.problems.append("no response text found")

@@ -21,11 +21,13 @@ from crawler.normalise import classify_outcome, clean_reference, parse_exemption
 from crawler.pagetext import clean_content, parse_page, text_lines
 from crawler.platforms.page import (
     ParsedPage,
+    cut_at_answer,
     parse_attachments,
     parse_detail,
     parse_published,
     parse_reference,
     parse_title,
+    settle_texts,
 )
 
 QUESTION_HEADINGS = (
@@ -348,17 +350,19 @@ def read_page_lines(
     page.published, date_lines = read_published(lines)
     page.published = page.published or parse_published(lines, soup)
     header = {*ref_lines, *date_lines}
-    page.request = "\n".join(_without_labels(sections.question)) or _preamble_request(
-        lines, sections, header, title
-    )
-    page.response = "\n".join(_without_labels(sections.answer))
+    question = _without_labels(sections.question) or _preamble_request(lines, sections, header, title)
+    # Lines in the authority's voice under a question heading are answer, not request.
+    asked, spilled = cut_at_answer(question)
+    page.request = "\n".join(asked)
+    page.response = "\n".join([*spilled, *_without_labels(sections.answer)])
+    settle_texts(page)
     page.outcome = outcome_from_label(" ".join(sections.outcome)) or classify_outcome(page.response)
     page.exemptions = parse_exemptions(page.response)
     page.problems = page_problems(page, reference is not None)
     return PageLines(page, lines, reference is not None)
 
 
-def _preamble_request(lines: list[str], sections: Sections, header: set[int], title: str) -> str:
+def _preamble_request(lines: list[str], sections: Sections, header: set[int], title: str) -> list[str]:
     """Lines before the first heading that are not the title or a label: the request, numbered."""
     kept = []
     for index in range(sections.start or 0):
@@ -367,7 +371,7 @@ def _preamble_request(lines: list[str], sections: Sections, header: set[int], ti
             continue
         if not is_label_line(line):
             kept.append(line)
-    return "\n".join(kept)
+    return kept
 
 
 def _without_labels(lines: list[str]) -> list[str]:
