@@ -115,7 +115,7 @@ _RIGHTS_HEADING = re.compile(
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n\s*\n")
 _QUESTION_MARK = re.compile(
-    r"(?:^|(?<=\s))(?:Q(?:uestion)?\s?(?P<q>\d{1,2})\b[.):]?|(?P<n>\d{1,2})[.)](?=\s)|(?:Request|Answer"
+    r"(?:^|(?<=\s))(?:Q(?:uestion)?\s?(?P<q>\d{1,2})\b[.):]?|(?P<n>\d{1,2})(?:[.)](?=\s)|(?=\s[a-z]\)\s))|(?:Request|Answer"
     r"|Part) (?P<r>\d{1,2})\b"
     r"|(?<![^\n])\s*\((?P<l>[a-h])\)(?=\s))",
     re.I,
