@@ -8,9 +8,10 @@ from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 from crawler.exemptions import detect_law, parse_exemptions
+from crawler.outcomes import OUTCOMES, classify_outcome
 from storage.clock import utcnow
 
-__all__ = ["detect_law", "parse_exemptions"]
+__all__ = ["OUTCOMES", "classify_outcome", "detect_law", "parse_exemptions"]
 
 _MONTHS = {
     name: index
@@ -159,67 +160,3 @@ def normalise_reference(reference: str) -> str:
 def clean_reference(reference: str) -> str:
     """Display form of a reference: trimmed, single spaces, no trailing punctuation."""
     return re.sub(r"\s+", " ", reference).strip(" .,;:")
-
-
-OUTCOMES = (
-    "released",
-    "partially_released",
-    "refused",
-    "not_held",
-    "neither_confirm_nor_deny",
-    "withdrawn",
-    "other",
-)
-
-_PARTIAL = re.compile(
-    r"disclose some of|decided to (?:disclose|release) (?:some|part)|partial(?:ly)? (?:disclos|releas)"
-    r"|some (?:of the )?(?:data|information) (?:has|have) been withheld|withholding (?:some|part)"
-    r"|(?:can|able to|will) (?:provide|disclose|release|supply) (?:some|part) of",
-    re.I,
-)
-_RELEASED = re.compile(
-    r"decided to (?:disclose|release)|(?:is|are) (?:being )?(?:disclosed|released|provided) (?:below|in full)"
-    r"|please (?:find|see) (?:the )?(?:attached|below|information)|our response is (?:below|as)"
-    r"|the information (?:you requested|requested) is (?:attached|below|as follows)"
-    r"|(?:is|are) (?:shown|set out|provided|detailed|listed)(?: in the [\w ]{1,30}?)? below"
-    r"|(?:shown|set out|detailed) in the (?:table|attached|enclosed)",
-    re.I,
-)
-_REFUSED = re.compile(
-    r"refusal notice|decided not to disclose|(?:decline|unable) to (?:provide|release|disclose)"
-    r"|we are withholding|(?:is|are) withheld|exempt from disclosure|is engaged"
-    r"|(?:are|is) (?:therefore )?refusing (?:your|this|the) request"
-    r"|(?:we|i) (?:must |have to )?refuse (?:your|this)|not obliged to (?:supply|provide|disclose)",
-    re.I,
-)
-_WITHDRAWN = re.compile(
-    r"(?:request|application) (?:was|has been|is) withdrawn|withdr[ae]w (?:the|their|his|her|your) request",
-    re.I,
-)
-_NCND = re.compile(r"neither confirm nor deny|\bNCND\b", re.I)
-_NOT_HELD = re.compile(
-    r"(?:is|was|are) (?:therefore |currently |also )?not held|do(?:es)? not hold"
-    r"|no (?:relevant |recorded )?information (?:is )?held"
-    r"|information not held|no information held",
-    re.I,
-)
-
-
-def classify_outcome(text: str) -> str | None:
-    """Map a response's wording onto the outcome vocabulary (``OUTCOMES``); None if nothing fits."""
-    if not text.strip():
-        return None
-    released, refused = bool(_RELEASED.search(text)), bool(_REFUSED.search(text))
-    if _PARTIAL.search(text) or (released and refused):
-        return "partially_released"
-    if _NCND.search(text) and not released:
-        return "neither_confirm_nor_deny"
-    if refused:
-        return "refused"
-    if released:
-        return "released"
-    if _NOT_HELD.search(text):
-        return "not_held"
-    if _WITHDRAWN.search(text):
-        return "withdrawn"
-    return None

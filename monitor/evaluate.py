@@ -1,8 +1,10 @@
-"""Precision and recall of a topic classifier on a labelled evaluation set (``eval/cctv.jsonl``).
+"""Precision and recall of a topic classifier on a labelled evaluation set (``eval/cctv.jsonl``), then
+the accuracy of the response-outcome rule on ``eval/outcomes.jsonl`` (``monitor.outcome_eval``).
 
 A report, not a test: it always exits 0 unless the set or the configuration cannot be read (exit 2).
 The set is split by a fixed rule into ``dev`` (which tuning may look at) and ``test`` (which it must
-not); see ``eval/README.md``. Run ``python -m monitor.evaluate [--split dev|test|all] [FILE]``.
+not); see ``eval/README.md``. Run
+``python -m monitor.evaluate [--split dev|test|all] [--outcomes OUTCOME_FILE] [FILE]``.
 """
 
 from __future__ import annotations
@@ -15,9 +17,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
+from crawler.normalise import classify_outcome
 from crawler.yamlconf import ConfigError
 from monitor.classify import Verdict, build_classifiers
 from monitor.config import load_config
+from monitor.outcome_eval import (
+    DEFAULT_OUTCOME_FILE,
+    EvalFileError,
+    load_outcome_items,
+    predict,
+    write_outcome_report,
+)
 
 DEFAULT_FILE = Path(__file__).resolve().parents[1] / "eval" / "cctv.jsonl"
 TOPIC = "cctv"
@@ -28,10 +38,6 @@ _TEXT_FIELDS = ("id", "source", "title", "request", "response", "category", "not
 
 class Classifier(Protocol):
     def classify(self, title: str = "", request: str = "", response: str = "") -> Verdict: ...
-
-
-class EvalFileError(Exception):
-    """The evaluation file cannot be used; ``str()`` names the file, the line and the problem."""
 
 
 @dataclass(frozen=True)
@@ -203,6 +209,9 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--split", choices=(*SPLITS, "all"), default="all", help="which part of the set")
     parser.add_argument("--config", type=Path, default=None, help="configuration folder (default: shipped)")
     parser.add_argument(
+        "--outcomes", type=Path, default=DEFAULT_OUTCOME_FILE, help="outcome evaluation set (JSON lines)"
+    )
+    parser.add_argument(
         "file", nargs="?", type=Path, default=DEFAULT_FILE, help="evaluation set (JSON lines)"
     )
     return parser.parse_args(argv)
@@ -214,6 +223,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     try:
         items = load_items(args.file)
+        outcome_items = load_outcome_items(args.outcomes)
         config = load_config(args.config)
     except (EvalFileError, ConfigError) as exc:
         print(f"evaluate: {exc}", file=sys.stderr)
@@ -229,6 +239,14 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         f"on {args.file} [{args.split}]"
     )
     write_report(classify_items(chosen, classifier), splits, out, heading)
+    chosen_outcomes = [item for item in outcome_items if item.split in splits]
+    print(file=out)
+    write_outcome_report(
+        predict(chosen_outcomes, classify_outcome),
+        splits,
+        out,
+        f"outcome rule (crawler.normalise.classify_outcome) on {args.outcomes} [{args.split}]",
+    )
     return 0
 
 

@@ -202,3 +202,51 @@ def test_alaveteli_reply_dates_follow_the_same_rule() -> None:
     assert uk_date(datetime(2024, 3, 31, 23, 30, tzinfo=UTC)) == date(2024, 4, 1)
     assert uk_date(datetime(2024, 1, 31, 23, 30, tzinfo=UTC)) == date(2024, 1, 31)  # GMT in winter
     assert uk_date(datetime(2024, 3, 31, 23, 30)) == date(2024, 3, 31)  # no zone: the site's own time
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Q1 - 96\nQ2 - NOTICE OF REFUSAL Please note that I consider the information you have requested "
+            "regarding the location of CCTV cameras to be exempt information under S31(1)(a).",
+            "partially_released",
+        ),
+        (
+            "We do not hold the information you have requested.\nIf you are dissatisfied with this response "
+            "you may ask for an internal review. If you remain dissatisfied you may complain to the "
+            "Information Commissioner, who may decide the information was wrongly withheld.",
+            "not_held",
+        ),
+        (
+            "NOTICE OF REFUSAL Please note that I consider the information you have requested to be exempt "
+            "information under S31(1)(a) of the Freedom of Information Act.",
+            "refused",
+        ),
+        (
+            "1. 182 cameras.\n2. Yes.\n3. Kestrel Security Ltd.\n4. The information is not held.\n"
+            "5. Withheld under section 43(2).\n6. See answer to question 5.\n7. 2019.",
+            "partially_released",
+        ),
+        ("1. 182 cameras.\n2. Yes, daily.\n3. Kestrel Security Ltd.", "released"),
+        ("1. No information held.\n2. This information is not held by the council.", "not_held"),
+        (
+            "Section 31(1)(a) states that information is exempt if its disclosure would prejudice the "
+            "prevention of crime. We do not hold any record of the cameras' makes.",
+            "not_held",
+        ),
+        ("Thank you for your request. We will respond within 20 working days.", None),
+    ],
+    ids=[
+        "q-list-refuses-one",
+        "not-held-then-appeal-rights",
+        "notice-of-refusal",
+        "seven-questions",
+        "all-answered",
+        "all-not-held",
+        "quoted-statute",
+        "acknowledgement",
+    ],
+)
+def test_outcome_of_the_answer_as_a_whole(text: str, expected: str | None) -> None:
+    assert classify_outcome(text) == expected

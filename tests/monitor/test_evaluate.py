@@ -19,6 +19,7 @@ from monitor.evaluate import (
     load_items,
     main,
 )
+from monitor.outcome_eval import DEFAULT_OUTCOME_FILE, load_outcome_items
 
 POSITIVE_CATEGORIES = {
     "public_space_cctv",
@@ -204,3 +205,60 @@ def test_malformed_file_is_refused_with_its_line(
 def test_missing_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([str(tmp_path / "absent.jsonl")], out=io.StringIO()) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+# -- outcomes ---------------------------------------------------------------------------------------
+
+
+def _outcome_row(id: str, label: str, response: str, split: str = "dev") -> dict[str, object]:
+    return {
+        "id": id,
+        "split": split,
+        "source": "hand-made",
+        "real": True,
+        "title": id,
+        "response": response,
+        "label": label,
+        "note": "",
+    }
+
+
+def test_outcome_report_on_a_hand_made_set(tmp_path: Path) -> None:
+    cctv = _write(tmp_path / "cctv.jsonl", [_row("a", True, title="CCTV cameras")])
+    outcomes = _write(
+        tmp_path / "outcomes.jsonl",
+        [
+            _outcome_row("rel", "released", "I have today decided to disclose the requested information."),
+            _outcome_row("nh", "not_held", "The council does not hold this information."),
+            _outcome_row("wrong", "refused", "The figures are shown in the table below."),
+            _outcome_row("ncnd", "neither_confirm_nor_deny", "We neither confirm nor deny it.", split="test"),
+        ],
+    )
+    out = io.StringIO()
+    assert main(["--outcomes", str(outcomes), str(cctv)], out=out) == 0
+    report = out.getvalue().split("outcome rule", 1)[1]
+    lines = report.splitlines()
+    assert next(line for line in lines if line.startswith("dev ")).split() == ["dev", "3", "2", "0.667"]
+    assert next(line for line in lines if line.startswith("test ")).split() == ["test", "1", "1", "1.000"]
+    assert next(line for line in lines if line.startswith("total ")).split() == ["total", "4", "3", "0.750"]
+    refused_row = next(line for line in lines if line.startswith("refused "))
+    assert refused_row.split() == ["refused", "1", ".", ".", ".", ".", ".", ".", "."]  # predicted released
+    assert "  wrong  label=refused predicted=released" in report
+    assert "  rel  label=" not in report
+
+
+def test_shipped_outcome_set_is_well_formed() -> None:
+    rows = [json.loads(line) for line in DEFAULT_OUTCOME_FILE.read_text(encoding="utf-8").splitlines()]
+    load_outcome_items(DEFAULT_OUTCOME_FILE)
+    assert len(rows) >= 80
+    for row in rows:
+        assert row["real"] is True and row["source"] and row["note"] and row["response"].strip(), row["id"]
+        expected = "dev" if hashlib.sha256(row["id"].encode()).hexdigest()[-1] < "c" else "test"
+        assert row["split"] == expected, row["id"]
+
+
+def test_unknown_outcome_label_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cctv = _write(tmp_path / "cctv.jsonl", [_row("a", True)])
+    bad = _write(tmp_path / "outcomes.jsonl", [_outcome_row("x", "granted", "Yes.")])
+    assert main(["--outcomes", str(bad), str(cctv)], out=io.StringIO()) == 2
+    assert "'label'" in capsys.readouterr().err

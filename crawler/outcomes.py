@@ -1,0 +1,241 @@
+"""The outcome of an FOI answer, decided from the answer as a whole (``classify_outcome``).
+
+A letter is read sentence by sentence after dropping what does not decide anything: the right-of-appeal
+paragraph and quoted statute or ICO guidance. Where the answer is a numbered list of questions, each
+answer is judged on its own and the verdicts are combined.
+"""
+
+from __future__ import annotations
+
+import re
+
+OUTCOMES = (
+    "released",
+    "partially_released",
+    "refused",
+    "not_held",
+    "neither_confirm_nor_deny",
+    "withdrawn",
+    "other",
+)
+
+RELEASED, PARTIAL, REFUSED, NOT_HELD, NCND, WITHDRAWN, OTHER = OUTCOMES
+
+_COMPLAINT_RIGHTS = re.compile(
+    r"\b(?:dis|un|not )satisf|\bunhappy with|wish to (?:complain|appeal)|complaint rights|right (?:of"
+    r"|to) (?:appeal|compla)"
+    r"|right to (?:require|request|ask)[^.]{0,80}review"
+    r"|information commissioner'?s?(?: office)?,? (?:at )?(?:wycliffe|water lane)|ico\.org\.uk",
+    re.I,
+)
+# Quoted statute or guidance: what follows the match is the quotation, not the authority's answer.
+_QUOTATION = re.compile(
+    r"\b(?:section|regulation|s\.?)\s?\d+[\w()]*[^.]{0,80}?\b(?:states|says|provides)\b"
+    r"|guidance\b[^.]{0,80}\b(?:states|says)\b|\(?\d?\)?\s*information (?:which"
+    r"|is) [^.]{0,80}exempt information if"
+    r"|places two duties|the first duty at section|requires? [\w ]{0,40}?when refusing",
+    re.I,
+)
+_NCND = re.compile(
+    r"neither confirm(?:s|ed)? nor den(?:y|ies|ied)|\bNCND\b|(?:refus"
+    r"|declin)\w* to (?:either )?confirm or deny",
+    re.I,
+)
+_NOT_HELD = re.compile(
+    r"(?:is|was|are|were) (?:therefore |currently |also )?not held(?! (?:in a|in an|in such)\b)"
+    r"|(?:do|does|did) not hold|(?:do|does) not have (?:it|this|that|the information|any)"
+    r"|no (?:relevant |recorded |such )?(?:information|records?|data) (?:is |was |are )?held"
+    r"|information not held|(?:some )?not held\)|we hold no (?:relevant |recorded )?information",
+    re.I,
+)
+_REFUSED = re.compile(
+    r"refusal notice|notice of refusal|decided not to disclose|(?:decline|unable|not be able) to (?:provide"
+    r"|release|disclose)"
+    r"|withh[oe]ld|withholding|is engaged|information (?:is |was )?exempt\b"
+    r"|\bexempt(?: (?:from (?:disclosure|release)|under|by virtue|pursuant)\b|\))|not obliged to|(?:cannot"
+    r"|will not|can ?not) be (?:disclosed|released|provided)"
+    r"|(?:is|are|was|were|been) refused|refus\w* (?:to comply|to provide|to disclose|the request"
+    r"|your request)"
+    r"|(?:we|i) (?:must |have to )?refuse (?:your|this)|do not release|vexatious|manifestly unreasonable"
+    r"|(?:appropriate|cost|fees?)\)? limit|£\s?\d+ limit|exceed\w* (?:the )?(?:£|18 hours|appropriate|cost)"
+    r"|section 1[24]\b|s\.? ?1[24]\("
+    r"|(?:section|regulation|exemptions?) [\w().]+ (?:has|have) been (?:correctly |properly "
+    r"|rightly )?(?:applied|engaged)",
+    re.I,
+)
+_PARTIAL = re.compile(
+    r"disclose some of|decided to (?:disclose|release) (?:some|part)|partial(?:ly)? (?:disclos|releas"
+    r"|successful)"
+    r"|(?:provided|disclosed|released|supplied) some|some (?:of the )?(?:data|information) (?:has"
+    r"|have) been withheld"
+    r"|withholding (?:some|part)|withh\w+ the (?:rest|remainder)|(?:can|able to|will) (?:provide|disclose"
+    r"|release|supply) (?:some|part) of"
+    r"|some of the information [\w ]{0,30}(?:can be found|is (?:provided|attached|given|set out)|below)"
+    r"|gesture of goodwill|exemptions? to (?:some|part) of|(?:provided|disclosed) all (?:the )?(?:relevant "
+    r"|requested )?information except|some not held",
+    re.I,
+)
+_RELEASED = re.compile(
+    r"decided to (?:disclose|release)|(?:is|are) (?:being )?(?:disclosed|released|provided) (?:below|in full)"
+    r"|please (?:find|see) (?:the |our )?(?:attached|below|information|response|answers?|details|table)"
+    r"|our response is (?:below|as)|the information (?:you requested|requested) is (?:attached|below"
+    r"|as follows)"
+    r"|(?:is|are) (?:shown|set out|provided|detailed|listed)(?: in the [\w ]{1,30}?)? below"
+    r"|(?:shown|set out|detailed) in the (?:table|attached|enclosed)|(?:is|are) attached|(?:has"
+    r"|have) been provided"
+    r"|in full\b|information (?:to be |has been |is being )?supplied|\bable to disclose|as follows",
+    re.I,
+)
+# Section 21 (FOISA s25): the information is pointed to where it is published, so it counts as given.
+_ACCESSIBLE = re.compile(
+    r"(?:otherwise|reasonably|already) (?:accessible|available)|already published"
+    r"|information otherwise accessible",
+    re.I,
+)
+_WITHDRAWN = re.compile(
+    r"(?:request|application) (?:was|has been|is) withdrawn|withdr[ae]w (?:the|their|his|her|your) request",
+    re.I,
+)
+_CLARIFY_OR_TRANSFER = re.compile(
+    r"(?:please|could you|can you) clarify|(?:need|require) (?:you to |further )?clarif|before we transfer"
+    r"|(?:has|have) (?:been )?transferred (?:your|the|this) request",
+    re.I,
+)
+_ACKNOWLEDGED = re.compile(
+    r"acknowledge (?:receipt|your)|(?:will|aim to) (?:respond|reply|send you a (?:full )?response)"
+    r"|you will receive a response|currently processing your request|response will be (?:sent|provided)",
+    re.I,
+)
+# A heading on a line of its own that starts the complaint-rights part of a letter: the rest is boilerplate.
+_RIGHTS_HEADING = re.compile(
+    r"\n\s*(?:complaint rights|rights? of (?:appeal|review)|your rights?|(?:appeals?|complaints?"
+    r"|review) procedure"
+    r"|internal review|how to complain)\s*:?\s*\n",
+    re.I,
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n\s*\n")
+_QUESTION_MARK = re.compile(
+    r"(?:^|(?<=\s))(?:Q(?:uestion)?\s?(?P<q>\d{1,2})\b[.):]?|(?P<n>\d{1,2})(?:[.)](?=\s)|(?=\s[a-z]\)\s))|(?:Request|Answer"
+    r"|Part) (?P<r>\d{1,2})\b"
+    r"|(?<![^\n])\s*\((?P<l>[a-h])\)(?=\s))",
+    re.I,
+)
+# Numbers without a dot ("1 The Trust ...", "4 a) ..."): only trusted as a run of three or more.
+_BARE_MARK = re.compile(r"(?:^|(?<=[\s.]))(?P<n>\d{1,2})(?=\s+(?:[A-Z]|[a-z]\)))")
+_NEUTRAL_ANSWER = re.compile(
+    r"^\W*(?:(?:please )?see (?:the )?(?:answer|response)|n/?a\b|not applicable|-?\s*$)", re.I
+)
+_ANSWER_CONTENT = re.compile(r"\d|\b(?:yes|no|none|zero)\b", re.I)
+
+
+def _sentences(text: str) -> list[str]:
+    """The text's sentences, without complaint rights and quoted statute or guidance."""
+    heading = _RIGHTS_HEADING.search(text)
+    kept = []
+    for sentence in _SENTENCE_END.split(text[: heading.start()] if heading else text):
+        if _COMPLAINT_RIGHTS.search(sentence):
+            continue
+        quotation = _QUOTATION.search(sentence)
+        sentence = sentence[: quotation.start()] if quotation else sentence
+        if sentence.strip():
+            kept.append(" ".join(sentence.split()))
+    return kept
+
+
+def _verdicts(sentences: list[str]) -> set[str]:
+    """Outcomes the sentences state; a sentence saying the information is not held, or is published
+    elsewhere, is not a refusal."""
+    found: set[str] = set()
+    for sentence in sentences:
+        for outcome, pattern in ((NCND, _NCND), (PARTIAL, _PARTIAL), (RELEASED, _RELEASED)):
+            if pattern.search(sentence):
+                found.add(outcome)
+        if _ACCESSIBLE.search(sentence):
+            found.add(RELEASED)
+        elif _NOT_HELD.search(sentence):
+            found.add(NOT_HELD)
+        elif _REFUSED.search(sentence):
+            found.add(REFUSED)
+    return found
+
+
+def _combine(verdicts: set[str]) -> str | None:
+    """Precedence: released beside anything withheld is partial; NCND, then not held, then refused."""
+    if PARTIAL in verdicts:
+        return PARTIAL
+    negative = verdicts & {NCND, REFUSED, NOT_HELD}
+    if RELEASED in verdicts:
+        return PARTIAL if negative else RELEASED
+    for outcome in (NCND, NOT_HELD, REFUSED):
+        if outcome in negative:
+            return outcome
+    return None
+
+
+def _numbered_cuts(marks: re.Pattern[str], text: str) -> list[int]:
+    """Where a run of consecutive question numbers (from 1, or from 2 after an unnumbered first) starts."""
+    cuts: list[int] = []
+    expected = 1
+    for mark in marks.finditer(text):
+        found = next(group for group in mark.groups() if group)
+        number = int(found) if found.isdigit() else ord(found.lower()) - ord("a") + 1
+        if number == expected or (not cuts and number == 2):
+            cuts.append(mark.start())
+            expected = number + 1
+    return cuts
+
+
+def _answers(text: str) -> list[str] | None:
+    """The text split at numbered questions (Q1, 1., Question 1), or None if it is not such a list."""
+    cuts = _numbered_cuts(_QUESTION_MARK, text)
+    if len(cuts) < 2:
+        cuts = _numbered_cuts(_BARE_MARK, text)
+        if len(cuts) < 3:
+            return None
+    return [text[start:end] for start, end in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+
+
+def _answer_verdict(answer: str, first: bool) -> str | None:
+    """One answer's outcome; an answer with content and no refusal counts as released."""
+    body = _QUESTION_MARK.sub("", answer, count=1)
+    verdict = _combine(_verdicts(_sentences(body)))
+    if verdict is not None or first or _NEUTRAL_ANSWER.match(body):
+        return verdict
+    return RELEASED if _ANSWER_CONTENT.search(body) or len(body.split()) >= 3 else None
+
+
+def classify_outcome(text: str) -> str | None:
+    """Map an answer's wording onto the outcome vocabulary (``OUTCOMES``); None if nothing fits.
+
+    Complaint-rights paragraphs and quoted statute or ICO guidance are ignored; information said to be
+    published or otherwise accessible (section 21, FOISA section 25) counts as given. Where the answer is a
+    numbered list of questions, each answer is judged (an answer with content and no refusal, NCND
+    or "not held" wording is released) and the verdicts are combined like sentences of one letter.
+    Precedence, first match wins:
+
+    1. explicit partial wording ("disclose some of", "partially successful", "gesture of goodwill");
+    2. something released beside anything refused, not held or NCND: ``partially_released``;
+    3. only released: ``released``;
+    4. nothing released: ``neither_confirm_nor_deny``, then ``not_held`` (a sentence saying the
+       information is not held counts as not held even if it also says "unable to provide"), then
+       ``refused`` (exemptions, cost limit, vexatious or manifestly unreasonable requests);
+    5. withdrawn wording: ``withdrawn``; a request for clarification or a transfer: ``other``;
+    6. an acknowledgement: None; otherwise an answer with content (figures, yes/no) is ``released``.
+    """
+    if not text.strip():
+        return None
+    answers = _answers(text)
+    if answers is not None:
+        verdicts = {v for i, a in enumerate(answers) if (v := _answer_verdict(a, i == 0)) is not None}
+    else:
+        verdicts = _verdicts(_sentences(text))
+    decided = _combine(verdicts)
+    if decided is not None:
+        return decided
+    if _WITHDRAWN.search(text):
+        return WITHDRAWN
+    if _CLARIFY_OR_TRANSFER.search(text):
+        return OTHER
+    if _ACKNOWLEDGED.search(text):
+        return None
+    return RELEASED if _ANSWER_CONTENT.search(text) or len(text.split()) >= 20 else None
