@@ -292,6 +292,7 @@ def read_letter(text: str, url: str, listed_title: str = "") -> ParsedPage:
     page.published = _letter_date(lines)
     page.title = _letter_title(lines, listed_title)
     sections = split_sections(lines)
+    judged = ""
     if sections.answer:
         asked, spilled = cut_at_answer(sections.question)
         page.request, page.response = "\n".join(asked), "\n".join([*spilled, *sections.answer])
@@ -303,9 +304,11 @@ def read_letter(text: str, url: str, listed_title: str = "") -> ParsedPage:
         page.request = "\n".join(questions) or (subject.group(0) if subject else "")
         # Question and answer pairs: the questions are the request, the rest of the letter the answer.
         page.response = "\n".join(line for line in body if line not in questions)
+        # ...but the outcome is judged question by question, so on the letter with its numbering.
+        judged = "\n".join(body) if questions else ""
     settle_texts(page)
     page.title = page.title or _first_sentence(page.request.split("\n")[0])
-    page.outcome = classify_outcome(page.response)
+    page.outcome = classify_outcome(judged or page.response)
     page.exemptions = parse_exemptions(page.response)
     page.problems = page_problems(page, reference is not None)
     return page
