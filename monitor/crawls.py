@@ -141,10 +141,6 @@ def stop_all_crawls() -> None:
             os.killpg(process.pid, signal.SIGTERM)
 
 
-def stopping() -> bool:
-    return _stopping.is_set()
-
-
 def allow_crawls() -> None:
     """Undo ``stop_all_crawls`` (a new service in the same process, as in tests)."""
     _stopping.clear()
@@ -278,9 +274,8 @@ def _summary(database: Database, run_id: int, health: str) -> CrawlSummary:
     with database.session() as session:
         run = session.get_one(CrawlRun, run_id)
         problems = summarise(problems_of_run(session, run_id))
-        error = "; ".join(p for p in (run.error_summary, run.health_problem) if p) or problems or None
-        if run.error_summary and problems and problems not in (run.error_summary or ""):
-            error = f"{error}; {problems}"
+        said = dict.fromkeys(p for p in (run.error_summary, run.health_problem, problems) if p)
+        error = "; ".join(said) or None
         return CrawlSummary(
             source_id=run.source_id,
             status=run.status,

@@ -10,7 +10,6 @@ not); see ``eval/README.md``. Run
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from monitor.outcome_eval import (
     EvalFileError,
     load_outcome_items,
     predict,
+    read_items,
     write_outcome_report,
 )
 
@@ -118,28 +118,7 @@ def _parse_item(data: Any, where: str) -> EvalItem:
 
 def load_items(path: Path) -> list[EvalItem]:
     """Read and check the evaluation file: one JSON object a line, unique ids, required fields."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EvalFileError(f"{path}: cannot read the file ({exc})") from exc
-    items: list[EvalItem] = []
-    seen: dict[str, int] = {}
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise EvalFileError(f"{where}: not valid JSON ({exc.msg})") from exc
-        item = _parse_item(data, where)
-        if item.id in seen:
-            raise EvalFileError(f"{where}: id {item.id!r} already used on line {seen[item.id]}")
-        seen[item.id] = number
-        items.append(item)
-    if not items:
-        raise EvalFileError(f"{path}: no items")
-    return items
+    return read_items(path, _parse_item)
 
 
 def classify_items(items: Iterable[EvalItem], classifier: Classifier) -> list[Outcome]:

@@ -31,32 +31,12 @@ def facts_for(version: ResponseVersion, verdicts: Mapping[str, Verdict]) -> Fact
     )
 
 
-def extract_and_store_facts(
-    session: Session, version: ResponseVersion, verdicts: Mapping[str, Verdict]
-) -> None:
-    """Extract and store the facts of a version the CCTV topic matched."""
-    facts = facts_for(version, verdicts)
-    if facts is not None:
-        store_facts(session, version, facts)
-
-
 def store_facts(session: Session, version: ResponseVersion, facts: Facts) -> None:
     row = session.get(ResponseFacts, version.id) or ResponseFacts(version_id=version.id)
     row.facts, row.extractor_version, row.created_at = facts.to_dict(), EXTRACTOR_VERSION, utcnow()
     row.vendor_index = "|" + "|".join(v.lower() for v in facts.vendors) + "|"
     session.add(row)
     session.flush()
-
-
-def stored_facts(session: Session, version_id: int) -> Facts | None:
-    row = session.get(ResponseFacts, version_id)
-    return Facts.from_dict(row.facts) if row is not None else None
-
-
-def fact_lines(session: Session, version_id: int) -> list[str]:
-    """Short lines for messages: cameras, types, vendors, money, contracts."""
-    facts = stored_facts(session, version_id)
-    return facts.summary() if facts is not None else []
 
 
 def versions_with_vendor(session: Session, vendor: str) -> list[int]:

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO, TypeVar
 
 from crawler.normalise import OUTCOMES
 
@@ -69,29 +69,43 @@ def _parse_item(data: Any, where: str) -> OutcomeItem:
     return OutcomeItem(data["id"], data["split"], data["label"], data["title"], data["response"])
 
 
-def load_outcome_items(path: Path) -> list[OutcomeItem]:
-    """Read and check the outcome set: one JSON object a line, unique ids, a known label."""
+class _Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+Item = TypeVar("Item", bound=_Identified)
+
+
+def read_items(path: Path, parse: Callable[[Any, str], Item]) -> list[Item]:
+    """Items of a JSON Lines evaluation file, each checked by ``parse(data, "file:line")``; ids unique."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise EvalFileError(f"{path}: cannot read the file ({exc})") from exc
-    items: list[OutcomeItem] = []
-    seen: set[str] = set()
+    items: list[Item] = []
+    seen: dict[str, int] = {}
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         where = f"{path}:{number}"
         try:
-            item = _parse_item(json.loads(line), where)
+            data = json.loads(line)
         except json.JSONDecodeError as exc:
             raise EvalFileError(f"{where}: not valid JSON ({exc.msg})") from exc
+        item = parse(data, where)
         if item.id in seen:
-            raise EvalFileError(f"{where}: id {item.id!r} used twice")
-        seen.add(item.id)
+            raise EvalFileError(f"{where}: id {item.id!r} already used on line {seen[item.id]}")
+        seen[item.id] = number
         items.append(item)
     if not items:
         raise EvalFileError(f"{path}: no items")
     return items
+
+
+def load_outcome_items(path: Path) -> list[OutcomeItem]:
+    """Read and check the outcome set: one JSON object a line, unique ids, a known label."""
+    return read_items(path, _parse_item)
 
 
 def predict(items: Sequence[OutcomeItem], rule: OutcomeRule) -> list[Prediction]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -73,6 +74,34 @@ def database(database_url: str) -> Iterator[Database]:
 def soh_site() -> Iterator[LocalSite]:
     with LocalSite(SOH_SITE) as site:
         yield site
+
+
+class Mailbox:
+    """An SMTP server on 127.0.0.1 (aiosmtpd) keeping every message it is given; ``url`` reaches it."""
+
+    def __init__(self, port: int) -> None:
+        self.messages: list[bytes] = []
+        self.url = f"mailto://127.0.0.1:{port}?from=foiwatch@example.org&to=desk@example.org&mode=insecure"
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
+        self.messages.append(envelope.content)  # type: ignore[attr-defined]
+        return "250 OK"
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    box = Mailbox(port)
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield box
+    finally:
+        controller.stop()
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import sys
 from email import message_from_bytes, policy
 from urllib.parse import parse_qs
 
-from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 
 from monitor.config import NotificationSettings
@@ -27,7 +26,7 @@ from storage.outbox import (
     requeue_stale_sending,
     sync_subscribers,
 )
-from tests.monitor.test_subscriptions import _Mailbox  # the one SMTP sink of the tests
+from tests.conftest import Mailbox
 
 SETTINGS = NotificationSettings(max_attempts=4, backoff_base_seconds=1, timeout_seconds=5)
 
@@ -61,21 +60,11 @@ def test_json_and_form_payloads_carry_the_same_id_on_every_attempt(database: Dat
     assert expected.startswith(f"foiwatch-{notification_id}-")
 
 
-def test_email_message_id_is_the_same_on_a_repeat(database: Database) -> None:
-    mailbox = _Mailbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        url = f"mailto://127.0.0.1:{port}?from=foiwatch@example.org&to=desk@example.org&mode=insecure"
-        notification_id = _queue(database, "desk", (url,))
-        assert deliver_pending(database, SETTINGS).sent == 1
-        _resend(database, notification_id)
-        assert deliver_pending(database, SETTINGS).sent == 1
-    finally:
-        controller.stop()
+def test_email_message_id_is_the_same_on_a_repeat(database: Database, mailbox: Mailbox) -> None:
+    notification_id = _queue(database, "desk", (mailbox.url,))
+    assert deliver_pending(database, SETTINGS).sent == 1
+    _resend(database, notification_id)
+    assert deliver_pending(database, SETTINGS).sent == 1
     emails = [message_from_bytes(raw, policy=policy.default) for raw in mailbox.messages]
     with database.session() as session:
         expected = f"<{message_id(session.get_one(Notification, notification_id))}@foiwatch>"

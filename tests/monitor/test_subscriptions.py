@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import socket
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 from freezegun import freeze_time
 from sqlalchemy import select
@@ -24,7 +22,7 @@ from storage.db import Database
 from storage.models import Notification, Subscriber
 from storage.outbox import SubscriberRow, mute_subscriber, sync_subscribers
 from storage.runs import sync_sources
-from tests.conftest import REPO, write_config
+from tests.conftest import REPO, Mailbox, write_config
 from tests.monitor.test_diff import (
     CLEVELAND,
     ESTATE_CCTV,
@@ -129,32 +127,13 @@ def test_weekly_digest_waits_for_its_day(database: Database, classifiers: dict[s
         assert build_digests(session, SETTINGS) == 1
 
 
-class _Mailbox:
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
-        self.messages.append(envelope.content)  # type: ignore[attr-defined]
-        return "250 OK"
-
-
 def test_email_is_delivered_with_scraped_text_escaped(
-    database: Database, classifiers: dict[str, TopicClassifier]
+    database: Database, classifiers: dict[str, TopicClassifier], mailbox: Mailbox
 ) -> None:
-    mailbox = _Mailbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        url = f"mailto://127.0.0.1:{port}?from=foiwatch@example.org&to=desk@example.org&mode=insecure"
-        _subscribe(database, SubscriberRow("desk", (url,), ("cctv",)))
-        hostile = dataclasses.replace(HIKVISION, title="Hikvision cameras <script>alert(1)</script>")
-        _baseline_then(database, classifiers, hostile)
-        report = deliver_pending(database, SETTINGS)
-    finally:
-        controller.stop()
+    _subscribe(database, SubscriberRow("desk", (mailbox.url,), ("cctv",)))
+    hostile = dataclasses.replace(HIKVISION, title="Hikvision cameras <script>alert(1)</script>")
+    _baseline_then(database, classifiers, hostile)
+    report = deliver_pending(database, SETTINGS)
     assert report.sent == 1, _queued(database)
     email = message_from_bytes(mailbox.messages[0], policy=policy.default)
     assert email["To"] == "desk@example.org"
