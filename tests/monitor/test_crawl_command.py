@@ -33,12 +33,20 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
 def _wait_for_child(pid: int, timeout: float = 60) -> int:
+    """The crawl child, once it has exec'd (between fork and exec it still shows the parent's command line)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        children = _children(pid)
-        if children:
-            return children[0]
+        for child in _children(pid):
+            if "crawler.run" in _cmdline(child):
+                return child
         time.sleep(0.1)
     raise AssertionError("the crawl process never started")
 
@@ -60,7 +68,7 @@ def test_a_stopped_crawl_stops_its_child_and_closes_its_run(
     try:
         child = _wait_for_child(process.pid)
         # The database URL (and any password in it) is not on the crawl process's command line.
-        cmdline = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        cmdline = _cmdline(child)
         assert database_url not in cmdline and "--job" not in cmdline, cmdline
         time.sleep(1)  # the child is waiting on the hung listing
         process.send_signal(stop)
