@@ -41,7 +41,7 @@ def _cmdline(pid: int) -> str:
 
 
 def _wait_for_child(pid: int, timeout: float = 60) -> int:
-    """The crawl child, once it has exec'd (between fork and exec it still shows the parent's command line)."""
+    """The crawl child once exec'd (between fork and exec it still shows the parent's command line)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for child in _children(pid):
