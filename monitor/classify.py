@@ -116,6 +116,10 @@ class TopicClassifier:
         # Longest first, so a phrase claims its words before its parts do.
         self._terms = sorted(((t, w, _pattern(t)) for t, w in weighted.items()), key=lambda x: -len(x[0]))
         self._exclusions = [(t, w, _pattern(t)) for t, w in topic.exclusions.items()]
+        # A term's longest word must be in the text for the term to be: a cheap test before the regex.
+        self._key_word = {
+            t: max(re.split(r"[\s\-]+", t.lower()), key=len) for t in [*weighted, *topic.exclusions]
+        }
         self._vendors = frozenset(vendor.lower() for vendor in topic.vendors)
         self._senses = [
             (sense_name, {t.lower() for t in sense.terms}, _any_of(sense.cues))
@@ -128,9 +132,12 @@ class TopicClassifier:
         return f"{CODE_VERSION}:{digest[:12]}"
 
     def _hits(self, text: str) -> list[_Hit]:
+        lowered = text.lower()
         claimed: list[tuple[int, int]] = []
         hits: list[_Hit] = []
         for term, weight, pattern in self._terms:
+            if self._key_word[term] not in lowered:
+                continue
             for match in pattern.finditer(text):
                 if any(match.start() < e and s < match.end() for s, e in claimed):
                     continue
@@ -160,9 +167,8 @@ class TopicClassifier:
         text = "\n".join(part for part in (title, request, response) if part)
         found = self._evidence(text, len(title))
         score = self._combined(found.hits)
-        for _term, weight, pattern in self._exclusions:
-            if pattern.search(text):
-                score *= 1 - weight
+        for term in found.lowered_by:
+            score *= 1 - self.topic.exclusions[term]
         if found.passing and self.topic.passing:
             score *= self.topic.passing.factor
         score = round(score, 4)
@@ -193,7 +199,12 @@ class TopicClassifier:
             sentences=len(spans),
             words=len(text.split()),
         )
-        lowered_by = [term for term, _weight, pattern in self._exclusions if pattern.search(text)]
+        lowered = text.lower()
+        lowered_by = [
+            term
+            for term, _weight, pattern in self._exclusions
+            if self._key_word[term] in lowered and pattern.search(text)
+        ]
         return _Evidence(hits, set_aside, prominence, self._passing(prominence), lowered_by)
 
     def _combined(self, hits: list[_Hit]) -> float:
