@@ -1,8 +1,16 @@
-"""Topic classification by weighted terms, with the evidence for each verdict.
+"""Topic classification by weighted terms, with the evidence for each verdict and a one-line reason.
 
 Every term found adds evidence (combined as a noisy-OR, so two weak terms count less than one
 strong one); exclusion phrases ("speed camera", "IMSI catcher") scale the score down. Matches of a
 longer term claim their text, so "body worn cameras" is not also counted as "cameras".
+
+Two checks keep a word from counting when the text is not about the topic:
+
+- *other senses*: a term in a sentence with a cue word means something else ("CCTV survey of the
+  drainage system" is pipe inspection), so that match is set aside;
+- *passing mentions*: when no term is in the title, the text is long and the mentions sit in a small
+  share of its sentences (one item in a list of services, a licence condition among twenty), the
+  score is scaled down.
 """
 
 from __future__ import annotations
@@ -16,8 +24,10 @@ from functools import cached_property
 from monitor.config import TopicConfig
 
 # Bump when the scoring code changes; the topic's configuration hash is added to it.
-CODE_VERSION = "terms-1"
+CODE_VERSION = "terms-2"
 SNIPPET_CHARS = 160
+# A sentence ends at . ? ! or ; followed by a space, or at a line break.
+_SENTENCE_BREAK = re.compile(r"(?<=[.?!;])\s+|\n+")
 
 
 @dataclass(frozen=True)
@@ -27,6 +37,7 @@ class Verdict:
     score: float
     terms: list[str] = field(default_factory=list)
     snippets: list[str] = field(default_factory=list)
+    reason: str = ""  # one line for people: why the text did or did not match
 
 
 @dataclass(frozen=True)
@@ -37,9 +48,39 @@ class _Hit:
     end: int
 
 
+@dataclass(frozen=True)
+class _Prominence:
+    """Where a topic's mentions sit in a text."""
+
+    in_title: bool
+    mentions: int
+    sentences_with: int
+    sentences: int
+    words: int
+
+    @property
+    def share(self) -> float:
+        return self.sentences_with / self.sentences if self.sentences else 0.0
+
+
+@dataclass(frozen=True)
+class _Evidence:
+    """The matches that count, those set aside as another sense, and where the counted ones sit."""
+
+    hits: list[_Hit]
+    set_aside: dict[str, list[_Hit]]
+    prominence: _Prominence
+    passing: bool
+    lowered_by: list[str]
+
+
 def _pattern(term: str) -> re.Pattern[str]:
     words = [re.escape(word) for word in re.split(r"[\s\-]+", term.strip()) if word]
     return re.compile(r"(?<![\w])" + r"[\s\-]+".join(words) + r"(?![\w])", re.IGNORECASE)
+
+
+def _any_of(words: list[str]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{_pattern(word).pattern})" for word in words), re.IGNORECASE)
 
 
 def _snippet(text: str, start: int, end: int) -> str:
@@ -47,6 +88,21 @@ def _snippet(text: str, start: int, end: int) -> str:
     left, right = max(0, start - half), min(len(text), end + half)
     piece = " ".join(text[left:right].split())
     return ("…" if left > 0 else "") + piece + ("…" if right < len(text) else "")
+
+
+def _sentence_spans(text: str) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for brk in _SENTENCE_BREAK.finditer(text):
+        if text[start : brk.start()].strip():
+            spans.append((start, brk.start()))
+        start = brk.end()
+    if text[start:].strip():
+        spans.append((start, len(text)))
+    return spans
+
+
+def _sentence_of(spans: list[tuple[int, int]], position: int) -> tuple[int, int]:
+    return next((span for span in spans if span[0] <= position < span[1]), (position, position))
 
 
 class TopicClassifier:
@@ -60,6 +116,15 @@ class TopicClassifier:
         # Longest first, so a phrase claims its words before its parts do.
         self._terms = sorted(((t, w, _pattern(t)) for t, w in weighted.items()), key=lambda x: -len(x[0]))
         self._exclusions = [(t, w, _pattern(t)) for t, w in topic.exclusions.items()]
+        # A term's longest word must be in the text for the term to be: a cheap test before the regex.
+        self._key_word = {
+            t: max(re.split(r"[\s\-]+", t.lower()), key=len) for t in [*weighted, *topic.exclusions]
+        }
+        self._vendors = frozenset(vendor.lower() for vendor in topic.vendors)
+        self._senses = [
+            (sense_name, {t.lower() for t in sense.terms}, _any_of(sense.cues))
+            for sense_name, sense in topic.other_senses.items()
+        ]
 
     @cached_property
     def version(self) -> str:
@@ -67,32 +132,97 @@ class TopicClassifier:
         return f"{CODE_VERSION}:{digest[:12]}"
 
     def _hits(self, text: str) -> list[_Hit]:
+        lowered = text.lower()
         claimed: list[tuple[int, int]] = []
         hits: list[_Hit] = []
         for term, weight, pattern in self._terms:
+            if self._key_word[term] not in lowered:
+                continue
             for match in pattern.finditer(text):
                 if any(match.start() < e and s < match.end() for s, e in claimed):
                     continue
                 claimed.append((match.start(), match.end()))
                 hits.append(_Hit(term, weight, match.start(), match.end()))
-        return hits
+        return sorted(hits, key=lambda h: h.start)
+
+    def _other_sense(self, text: str, spans: list[tuple[int, int]], hit: _Hit) -> str | None:
+        """The name of the other sense this match has in its sentence, if any."""
+        start, end = _sentence_of(spans, hit.start)
+        for sense_name, terms, cues in self._senses:
+            if hit.term in terms and cues.search(text, start, end):
+                return sense_name
+        return None
+
+    def _passing(self, prominence: _Prominence) -> bool:
+        rule = self.topic.passing
+        return bool(
+            rule
+            and 0 < prominence.mentions <= rule.max_mentions
+            and not prominence.in_title
+            and prominence.words >= rule.min_words
+            and prominence.share <= rule.max_share
+        )
 
     def classify(self, title: str = "", request: str = "", response: str = "") -> Verdict:
         text = "\n".join(part for part in (title, request, response) if part)
-        hits = self._hits(text)
-        strongest: dict[str, _Hit] = {}
-        for hit in hits:
-            strongest.setdefault(hit.term, hit)
+        found = self._evidence(text, len(title))
+        score = self._combined(found.hits)
+        for term in found.lowered_by:
+            score *= 1 - self.topic.exclusions[term]
+        if found.passing and self.topic.passing:
+            score *= self.topic.passing.factor
+        score = round(score, 4)
+        strongest = self._strongest(found.hits)
+        return Verdict(
+            topic=self.name,
+            matched=score >= self.topic.threshold,
+            score=score,
+            terms=[hit.term for hit in strongest],
+            snippets=self._snippets(text, strongest),
+            reason=self._reason(found, strongest, score),
+        )
+
+    def _evidence(self, text: str, title_chars: int) -> _Evidence:
+        spans = _sentence_spans(text)
+        hits: list[_Hit] = []
+        set_aside: dict[str, list[_Hit]] = {}
+        for hit in self._hits(text):
+            sense = self._other_sense(text, spans, hit)
+            if sense:
+                set_aside.setdefault(sense, []).append(hit)
+            else:
+                hits.append(hit)
+        prominence = _Prominence(
+            in_title=any(h.start < title_chars for h in hits),
+            mentions=len(hits),
+            sentences_with=len({_sentence_of(spans, h.start) for h in hits}),
+            sentences=len(spans),
+            words=len(text.split()),
+        )
+        lowered = text.lower()
+        lowered_by = [
+            term
+            for term, _weight, pattern in self._exclusions
+            if self._key_word[term] in lowered and pattern.search(text)
+        ]
+        return _Evidence(hits, set_aside, prominence, self._passing(prominence), lowered_by)
+
+    def _combined(self, hits: list[_Hit]) -> float:
         remaining = 1.0
-        for term, hit in strongest.items():
+        for term, hit in {h.term: h for h in reversed(hits)}.items():
             repeats = sum(1 for h in hits if h.term == term)
-            weight = min(0.95, hit.weight * (1 + 0.15 * min(repeats - 1, 4)))
-            remaining *= 1 - weight
-        score = 1 - remaining
-        for _term, weight, pattern in self._exclusions:
-            if pattern.search(text):
-                score *= 1 - weight
-        ranked = sorted(strongest.values(), key=lambda h: (-h.weight, h.start))
+            remaining *= 1 - min(0.95, hit.weight * (1 + 0.15 * min(repeats - 1, 4)))
+        return 1 - remaining
+
+    @staticmethod
+    def _strongest(hits: list[_Hit]) -> list[_Hit]:
+        first: dict[str, _Hit] = {}
+        for hit in hits:
+            first.setdefault(hit.term, hit)
+        return sorted(first.values(), key=lambda h: (-h.weight, h.start))
+
+    @staticmethod
+    def _snippets(text: str, ranked: list[_Hit]) -> list[str]:
         snippets: list[str] = []
         covered: list[tuple[int, int]] = []
         for hit in ranked:
@@ -102,13 +232,36 @@ class TopicClassifier:
                 continue  # already shown in the previous snippet
             snippets.append(_snippet(text, hit.start, hit.end))
             covered.append((hit.start - SNIPPET_CHARS, hit.end + SNIPPET_CHARS))
-        return Verdict(
-            topic=self.name,
-            matched=score >= self.topic.threshold,
-            score=round(score, 4),
-            terms=[hit.term for hit in ranked],
-            snippets=snippets,
-        )
+        return snippets
+
+    def _quoted(self, term: str) -> str:
+        """A term as people write it: short acronyms (CCTV, ANPR) in capitals, vendor names as is."""
+        shown = term.upper() if term.isalpha() and len(term) <= 4 and term not in self._vendors else term
+        return f"“{shown}”"
+
+    def _reason(self, found: _Evidence, strongest: list[_Hit], score: float) -> str:
+        """One line for people: what was found, where, and why it did or did not count."""
+        parts: list[str] = []
+        for sense, aside in found.set_aside.items():
+            terms = ", ".join(self._quoted(t) for t in dict.fromkeys(h.term for h in aside))
+            parts.append(f"{terms} here means {sense}; not counted")
+        mentions = found.prominence.mentions
+        times = "once" if mentions == 1 else f"{mentions} times"
+        terms = ", ".join(self._quoted(hit.term) for hit in strongest[:3])
+        if found.passing:
+            parts.append(
+                f"{terms} mentioned {times} in passing in {found.prominence.words:,} words; not counted"
+            )
+        elif strongest:
+            where = "in the title and text" if found.prominence.in_title else "in the text"
+            parts.append(f"{terms} {where}, {times}")
+        elif not found.set_aside:
+            parts.append("no terms of this topic")
+        if found.lowered_by:
+            parts.append("lowered by " + ", ".join(self._quoted(t) for t in found.lowered_by))
+        if strongest and not found.passing and score < self.topic.threshold:
+            parts.append(f"too weak ({score:.2f} < {self.topic.threshold})")
+        return "; ".join(parts)
 
 
 def build_classifiers(topics: dict[str, TopicConfig]) -> dict[str, TopicClassifier]:

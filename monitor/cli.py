@@ -588,8 +588,10 @@ def classify(obj: Context, file: TextIO) -> None:
             "score": cctv.score if cctv else 0.0,
             "terms": cctv.terms if cctv else [],
             "snippets": cctv.snippets if cctv else [],
+            "why": cctv.reason if cctv else "",
             "topics": {
-                n: {"matched": v.matched, "score": v.score, "terms": v.terms} for n, v in verdicts.items()
+                n: {"matched": v.matched, "score": v.score, "terms": v.terms, "why": v.reason}
+                for n, v in verdicts.items()
             },
         }
         click.echo(json.dumps(out, ensure_ascii=False))

@@ -31,6 +31,26 @@ def _usable_by_apprise(url: str) -> str:
 AppriseUrl = Annotated[str, AfterValidator(_usable_by_apprise)]
 
 
+class OtherSense(BaseModel):
+    """Another meaning of some of a topic's terms, shown by a cue word in the same sentence."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    terms: Annotated[list[str], Field(min_length=1)]
+    cues: Annotated[list[str], Field(min_length=1)]
+
+
+class PassingMention(BaseModel):
+    """When mentions are too few and too far from the title to count as the text's subject."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_words: Annotated[int, Field(ge=0)] = 150
+    max_mentions: Annotated[int, Field(ge=1)] = 2
+    max_share: Annotated[float, Field(ge=0, le=1)] = 0.1  # of the text's sentences
+    factor: Weight = 0.5  # the score is multiplied by this
+
+
 class TopicConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -40,6 +60,8 @@ class TopicConfig(BaseModel):
     vendors: list[str] = []
     vendor_weight: Weight = 0.4
     exclusions: dict[str, Weight] = {}
+    other_senses: dict[str, OtherSense] = {}
+    passing: PassingMention | None = None
 
     @field_validator("terms")
     @classmethod

@@ -125,6 +125,7 @@ def response_context(
         "topic": verdict.topic,
         "score": verdict.score,
         "terms": verdict.terms[:6],
+        "why": verdict.reason,
         "snippets": [_one_line(s, 220) for s in verdict.snippets],
         "facts": facts or [],
         "url": version.url,

@@ -32,6 +32,8 @@ POSITIVE_CATEGORIES = {
     "schools",
     "covert_ncnd",
     "not_held_cctv",
+    "in_car_video",
+    "video_evidence",
 }
 NEGATIVE_CATEGORIES = {
     "speed_camera",
@@ -42,6 +44,8 @@ NEGATIVE_CATEGORIES = {
     "data_breach",
     "ripa",
     "ordinary",
+    "drainage_survey",
+    "passing_mention",
 }
 
 
