@@ -44,6 +44,7 @@ from crawler.platforms.listing import (
     find_next_pages,
     is_document_link,
     is_redirect_link,
+    media_type,
 )
 from crawler.platforms.page import ParsedPage
 from crawler.problems import report_problem
@@ -55,10 +56,23 @@ REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 
 
 def server_document_type(response: Response) -> str | None:
-    """The document type the server gave this response, or None when it sent a page."""
+    """The document type the server gave this response, or None when it sent a page.
+
+    ``application/octet-stream`` (or no type) says nothing: then the file's own first bytes do.
+    """
     content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
     disposition = (response.headers.get("Content-Disposition") or b"").decode("latin-1")
-    return document_type(content_type, disposition)
+    said = document_type(content_type, disposition)
+    if said is None and media_type(content_type) in ("", "application/octet-stream"):
+        return next((kind for magic, kind in _MAGIC if response.body.startswith(magic)), None)
+    return said
+
+
+# First bytes of the documents a server may send without saying what they are.
+_MAGIC = (
+    (b"%PDF", "application/pdf"),
+    (b"PK\x03\x04", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+)
 
 
 def write_link_log(path: Path, link_log: LinkLog) -> None:
