@@ -125,6 +125,18 @@ def is_document_link(url: str, text: str) -> bool:
     return "." not in last and bool(_DOCUMENT_TEXT.match(text.strip()))
 
 
+def document_links(soup: BeautifulSoup, page_url: str) -> tuple[tuple[str, str], ...]:
+    """(url, text) of main-content links whose text promises a file ("Download") and whose address
+    has no extension: the server is asked what each is (links with one are found by extension)."""
+    found: dict[str, str] = {}
+    for anchor in main_content(soup).find_all("a", href=True):
+        url = canonical_url(urljoin(page_url, str(anchor["href"]).strip()))
+        text = anchor.get_text(" ", strip=True)
+        if url.startswith("http") and not is_attachment(url) and is_document_link(url, text):
+            found.setdefault(url, text)
+    return tuple(found.items())
+
+
 def is_redirect_link(url: str) -> bool:
     """A same-site address that only redirects to the real page (``/redir/<token>``)."""
     return bool(_REDIRECT_LINK.match(urlsplit(url).path))

@@ -17,6 +17,7 @@ import json
 import logging
 import os
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ from crawler.platforms.listing import (
     ListedLink,
     canonical_url,
     context_text,
+    document_links,
     document_type,
     download_filename,
     find_links,
@@ -262,7 +264,9 @@ class ListDetailSpider(FoiSpider):
             yield from self.parse_document(response, listed)
             return
         page = self.read_page(response)
-        nested = find_links(parse_page(response.text), response.url, self.is_response_link)
+        soup = parse_page(response.text)
+        nested = find_links(soup, response.url, self.is_response_link)
+        listed = with_documents(listed, document_links(soup, response.url))
         # A page that reads as no response, or names no request but links to several responses, is an
         # index (a month, a year); its link texts ("foi-7126-...") must not pass for a reference.
         if page.problems or (not page.request and len(nested) >= 2):
@@ -320,6 +324,13 @@ class ListDetailSpider(FoiSpider):
             exemptions=page.exemptions,
             attachments=_attachments(page, listed),
         )
+
+
+def with_documents(listed: ListedLink, documents: tuple[tuple[str, str], ...]) -> ListedLink:
+    """The listed link with more documents to attach (those only the server can tell apart)."""
+    known = {url for url, _ in listed.documents}
+    fresh = tuple((url, name) for url, name in documents if url not in known)
+    return replace(listed, documents=listed.documents + fresh) if fresh else listed
 
 
 def _attachments(page: ParsedPage, listed: ListedLink) -> list[dict[str, Any]]:

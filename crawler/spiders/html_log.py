@@ -26,9 +26,9 @@ from crawler.platforms.html_log import (
     next_page_links,
     read_log_page,
 )
-from crawler.platforms.listing import ListedLink, canonical_url
+from crawler.platforms.listing import ListedLink, canonical_url, document_links
 from crawler.platforms.page import ParsedPage
-from crawler.spiders.base import ListDetailSpider, server_document_type
+from crawler.spiders.base import ListDetailSpider, server_document_type, with_documents
 
 log = logging.getLogger(__name__)
 
@@ -121,4 +121,5 @@ class HtmlLogSpider(ListDetailSpider):
         if page.problems:
             self.invalid(response.url, "; ".join(page.problems))
             return
-        yield from self.complete(self.response_item(page, listed, response.url))
+        documents = document_links(parse_page(response_html(response)), response.url)
+        yield from self.complete(self.response_item(page, with_documents(listed, documents), response.url))

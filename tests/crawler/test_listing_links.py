@@ -9,6 +9,7 @@ from crawler.pagetext import main_content, parse_page
 from crawler.platforms.listing import (
     MAX_LOGGED_LINKS,
     LinkLog,
+    document_links,
     download_filename,
     is_attachment,
     is_document_link,
@@ -157,3 +158,15 @@ def test_filled_percent() -> None:
     assert filled_percent(FULL, 4) == 100
     assert filled_percent({"reference": 2, "request": 4}, 4) == 38
     assert filled_percent(NONE, 0) is None
+
+
+def test_document_links_are_the_download_links_without_extension() -> None:
+    html = (
+        "<html><body><nav><a href='/media/1/download'>Download</a></nav><main>"
+        "<p><a href='/media/4411/download'>Download (PDF, 2 KB)</a></p>"
+        "<p><a href='/files/letter.pdf'>Download the letter</a></p>"
+        "<p><a href='/foi-requests/5980133'>Pest control call-outs</a></p>"
+        "</main></body></html>"
+    )
+    found = document_links(parse_page(html), "https://www.barnet.gov.uk/foi-requests/6312721")
+    assert found == (("https://www.barnet.gov.uk/media/4411/download", "Download (PDF, 2 KB)"),)
