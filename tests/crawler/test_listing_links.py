@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from crawler.config import load_sources
 from crawler.pagetext import main_content, parse_page
+from crawler.platforms.html_log import HtmlLogOptions
 from crawler.platforms.listing import (
     MAX_LOGGED_LINKS,
     LinkLog,
@@ -17,6 +19,7 @@ from crawler.platforms.listing import (
 )
 from crawler.platforms.page_per_response import page_title
 from monitor.checks import filled_percent, what_to_fix
+from tests.conftest import REPO
 
 
 @pytest.mark.parametrize(
@@ -170,3 +173,15 @@ def test_document_links_are_the_download_links_without_extension() -> None:
     )
     found = document_links(parse_page(html), "https://www.barnet.gov.uk/foi-requests/6312721")
     assert found == (("https://www.barnet.gov.uk/media/4411/download", "Download (PDF, 2 KB)"),)
+
+
+@pytest.mark.parametrize("reference", ["FOI201408", "FOIR-125542778", "FOI-70688433"])
+def test_the_shipped_hastings_source_takes_every_reference_shape(reference: str) -> None:
+    shipped = {s.id: s for s in load_sources(REPO / "config")}["hastings-borough-council"]
+    options = HtmlLogOptions.model_validate(shipped.options)
+    assert options.is_response(
+        f"https://www.hastings.gov.uk/my-council/freedom-of-information/date/?id={reference}"
+    )
+    assert not options.is_response(
+        "https://www.hastings.gov.uk/my-council/freedom-of-information/date/?year=2014"
+    )
