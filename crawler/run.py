@@ -82,6 +82,8 @@ def build_settings(
         "TELNETCONSOLE_ENABLED": False,
         "REMOTE_CONTROL_ENABLED": False,
         "FOIWATCH_DATABASE_URL": database_url,
+        # Where a crawl leaves what it made of its listing's links (``links/<source>.json``).
+        "FOIWATCH_DATA_DIR": str(data_dir),
         "LOG_LEVEL": crawler_settings.log_level,
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
     }

@@ -10,7 +10,7 @@ import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 from rich.console import Console
@@ -25,6 +25,9 @@ from monitor.export import write_csv, write_jsonl
 from monitor.messages import shown_date
 from storage.db import Database, DatabaseUnavailable, resolve_database_url, upgrade
 from storage.responses import get_response, list_versions
+
+if TYPE_CHECKING:
+    from monitor.crawls import CheckReport
 
 CONFIG_ERROR_EXIT = 2
 # Scripts read these tables too: never truncate cells when output is not a terminal. What is printed
@@ -288,37 +291,70 @@ def sources_discover(csv_file: Path, output: TextIO) -> None:
 
 @sources.command("check")
 @click.argument("source_ids", nargs=-1)
+@click.option("--all", "every", is_flag=True, help="Check every enabled source, one line each.")
 @click.pass_obj
-def sources_check(obj: Context, source_ids: tuple[str, ...]) -> None:
-    """Fetch each source once (first listing page) without storing, and report what was found."""
+def sources_check(obj: Context, source_ids: tuple[str, ...], every: bool) -> None:
+    """Fetch sources once (first listing page) without storing, and report what was found.
+
+    Named sources get the detailed view: every link seen on the listing page, which were taken as
+    responses, attachments or next pages, and which were rejected and why. ``--all`` (or no names)
+    prints one line per enabled source: address, status, responses listed, fields filled, what to fix.
+    """
     from monitor.crawls import check_source
 
     config = load_config(obj.config_dir)
+    if source_ids and every:
+        raise click.UsageError("name sources or pass --all, not both")
     chosen = [config.source(i) for i in source_ids] or [s for s in config.sources if s.enabled]
-    table = Table(
-        "source", "status", "listed", "read", "invalid", "errors", "fields filled", "sample", "problem"
-    )
     failed = False
     for source in chosen:
         report = check_source(config, source)
         failed |= report.status != "succeeded"
-        filled = ", ".join(f"{k} {v}/{report.items}" for k, v in sorted(report.fields_filled.items()))
-        sample = "; ".join(f"{ref or '-'}: {title[:50]}" for ref, title in report.samples[:3])
-        add_row(
-            table,
-            source.id,
-            report.status,
-            report.listed,
-            report.items,
-            report.invalid,
-            report.errors,
-            filled,
-            sample,
-            report.problem,
-        )
-    console.print(table)
+        if source_ids:
+            for line in check_details(report):
+                click.echo(line)
+        else:
+            click.echo(check_line(report))
     if failed:
         sys.exit(1)
+
+
+def check_line(report: CheckReport) -> str:
+    """One source in one line: id, address, status, responses listed, fields filled, what to fix."""
+    percent = report.filled_percent
+    filled = "-" if percent is None else f"{percent}%"
+    return (
+        f"{report.source_id}  {report.address}  {report.status}  listed {report.listed}"
+        f"  filled {filled}  fix: {report.what_to_fix}"
+    )
+
+
+def check_details(report: CheckReport) -> list[str]:
+    """The detailed check of one source, links included, as lines of text."""
+    filled = ", ".join(f"{k} {v}/{report.items}" for k, v in sorted(report.fields_filled.items()))
+    lines = [
+        check_line(report),
+        f"  listed {report.listed}, read {report.items}, invalid {report.invalid}, errors {report.errors}"
+        + (f"; fields: {filled}" if filled else ""),
+    ]
+    if report.problem:
+        lines.append(f"  problem: {report.problem}")
+    links = report.links
+    if links:
+        kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(links.get("kinds", {}).items()) if n)
+        lines.append(
+            f"  links seen {links.get('seen', 0)}; accepted: {kinds or 'none'};"
+            f" rejected {links.get('rejected_total', 0)}"
+        )
+        lines += [f"    + {a['kind']}: {a['url']}  {a['text']!r}" for a in links.get("accepted", [])]
+        lines += [f"    - {r['reason']}: {r['url']}  {r['text']!r}" for r in links.get("rejected", [])]
+        hidden = int(links.get("rejected_total", 0)) - len(links.get("rejected", []))
+        if hidden > 0:
+            lines.append(f"    ({hidden} more rejected links not shown)")
+    else:
+        lines.append("  links: not recorded for this platform")
+    lines += [f"  sample: {ref or '-'}: {title[:80]}" for ref, title in report.samples[:3]]
+    return lines
 
 
 @main.group()

@@ -17,14 +17,16 @@ import tempfile
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
 from crawler.config import SourceConfig
 from monitor.changes import record_changes
+from monitor.checks import filled_percent, read_link_log, what_to_fix
 from monitor.classify import TopicClassifier, build_classifiers
 from monitor.config import Config
 from monitor.health import update_health
@@ -294,7 +296,11 @@ def _summary(database: Database, run_id: int, health: str) -> CrawlSummary:
 
 @dataclass(frozen=True)
 class CheckReport:
-    """What one fetch of a source found, for an operator adding or repairing it. Nothing is kept."""
+    """What one fetch of a source found, for an operator adding or repairing it. Nothing is kept.
+
+    ``address`` is where the crawl actually started; ``links`` what it made of the listing's links
+    (``seen``, ``kinds`` accepted, the first ``accepted`` and ``rejected`` with their reasons).
+    """
 
     source_id: str
     status: str
@@ -305,6 +311,25 @@ class CheckReport:
     fields_filled: dict[str, int]
     samples: list[tuple[str | None, str]]
     problem: str | None
+    address: str = ""
+    links: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def filled_percent(self) -> int | None:
+        return filled_percent(self.fields_filled, self.items)
+
+    @property
+    def what_to_fix(self) -> str:
+        return what_to_fix(
+            self.status,
+            self.listed,
+            self.items,
+            self.invalid,
+            self.errors,
+            self.fields_filled,
+            self.problem,
+            self.links,
+        )
 
 
 def check_source(config: Config, source: SourceConfig) -> CheckReport:
@@ -332,7 +357,10 @@ def check_source(config: Config, source: SourceConfig) -> CheckReport:
                     run.errors,
                     dict(run.fields_filled),
                     samples,
-                    run.error_summary,
+                    summary.error or run.error_summary,
+                    # The address the crawl used, once runs record it; the configured one until then.
+                    address=getattr(run, "start_address", None) or source.url,
+                    links=read_link_log(work / "links" / f"{source.id}.json"),
                 )
         finally:
             database.dispose()

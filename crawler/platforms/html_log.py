@@ -23,7 +23,13 @@ from crawler.normalise import classify_outcome, clean_reference, parse_exemption
 from crawler.pagetext import decode_html, main_content
 
 __all__ = ["decode_html"]  # imported from here by the html_log spider and tests
-from crawler.platforms.listing import ListedLink, canonical_url, context_text, find_next_pages
+from crawler.platforms.listing import (
+    ListedLink,
+    canonical_url,
+    context_text,
+    find_next_pages,
+    is_document_link,
+)
 from crawler.platforms.page import ParsedPage, cut_at_answer, settle_texts
 from crawler.platforms.page_per_response import (
     checked_regex,
@@ -167,8 +173,26 @@ def find_log_links(
         seen.add(url)
         row = node.find_parent("tr")
         listed = _own_date(node, row) or carried
-        links.append(ListedLink(url, _link_title(node, text, row), listed))
+        documents = _documents_beside(node, url, page_url, accept)
+        links.append(ListedLink(url, _link_title(node, text, row), listed, documents))
     return links
+
+
+def _documents_beside(
+    anchor: Tag, url: str, page_url: str, accept: Callable[[str, str], bool]
+) -> tuple[tuple[str, str], ...]:
+    """Documents linked in the same table row or list item as a response ("Download", a PDF)."""
+    block = anchor.find_parent(["tr", "li"])
+    if block is None:
+        return ()
+    found: dict[str, str] = {}
+    for other in block.find_all("a", href=True):
+        link = canonical_url(urljoin(page_url, str(other["href"]).strip()))
+        text = _collapse(other.get_text(" ", strip=True))
+        beside = link != url and link.startswith("http") and not accept(link, text)
+        if beside and is_document_link(link, text):
+            found.setdefault(link, text)
+    return tuple(found.items())
 
 
 def listing_links(soup: BeautifulSoup, page_url: str, is_listing: Callable[[str, str], bool]) -> list[str]:

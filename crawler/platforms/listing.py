@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from email.message import Message
+from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from bs4 import BeautifulSoup, Tag
@@ -29,6 +31,25 @@ ATTACHMENT_EXTENSIONS = (
 _NEXT_TEXT = re.compile(r"^(next( page)?|more|older( entries)?|[›»>]+|next\s*[›»>]+|\d{1,4})$", re.I)
 _PAGE_QUERY = re.compile(r"(?:^|&)(?:page|p|pg|currentpage|start|offset)=\d+", re.I)
 _PAGE_PATH = re.compile(r"/page/\d+/?$", re.I)
+# Media types a server gives documents (Barnet's "Download" links have no extension at all).
+DOCUMENT_TYPES = (
+    "application/pdf",
+    "application/msword",
+    "application/vnd.openxmlformats-officedocument",
+    "application/vnd.ms-",
+    "application/vnd.oasis.opendocument",
+    "application/rtf",
+    "application/zip",
+    "text/csv",
+)
+# Link texts that promise a file whatever the URL looks like: "Download", "Download (PDF, 120KB)", "PDF".
+_DOCUMENT_TEXT = re.compile(r"^(?:download|pdf|docx?|xlsx?|csv|odt)\b", re.I)
+# Same-host links that only redirect to the real page: ONS (babbage) search-style listings link each
+# result through ``/redir/<signed token>`` (before 2017 ``/redir?url=...``).
+_REDIRECT_LINK = re.compile(r"^/(?:redir|redirect)(?:/|$)", re.I)
+MAX_REDIRECT_HOPS = 3
+# Link decisions kept per crawl for ``sources check``: enough to see a pattern's mistake at a glance.
+MAX_LOGGED_LINKS = 50
 
 
 @dataclass(frozen=True)
@@ -38,6 +59,8 @@ class ListedLink:
     url: str
     title: str
     listed_date: date | None
+    # (url, name) of documents linked beside it on the listing ("Download" in the same row).
+    documents: tuple[tuple[str, str], ...] = ()
 
 
 def canonical_url(url: str) -> str:
@@ -46,9 +69,126 @@ def canonical_url(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", parts.query, ""))
 
 
-def is_attachment(url: str) -> bool:
+def is_attachment(url: str, content_type: str | None = None, disposition: str | None = None) -> bool:
+    """A document, not a page: by what the server said when it was asked, else by the URL's extension.
+
+    A ``.pdf`` address answered with ``text/html`` is a page (an error page, a landing page); an
+    address without extension answered with ``application/pdf`` or a download filename is a document.
+    """
+    if content_type or disposition:
+        said = document_type(content_type or "", disposition or "")
+        if said is not None or not _uninformative(content_type or ""):
+            return said is not None
     path = urlsplit(url).path.lower()
     return path.endswith(ATTACHMENT_EXTENSIONS) or "/syssiteassets/" in path
+
+
+def _uninformative(content_type: str) -> bool:
+    return media_type(content_type) in ("", "application/octet-stream", "binary/octet-stream")
+
+
+def media_type(content_type: str) -> str:
+    """``application/pdf`` of ``Application/PDF; name=x.pdf``."""
+    return content_type.split(";")[0].strip().lower()
+
+
+def download_filename(disposition: str) -> str | None:
+    """The file name a ``Content-Disposition`` header gives, if any."""
+    if not disposition:
+        return None
+    header = Message()
+    header["Content-Disposition"] = disposition
+    name = header.get_filename()
+    return (name.strip() or None) if name else None
+
+
+def document_type(content_type: str, disposition: str = "") -> str | None:
+    """The media type of a document as the server describes it, or None when it says "a page".
+
+    ``application/octet-stream`` says nothing: then a download filename's extension decides.
+    """
+    kind = media_type(content_type)
+    if kind.startswith(DOCUMENT_TYPES):
+        return kind
+    filename = (download_filename(disposition) or "").lower()
+    if _uninformative(content_type) and filename.endswith(ATTACHMENT_EXTENSIONS):
+        return kind or "application/octet-stream"
+    return None
+
+
+def is_document_link(url: str, text: str) -> bool:
+    """A link to a file by its address, or one whose text promises a file ("Download") and whose
+    address has no extension to say otherwise: the server is asked what it is."""
+    if is_attachment(url):
+        return True
+    last = urlsplit(url).path.rsplit("/", 1)[-1]
+    return "." not in last and bool(_DOCUMENT_TEXT.match(text.strip()))
+
+
+def document_links(soup: BeautifulSoup, page_url: str) -> tuple[tuple[str, str], ...]:
+    """(url, text) of main-content links whose text promises a file ("Download") and whose address
+    has no extension: the server is asked what each is (links with one are found by extension)."""
+    found: dict[str, str] = {}
+    for anchor in main_content(soup).find_all("a", href=True):
+        url = canonical_url(urljoin(page_url, str(anchor["href"]).strip()))
+        text = anchor.get_text(" ", strip=True)
+        if url.startswith("http") and not is_attachment(url) and is_document_link(url, text):
+            found.setdefault(url, text)
+    return tuple(found.items())
+
+
+def is_redirect_link(url: str) -> bool:
+    """A same-site address that only redirects to the real page (``/redir/<token>``)."""
+    return bool(_REDIRECT_LINK.match(urlsplit(url).path))
+
+
+@dataclass
+class LinkLog:
+    """What a crawl made of the links on its listing pages: every link counted, the first
+    ``MAX_LOGGED_LINKS`` accepted and rejected kept with their reasons, for ``sources check``."""
+
+    seen: int = 0
+    kinds: dict[str, int] = field(default_factory=dict)
+    accepted: list[dict[str, str]] = field(default_factory=list)
+    rejected: list[dict[str, str]] = field(default_factory=list)
+    rejected_total: int = 0
+    _logged: dict[str, str] = field(default_factory=dict)  # url -> kind, or "" when rejected
+
+    def accept(self, url: str, text: str, kind: str) -> None:
+        if url in self._logged:
+            return
+        self._logged[url] = kind
+        self.seen += 1
+        self.kinds[kind] = self.kinds.get(kind, 0) + 1
+        if len(self.accepted) < MAX_LOGGED_LINKS:
+            self.accepted.append({"url": url, "text": text[:120], "kind": kind})
+
+    def reject(self, url: str, text: str, reason: str) -> None:
+        if url in self._logged:
+            return
+        self._logged[url] = ""
+        self.seen += 1
+        self.rejected_total += 1
+        if len(self.rejected) < MAX_LOGGED_LINKS:
+            self.rejected.append({"url": url, "text": text[:120], "reason": reason})
+
+    def overrule(self, url: str, text: str, reason: str) -> None:
+        """A link accepted on sight and rejected once followed (a redirect that leads elsewhere)."""
+        kind = self._logged.pop(url, "")
+        if kind:
+            self.kinds[kind] -= 1
+            self.seen -= 1
+            self.accepted = [a for a in self.accepted if a["url"] != url]
+        self.reject(url, text, reason)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "seen": self.seen,
+            "kinds": dict(self.kinds),
+            "accepted": list(self.accepted),
+            "rejected": list(self.rejected),
+            "rejected_total": self.rejected_total,
+        }
 
 
 def context_text(anchor: Tag) -> str:

@@ -208,7 +208,10 @@ _GENERIC_TITLE = re.compile(
     re.I,
 )
 _TITLE_PREFIX = re.compile(
-    r"^(?:foi|freedom\s+of\s+information)\s+(?:request|review)\b\s*[-–:]?\s*(?=\S)", re.I
+    # Only before a separator or a capitalised title: "FOI request on cybersecurity" keeps its words.
+    r"^(?:foi|freedom\s+of\s+information)\s+(?:request|review)\b(?:\s*[-–:]\s*|\s+"
+    r"(?!(?:on|about|for|regarding|re|into|of|concerning|relating|in|to|from|by|with)\b)(?=(?-i:[A-Z0-9])))(?=\S)",
+    re.I,
 )
 
 

@@ -3,35 +3,103 @@
 A listing page yields requests for response pages, carrying what it knows (title, listed date)
 forward in ``cb_kwargs``; a response page yields one ``ResponseItem``. In incremental mode the spider
 skips responses already stored and stops paginating at the first page with nothing new.
+
+Links are judged by where they lead: a same-site ``/redir/<token>`` link is followed (at most
+``MAX_REDIRECT_HOPS`` redirects, never to another host) and the source's ``link_pattern`` applied to
+its target, which is the response's address. A response link the server answers with a document
+(``application/pdf``, a download filename) is read as a letter, never parsed as HTML. What was made
+of each link on the listing pages is kept in ``link_log`` and written for ``foiwatch sources check``.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from datetime import date
+from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import scrapy
+from bs4 import BeautifulSoup
 from scrapy.http import Response
 
+from crawler.attachments import MAX_ATTACHMENT_BYTES, extract_text
 from crawler.items import ResponseItem
-from crawler.normalise import url_month
-from crawler.pagetext import parse_page
-from crawler.platforms.listing import ListedLink, canonical_url, find_links, find_next_pages
+from crawler.middlewares import host_key
+from crawler.normalise import parse_uk_date, url_month
+from crawler.pagetext import main_content, parse_page
+from crawler.platforms.html_log import read_letter
+from crawler.platforms.listing import (
+    MAX_REDIRECT_HOPS,
+    LinkLog,
+    ListedLink,
+    canonical_url,
+    context_text,
+    document_links,
+    document_type,
+    download_filename,
+    find_links,
+    find_next_pages,
+    is_document_link,
+    is_redirect_link,
+    media_type,
+)
 from crawler.platforms.page import ParsedPage
+from crawler.problems import report_problem
 from crawler.spiders.common import FoiSpider
 
 log = logging.getLogger(__name__)
 MAX_INDEX_DEPTH = 3
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+
+
+def server_document_type(response: Response) -> str | None:
+    """The document type the server gave this response, or None when it sent a page.
+
+    ``application/octet-stream`` (or no type) says nothing: then the file's own first bytes do.
+    """
+    content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
+    disposition = (response.headers.get("Content-Disposition") or b"").decode("latin-1")
+    said = document_type(content_type, disposition)
+    if said is None and media_type(content_type) in ("", "application/octet-stream"):
+        return next((kind for magic, kind in _MAGIC if response.body.startswith(magic)), None)
+    return said
+
+
+# First bytes of the documents a server may send without saying what they are.
+_MAGIC = (
+    (b"%PDF", "application/pdf"),
+    (b"PK\x03\x04", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+)
+
+
+def write_link_log(path: Path, link_log: LinkLog) -> None:
+    """The crawl's link decisions as JSON, replaced whole so a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".json.partial")
+    partial.write_text(json.dumps(link_log.as_dict(), indent=1), encoding="utf-8")
+    os.replace(partial, path)
 
 
 class ListDetailSpider(FoiSpider):
     """Subclasses say which links are responses and how to read one response page."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Per run (one spider object per crawl process), bounded: see ``LinkLog``.
+        self.link_log = LinkLog()
+
     # -- what subclasses provide ------------------------------------------------------------
     def is_response_link(self, url: str) -> bool:
         raise NotImplementedError
+
+    def follow_response(self, link: ListedLink, known: set[str], depth: int = 0) -> scrapy.Request:
+        """The request for one listed response."""
+        return self._response_request(link, known, depth)
 
     def read_page(self, response: Response) -> ParsedPage:
         raise NotImplementedError
@@ -52,19 +120,24 @@ class ListDetailSpider(FoiSpider):
         self, response: Response, page_number: int, known: set[str], depth: int = 0
     ) -> Iterator[Any]:
         self.count("listing_pages")
-        links = find_links(parse_page(response.text), response.url, self.is_response_link)
+        soup = parse_page(response.text)
+        links = find_links(soup, response.url, self.is_response_link)
+        redirects = list(self.redirect_requests(soup, response.url, {link.url for link in links}, known))
         self.count("listed", len(links))
         self.listed([link.url for link in links])
-        if not links and page_number > 1:
+        if not links and not redirects and page_number > 1:
             self.empty_listing_page(response.url, page_number)
         fresh = [link for link in links if link.url not in known]
         self.count("skipped_known", len(links) - len(fresh))
         for link in fresh:
-            yield self._response_request(link, known, depth)
+            yield self.follow_response(link, known, depth)
+        yield from redirects
+        pages = self.next_pages(response)
+        self.log_links(soup, response.url, {link.url: "response" for link in links}, pages)
         if known and links and not fresh:
             log.info("%s: page %d lists nothing new; stopping here", self.source_id, page_number)
             return
-        for next_url in self.next_pages(response):
+        for next_url in pages:
             if page_number >= self.max_pages:
                 self.crawler.stats.set_value("foiwatch/page_limit_reached", 1)
                 log.warning("%s: page limit %d reached", self.source_id, self.max_pages)
@@ -75,6 +148,106 @@ class ListDetailSpider(FoiSpider):
                 errback=self.listing_failed,
                 cb_kwargs={"page_number": page_number + 1, "known": known, "depth": depth},
             )
+
+    # -- links judged by where they lead ------------------------------------------------------
+    def redirect_requests(
+        self, soup: BeautifulSoup, page_url: str, taken: set[str], known: set[str]
+    ) -> Iterator[scrapy.Request]:
+        """Requests for the same-site redirecting links (``/redir/<token>``) in the main content."""
+        for anchor in main_content(soup).find_all("a", href=True):
+            url = canonical_url(urljoin(page_url, str(anchor["href"]).strip()))
+            if url in taken or not is_redirect_link(url) or host_key(url) not in self.allowed_hosts:
+                continue
+            taken.add(url)
+            text = anchor.get_text(" ", strip=True)
+            self.link_log.accept(url, text, "redirect, followed")
+            listed = ListedLink(url, text, parse_uk_date(context_text(anchor)))
+            yield self._redirect_request(url, listed, known, 0)
+
+    def _redirect_request(self, url: str, listed: ListedLink, known: set[str], hops: int) -> scrapy.Request:
+        return scrapy.Request(
+            url,
+            callback=self.parse_redirect,
+            errback=self.response_failed,
+            cb_kwargs={"listed": listed, "known": known, "hops": hops},
+            # Each hop is judged here, not by Scrapy's redirect middleware: the target must be on
+            # the source's hosts and match its link pattern before it is fetched.
+            meta={"dont_redirect": True, "handle_httpstatus_list": list(REDIRECT_STATUSES)},
+        )
+
+    def parse_redirect(
+        self, response: Response, listed: ListedLink, known: set[str], hops: int
+    ) -> Iterator[Any]:
+        """Where a redirecting link leads; a matching target is fetched as the listed response."""
+        location = response.headers.get("Location")
+        if response.status not in REDIRECT_STATUSES or not location:
+            self.invalid(listed.url, f"a redirect link answered {response.status} without redirecting")
+            return
+        target = canonical_url(urljoin(response.url, location.decode("latin-1").strip()))
+        if host_key(target) not in self.allowed_hosts:
+            self.count("refused")
+            self.count("refused_pages")
+            cause = f"refused redirect to another host: {listed.url} -> {target[:300]}"
+            report_problem(self.crawler, "page", listed.url, cause)
+            self.link_log.overrule(listed.url, listed.title, f"off-host: redirects to {target[:200]}")
+            return
+        if is_redirect_link(target) and not self.is_response_link(target):
+            if hops + 1 >= MAX_REDIRECT_HOPS:
+                self.invalid(listed.url, f"more than {MAX_REDIRECT_HOPS} redirects")
+                return
+            yield self._redirect_request(target, listed, known, hops + 1)
+            return
+        if not self.is_response_link(target):
+            reason = f"redirects to {target[:200]}, which {self.pattern_miss()}"
+            self.link_log.overrule(listed.url, listed.title, reason)
+            self.not_a_response(listed.url, reason)
+            return
+        self.count("listed")
+        self.listed([target])
+        self.link_log.accept(target, listed.title, "response (via redirect)")
+        if target in known:
+            self.count("skipped_known")
+            return
+        yield self.follow_response(ListedLink(target, listed.title, listed.listed_date), known)
+
+    def pattern_miss(self) -> str:
+        pattern = getattr(self.options, "link_pattern", None)
+        return f"does not match link_pattern r'{pattern}'" if pattern else "is not a response link"
+
+    def log_links(
+        self, soup: BeautifulSoup, page_url: str, accepted: dict[str, str], pages: list[str]
+    ) -> None:
+        """Record what was made of every link on a listing page (accepted ones by kind)."""
+        decided = {**dict.fromkeys(pages, "next page"), **accepted}
+        here = canonical_url(page_url)
+        in_main = set(map(id, main_content(soup).find_all("a", href=True)))
+        for anchor in soup.find_all("a", href=True):
+            href = str(anchor["href"]).strip()
+            url = canonical_url(urljoin(page_url, href))
+            text = anchor.get_text(" ", strip=True)
+            if href.startswith("#") or url == here:
+                continue
+            if url in decided:
+                self.link_log.accept(url, text, decided[url])
+            elif not url.startswith(("http://", "https://")):
+                self.link_log.reject(url, text, "not a web address")
+            elif host_key(url) not in self.allowed_hosts:
+                self.link_log.reject(url, text, "off-host")
+            elif id(anchor) not in in_main:
+                self.link_log.reject(url, text, "navigation (outside the main content)")
+            elif is_document_link(url, text):
+                self.link_log.reject(url, text, f"a document, not beside a response; {self.pattern_miss()}")
+            else:
+                self.link_log.reject(url, text, self.pattern_miss())
+
+    def closed(self, reason: str) -> None:
+        """Leave the link decisions beside the crawl's data for ``foiwatch sources check``."""
+        data_dir = self.settings.get("FOIWATCH_DATA_DIR")
+        if data_dir:
+            try:
+                write_link_log(Path(data_dir) / "links" / f"{self.source_id}.json", self.link_log)
+            except OSError as exc:
+                log.warning("%s: link decisions not written: %s", self.source_id, exc)
 
     def _response_request(self, link: ListedLink, known: set[str], depth: int) -> scrapy.Request:
         return scrapy.Request(
@@ -87,8 +260,13 @@ class ListDetailSpider(FoiSpider):
     def parse_response(
         self, response: Response, listed: ListedLink, known: set[str] | None = None, depth: int = 0
     ) -> Iterator[Any]:
+        if server_document_type(response):
+            yield from self.parse_document(response, listed)
+            return
         page = self.read_page(response)
-        nested = find_links(parse_page(response.text), response.url, self.is_response_link)
+        soup = parse_page(response.text)
+        nested = find_links(soup, response.url, self.is_response_link)
+        listed = with_documents(listed, document_links(soup, response.url))
         # A page that reads as no response, or names no request but links to several responses, is an
         # index (a month, a year); its link texts ("foi-7126-...") must not pass for a reference.
         if page.problems or (not page.request and len(nested) >= 2):
@@ -97,6 +275,35 @@ class ListDetailSpider(FoiSpider):
                 yield from self.parse_listing(response, page_number=1, known=known or set(), depth=depth + 1)
                 return
             self.invalid(response.url, "; ".join(page.problems) or "an index page too deep to follow")
+            return
+        yield from self.complete(self.response_item(page, listed, response.url))
+
+    def document_request(self, link: ListedLink) -> scrapy.Request:
+        return scrapy.Request(
+            link.url,
+            callback=self.parse_document,
+            errback=self.response_failed,
+            cb_kwargs={"listed": link},
+            meta={"download_maxsize": MAX_ATTACHMENT_BYTES},
+        )
+
+    def parse_document(self, response: Response, listed: ListedLink) -> Iterator[Any]:
+        """A response letter published as a PDF or DOCX; an HTML page in its place is read as a page."""
+        content_type = (response.headers.get("Content-Type") or b"").decode("latin-1").split(";")[0].strip()
+        if not server_document_type(response) and "html" in content_type:
+            yield from self.parse_response(response, listed)
+            return
+        disposition = (response.headers.get("Content-Disposition") or b"").decode("latin-1")
+        name = download_filename(disposition) or response.url
+        text, error = extract_text(response.body, name, server_document_type(response) or content_type)
+        if text is None:
+            self.invalid(response.url, error or "no text in the document")
+            return
+        if error:
+            log.warning("%s: letter read in part: %s: %s", self.source_id, error, response.url)
+        page = read_letter(text, response.url, listed.title)
+        if page.problems:
+            self.invalid(response.url, "; ".join(page.problems))
             return
         yield from self.complete(self.response_item(page, listed, response.url))
 
@@ -115,8 +322,23 @@ class ListDetailSpider(FoiSpider):
             response=page.response,
             outcome=page.outcome,
             exemptions=page.exemptions,
-            attachments=[{"url": link, "name": name} for link, name in page.attachments],
+            attachments=_attachments(page, listed),
         )
+
+
+def with_documents(listed: ListedLink, documents: tuple[tuple[str, str], ...]) -> ListedLink:
+    """The listed link with more documents to attach (those only the server can tell apart)."""
+    known = {url for url, _ in listed.documents}
+    fresh = tuple((url, name) for url, name in documents if url not in known)
+    return replace(listed, documents=listed.documents + fresh) if fresh else listed
+
+
+def _attachments(page: ParsedPage, listed: ListedLink) -> list[dict[str, Any]]:
+    """The page's attachments, then documents linked beside the response on the listing."""
+    found = [(link, name) for link, name in page.attachments if link != page.url]
+    urls = {link for link, _ in found}
+    found += [(link, name) for link, name in listed.documents if link not in urls and link != page.url]
+    return [{"url": link, "name": name} for link, name in found]
 
 
 def _best_date(page: ParsedPage, listed: ListedLink, url: str) -> tuple[date | None, str | None]:

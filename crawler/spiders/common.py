@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,6 +27,14 @@ from crawler.items import ResponseItem
 from crawler.middlewares import allowed_hosts
 from crawler.normalise import classify_outcome, parse_exemptions
 from crawler.pipelines import MIN_RESPONSE_CHARS, responses_listed
+from crawler.platforms.listing import (
+    ATTACHMENT_EXTENSIONS,
+    document_type,
+    download_filename,
+    is_attachment,
+    is_document_link,
+    media_type,
+)
 from crawler.problems import OffsiteRefused, describe_failure, report_problem
 from storage.db import Database
 from storage.responses import known_urls
@@ -164,10 +173,22 @@ class FoiSpider(scrapy.Spider):
         self, response: Response, item: ResponseItem, pending: list[int]
     ) -> Iterator[Any]:
         attachment = item.attachments[pending[0]]
-        content_type = (response.headers.get("Content-Type") or b"").decode("latin-1").split(";")[0].strip()
+        header = (response.headers.get("Content-Type") or b"").decode("latin-1")
+        disposition = (response.headers.get("Content-Disposition") or b"").decode("latin-1")
+        if not is_attachment(response.url, header, disposition):
+            # "Download" answered with a page (a login form, a landing page): not a document at all.
+            attachment[_NOT_A_DOCUMENT] = True
+            self.count("not_documents")
+            log.info("%s: %s is a page (%s), not a document", self.source_id, response.url, header)
+            yield from self._next_attachment(item, pending[1:])
+            return
+        content_type = document_type(header, disposition) or media_type(header)
         if content_type in ("", "application/octet-stream") and attachment.get("content_type"):
             content_type = str(attachment["content_type"])  # the log said what it is; the server did not
-        text, error = extract_text(response.body, response.url, content_type)
+        filename = download_filename(disposition)
+        if filename and (not attachment.get("name") or _GENERIC_NAME.match(str(attachment["name"]))):
+            attachment["name"] = filename
+        text, error = extract_text(response.body, filename or response.url, content_type)
         attachment.update({"content_type": content_type, "size": len(response.body)})
         if text is not None:
             attachment["text"] = text
@@ -191,6 +212,7 @@ class FoiSpider(scrapy.Spider):
         if pending:
             yield self._attachment_request(item, pending)
             return
+        item.attachments = [a for a in item.attachments if not a.pop(_NOT_A_DOCUMENT, False)]
         if len(item.response.strip()) < MIN_RESPONSE_CHARS:
             # A log entry that is only a link to the letter: the letter is the response.
             letters = [str(a["text"]) for a in item.attachments if a.get("text")]
@@ -202,18 +224,26 @@ class FoiSpider(scrapy.Spider):
 
 
 _READABLE_TYPES = ("pdf", "wordprocessingml", "text/")
+_NOT_A_DOCUMENT = "_not_a_document"
+# Names that say nothing of the file: the server's download filename is a better one.
+_GENERIC_NAME = re.compile(r"^(?:download|view|open|pdf|docx?|file|document|attachment)\b", re.I)
 
 
 def readable(attachment: dict[str, Any]) -> bool:
-    """An http(s) attachment whose text can be extracted, by its URL's extension or declared type.
+    """An http(s) attachment whose text can be extracted, by its URL's extension or declared type,
+    or a "Download" link without extension, which the server is asked about.
 
     Other schemes (``file:``, ``javascript:``, ``data:``) are kept as scraped but never fetched.
     """
-    if not str(attachment["url"]).lower().startswith(("http://", "https://")):
+    url = str(attachment["url"])
+    if not url.lower().startswith(("http://", "https://")):
         return False
-    path = str(attachment["url"]).lower().split("?")[0]
+    path = url.lower().split("?")[0]
     declared = str(attachment.get("content_type") or "").lower()
-    return path.endswith(EXTRACTABLE) or any(kind in declared for kind in _READABLE_TYPES)
+    if path.endswith(EXTRACTABLE) or any(kind in declared for kind in _READABLE_TYPES):
+        return True
+    name = str(attachment.get("name") or "")
+    return not path.endswith(ATTACHMENT_EXTENSIONS) and is_document_link(url, name)
 
 
 def _request_url(failure: Failure) -> str | None:

@@ -3,7 +3,9 @@
 Listing pages name responses (``link_pattern``) and index pages (``listing_pattern``: months, years,
 letters of an A-Z), which are read as listings in turn; a page that is not a response is counted
 invalid, never explored, so a broad link pattern cannot wander off across a council's whole site.
-With ``documents_are_responses`` each response link is a PDF or DOCX letter read by its text.
+With ``documents_are_responses`` each response link is a PDF or DOCX letter read by its text; without
+it, a response link the server answers with a document is read as a letter too, and "Download" links
+beside a response on the listing are its attachments, whatever their address looks like.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 
-from crawler.attachments import MAX_ATTACHMENT_BYTES, extract_text
 from crawler.pagetext import parse_page
 from crawler.platforms.html_log import (
     HtmlLogOptions,
@@ -23,12 +24,11 @@ from crawler.platforms.html_log import (
     find_log_links,
     listing_links,
     next_page_links,
-    read_letter,
     read_log_page,
 )
-from crawler.platforms.listing import ListedLink, canonical_url
+from crawler.platforms.listing import ListedLink, canonical_url, document_links
 from crawler.platforms.page import ParsedPage
-from crawler.spiders.base import ListDetailSpider
+from crawler.spiders.base import ListDetailSpider, server_document_type, with_documents
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,8 @@ class HtmlLogSpider(ListDetailSpider):
         fresh = [link for link in links if link.url not in known]
         self.count("skipped_known", len(links) - len(fresh))
         for link in fresh:
-            yield self._follow(link)
+            yield self.follow_response(link, known)
+        yield from self.redirect_requests(soup, response.url, {link.url for link in links}, known)
         # Index pages are always read: a letter of an A-Z says nothing about the others.
         deeper = listing_links(soup, response.url, options.is_listing)
         pages: list[str] = []
@@ -81,6 +82,10 @@ class HtmlLogSpider(ListDetailSpider):
             pages = [
                 url for url in next_page_links(soup, response.url, options.pagination) if url not in deeper
             ]
+        kind = "response document" if options.documents_are_responses else "response"
+        accepted = {link.url: kind for link in links}
+        accepted |= {url: "attachment" for link in links for url, _ in link.documents}
+        self.log_links(soup, response.url, {**dict.fromkeys(deeper, "index page"), **accepted}, pages)
         yield from self._listing_requests([*deeper, *pages], page_number, known)
 
     def _listing_requests(self, urls: list[str], page_number: int, known: set[str]) -> Iterator[Any]:
@@ -96,15 +101,9 @@ class HtmlLogSpider(ListDetailSpider):
                 cb_kwargs={"page_number": page_number + 1, "known": known},
             )
 
-    def _follow(self, link: ListedLink) -> scrapy.Request:
+    def follow_response(self, link: ListedLink, known: set[str], depth: int = 0) -> scrapy.Request:
         if self.log_options.documents_are_responses:
-            return scrapy.Request(
-                link.url,
-                callback=self.parse_document,
-                errback=self.response_failed,
-                cb_kwargs={"listed": link},
-                meta={"download_maxsize": MAX_ATTACHMENT_BYTES},
-            )
+            return self.document_request(link)
         return scrapy.Request(
             link.url, callback=self.parse_response, errback=self.response_failed, cb_kwargs={"listed": link}
         )
@@ -113,27 +112,14 @@ class HtmlLogSpider(ListDetailSpider):
     def parse_response(
         self, response: Response, listed: ListedLink, known: set[str] | None = None, depth: int = 0
     ) -> Iterator[Any]:
+        if server_document_type(response):
+            # A response link the server answers with a PDF: the letter is the response.
+            yield from self.parse_document(response, listed)
+            return
         # Index pages are declared (listing_pattern), so a page that is not a response is just invalid.
         page = self.read_page(response)
         if page.problems:
             self.invalid(response.url, "; ".join(page.problems))
             return
-        yield from self.complete(self.response_item(page, listed, response.url))
-
-    def parse_document(self, response: Response, listed: ListedLink) -> Iterator[Any]:
-        """A response letter published as a PDF or DOCX; an HTML page in its place is read as a page."""
-        content_type = (response.headers.get("Content-Type") or b"").decode("latin-1").split(";")[0].strip()
-        if "html" in content_type:
-            yield from self.parse_response(response, listed)
-            return
-        text, error = extract_text(response.body, response.url, content_type)
-        if text is None:
-            self.invalid(response.url, error or "no text in the document")
-            return
-        if error:
-            log.warning("%s: letter read in part: %s: %s", self.source_id, error, response.url)
-        page = read_letter(text, response.url, listed.title)
-        if page.problems:
-            self.invalid(response.url, "; ".join(page.problems))
-            return
-        yield from self.complete(self.response_item(page, listed, response.url))
+        documents = document_links(parse_page(response_html(response)), response.url)
+        yield from self.complete(self.response_item(page, with_documents(listed, documents), response.url))
