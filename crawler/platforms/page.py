@@ -21,10 +21,11 @@ from crawler.normalise import (
     parse_iso_datetime,
     parse_uk_date,
 )
-from crawler.pagetext import clean_content, parse_page, text_lines
+from crawler.pagetext import clean_content, page_lines, parse_page
 from crawler.platforms.listing import canonical_url, is_attachment
 
-_REF_VALUE = r"([A-Z0-9][A-Z0-9./_]*(?:\s?[-/]\s?[A-Z0-9./_]+)*)"
+# "FOI 18-25" (Cleveland): a printed "FOI" before the number belongs to the reference.
+_REF_VALUE = r"((?:FOI\s)?[A-Z0-9][A-Z0-9./_]*(?:\s?[-/]\s?[A-Z0-9./_]+)*)"
 _REFERENCE_PATTERNS = [
     re.compile(p, re.I)
     for p in (
@@ -67,6 +68,7 @@ _ANSWER_OPENING = re.compile(
     r"|^(?:i|we)\s+(?:do\s+not|don.t|does\s+not)\s+hold\b|^(?:i|we)\s+hold\b"
     r"|^(?:i|we)\s+ha(?:ve|s)\s+(?:today\s+|now\s+)?(?:decided|considered|made\s+enquiries|been\s+advised)"
     r"|^having\s+(?:made|carried\s+out|conducted|completed)\s+(?:enquiries|searches|checks)"
+    r"|^(?:following|further\s+to)\s+(?:our|your)\s+(?:[\w-]+\s+){0,3}(?:e-?mail|letter|request|enquiry|review|update)"
     r"|^(?:the\s+)?(?:force|council|constabulary|mps|department|trust|authority|service|commissioner)\s+"
     r"(?:can(?:not)?|does|do|did|has|have|holds?|is|will|would|owns?|runs?|operates?|uses?|employs?"
     r"|currently|received|recorded|spent)\b"
@@ -76,7 +78,7 @@ _ANSWER_OPENING = re.compile(
     r"|^in\s+response\s+to\s+your\s+(?:request|e-?mail|enquiry|letter|questions?)"
     r"|^(?:the\s+)?information\s+(?:that\s+)?you\s+(?:have\s+)?(?:requested|asked\s+for)\s+(?:is|was|has|can)\b"
     r"|^(?:our\s+)?response\s+(?:is|to\s+your\s+request)\b"
-    r"|^i\s+am\s+writing\s+to\s+(?:inform|confirm|advise|let\s+you\s+know|respond)"
+    r"|^(?:i\s+am|we\s+are)\s+writing\s+to\s+(?:inform|confirm|advise|let\s+you\s+know|respond)"
     r"|^your\s+request\s+(?:for\s+information\s+)?has\s+(?:now\s+)?been\s+(?:considered|processed|handled)"
     r"|^thank\s+you\s+for\s+your\s+(?:[\w-]+\s+){0,2}(?:request|e-?mail|enquiry|letter)\b",
     re.I,
@@ -86,7 +88,7 @@ _ANSWER_OPENING = re.compile(
 _AUTHORITY_SPEAKS = re.compile(
     r"^(?:[A-Z][\w&.'’-]*\s+){0,5}(?:Police|Constabulary|Council|Service|Authority|Trust|MPS|TfL|ONS)"
     r"(?:['’]s\s+\w+(?:\s+\w+)?\s+(?:are|is|was|were|has|have)|\s+(?:can(?:not)?|does|do|did|has|have|holds?"
-    r"|is|are|will|would|currently|owns?|runs?|operates?|uses?|employs?|received|recorded|spent)\b)"
+    r"|is|are|will|would|currently|owns?|runs?|operates?|uses?|employs?|spent|[a-z]+ed)\b)"
 )
 # A question is the requester's voice whatever its wording ("Does the force hold ...?").
 _QUESTION = re.compile(
@@ -267,7 +269,7 @@ def parse_detail(html: str | bytes, url: str) -> ParsedPage:
     page = ParsedPage(url=url)
     page.attachments = parse_attachments(content, url)
     page.title = parse_title(soup, content)
-    lines = text_lines(content)
+    lines = page_lines(content)
     printed_reference = parse_reference(lines, page.title, "")
     page.reference = printed_reference or parse_reference(lines, page.title, url)
     page.published = parse_published(lines, soup)
