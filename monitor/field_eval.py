@@ -14,6 +14,7 @@ import importlib
 import json
 import re
 import sys
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,7 @@ from scrapy.http import HtmlResponse
 
 from crawler.config import PLATFORMS
 from crawler.platforms.listing import ListedLink
-from crawler.platforms.page import ParsedPage
+from crawler.platforms.page import ParsedPage, SiteEndings
 from crawler.spiders.base import _best_date
 
 DEFAULT_FIELD_DIR = Path(__file__).resolve().parents[1] / "eval" / "fields"
@@ -178,10 +179,12 @@ def compare(label: FieldLabel, page: ParsedPage, dated: tuple[Any, str | None]) 
 
 
 def evaluate(labels: Sequence[FieldLabel]) -> list[PageResult]:
-    results = []
+    """Every page read and compared; each source's pages pass one ``SiteEndings``, as in a crawl."""
+    results: list[PageResult] = []
+    endings: defaultdict[str, SiteEndings] = defaultdict(SiteEndings)
     for label in labels:
         page, dated = read_labelled_page(label)
-        results.append(compare(label, page, dated))
+        results.append(compare(label, endings[label.source].trim(page), dated))
     return results
 
 

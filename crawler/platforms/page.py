@@ -8,6 +8,7 @@ each field is found by a list of patterns tried in order over the page's cleaned
 from __future__ import annotations
 
 import re
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urljoin, urlsplit
@@ -21,7 +22,7 @@ from crawler.normalise import (
     parse_iso_datetime,
     parse_uk_date,
 )
-from crawler.pagetext import clean_content, page_lines, parse_page
+from crawler.pagetext import clean_content, drop_repeated_ending, page_lines, parse_page, repeated_endings
 from crawler.platforms.listing import canonical_url, is_attachment
 
 # "FOI 18-25" (Cleveland): a printed "FOI" before the number belongs to the reference.
@@ -242,6 +243,34 @@ def settle_texts(page: ParsedPage) -> ParsedPage:
     """The final guard every reader applies: never the same text as both request and response."""
     page.request, page.response = keep_apart(page.request, page.response)
     return page
+
+
+ENDING_LINES = 6
+REMEMBERED_PAGES = 50
+
+
+@dataclass
+class SiteEndings:
+    """The endings of the responses read so far in one crawl of one source, to drop the site's
+    furniture that closes every page ("Making an FOI request / Everything you need to know ...",
+    "Want to make a request? / We'll email you ...") and that no single page shows to be furniture.
+
+    Only a run of two or more lines that ended two earlier pages is dropped: one repeated sentence
+    ("Please see the attached document.") may be an answer, a repeated block is the site's.
+    """
+
+    min_pages: int = 2
+    seen: deque[tuple[str, ...]] = field(default_factory=lambda: deque(maxlen=REMEMBERED_PAGES))
+
+    def trim(self, page: ParsedPage) -> ParsedPage:
+        """The page with the repeated ending dropped from its response; remembers this page's ending."""
+        lines = page.response.splitlines()
+        furniture = repeated_endings(self.seen, self.min_pages)
+        self.seen.append(tuple(lines[-ENDING_LINES:]))
+        kept = drop_repeated_ending(lines, furniture)
+        if len(lines) - len(kept) >= 2:
+            page.response = "\n".join(kept)
+        return page
 
 
 def parse_attachments(content: Tag, page_url: str) -> list[tuple[str, str]]:
