@@ -32,6 +32,7 @@ _REFERENCE_PATTERNS = [
     for p in (
         rf"reference\s+(?:no|number)\.?\s*[:\-]?\s*{_REF_VALUE}",
         rf"enquiry\s+reference\s*[:\-]?\s*{_REF_VALUE}",
+        rf"^(?:foi|foisa|eir)\s+ref(?:erence)?\.?\s*(?:no\.?|number)?\s*[:\-]\s*{_REF_VALUE}",
         rf"(?:our|your|request|case)\s+ref(?:erence)?\.?\s*(?:no\.?|number)?\s*[:\-]\s*{_REF_VALUE}",
         rf"^ref(?:erence)?\s*(?:no\.?|number)?\s*[:\-]\s*{_REF_VALUE}",
         rf"request\s+id\s*[:\-]?\s*{_REF_VALUE}",
@@ -56,6 +57,8 @@ _REQUEST_START = re.compile(
 )
 _RESPONSE_START = re.compile(
     r"(?:^i have (?:today )?decided|^decision\s*:?$|^(?:our\s+)?response\s*:?$|^we said\s*:?$"
+    # "Response 1a and 1b:", "Response to Q2:": an answer heading per question (Dyfed-Powys)
+    r"|^response\s+(?:to\s+)?(?:q(?:uestions?)?\s*)?\d+[a-z]?(?:\s*(?:,|and|&|-)\s*\d*[a-z]?)*\s*:?$"
     r"|^in response\s*:?|^we answered\s*:?$|^answer\s*:?$|^(?:our\s+)?reply\s*:?$|^outcome\s*:?$"
     r"|^this response serves as|^the (?:force|mps|constabulary) (?:can|does|do)\b)",
     re.I,
