@@ -33,9 +33,11 @@ test: install-test
 demo: install
 	$(BIN)/foiwatch demo
 
-## eval: precision and recall of the CCTV classifier on eval/cctv.jsonl (dev, test, total)
+## eval: precision and recall of the CCTV classifier on eval/cctv.jsonl (dev, test, total),
+## outcome accuracy, then field-by-field accuracy of the page readers on eval/fields
 eval: install
 	$(BIN)/python -m monitor.evaluate
+	$(BIN)/python -m monitor.field_eval
 
 ## bench: parser and storage throughput figures
 bench: install-test

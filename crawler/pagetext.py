@@ -62,6 +62,7 @@ _CHROME_LINES = [
         r"^quickly exit this site",
         r"^leave this site$",
         r"^we use (some )?(essential )?cookies",
+        r"^this (?:web)?site uses cookies",
         r"^you can manage your preferences and cookie settings",
         r"^your cookie preferences have been saved",
         r"^sorry, there was a technical problem",
@@ -204,6 +205,56 @@ def drop_repeated_ending(lines: list[str], furniture: set[str]) -> list[str]:
     return lines[:end] if end else lines
 
 
+# Lines that close a page for the site, not for the response: a contact or invitation box, a note of who
+# owns the page, "back to top" (Hastings' "Contact us if you have a question about freedom of
+# information", TfL's "Want to make a request? / We'll email you the response ...").
+_TRAILING_FURNITURE = [
+    re.compile(p, re.I)
+    for p in (
+        r"^contact us\b.{0,100}$",
+        r"^the content (?:on|of) this page is (?:the )?responsibility of\b",
+        r"^rate this page$",
+        r"^back to top$",
+        r"^want to (?:make|submit|ask) (?:a|an|your) (?:[\w-]+ )?(?:request|question)\??$",
+        r"^we.ll (?:e-?mail|send) you\b.{0,100}$",
+        r"^we.ll publish the response\b.{0,100}$",
+    )
+]
+_BOX_HEADING_CHARS = 40
+
+
+def drop_trailing_furniture(lines: list[str]) -> list[str]:
+    """A page's lines without the site's closing lines. A contact box's short heading goes with it
+    ("Freedom of Information" / "Contact us if ..."); an invitation box is its own heading ("Want to
+    make a request?"), so the line before it (a letter's sign-off) stays."""
+    end = len(lines)
+    while end > 1 and any(p.search(lines[end - 1]) for p in _TRAILING_FURNITURE):
+        end -= 1
+    if end == len(lines):
+        return lines
+    heading = lines[end - 1]
+    boxed = re.match(r"^contact us\b", lines[end], re.I) and len(heading) <= _BOX_HEADING_CHARS
+    if boxed and end > 1 and not heading.endswith((".", ":", "?", "!", ")")):
+        end -= 1
+    return lines[:end]
+
+
+def page_lines(content: Tag) -> list[str]:
+    """The readable lines of a response page's content, without the furniture that closes it."""
+    return drop_trailing_furniture(text_lines(content))
+
+
+def _drop_before_title(root: Tag) -> None:
+    """Without a main landmark the page's own content starts at its title (``h1``): what comes
+    before it (logo, site links, breadcrumbs, banners) is the site's header."""
+    title = root.find("h1")
+    node: Tag | None = title if isinstance(title, Tag) else None
+    while node is not None and node is not root:
+        for before in list(node.previous_siblings):
+            before.extract()
+        node = node.parent if isinstance(node.parent, Tag) else None
+
+
 def main_content(soup: BeautifulSoup) -> Tag:
     """The element holding the page's own content: ``<main>``, ``role=main``, an article, else body."""
     for finder in (
@@ -244,6 +295,8 @@ def parse_page(html: str | bytes) -> BeautifulSoup:
 def clean_content(soup: BeautifulSoup) -> Tag:
     """Main content with chrome removed (mutates the soup: parse a fresh one per use)."""
     content = main_content(soup)
+    if content is soup.body or content is soup:
+        _drop_before_title(content)
     _drop_chrome(content)
     return content
 

@@ -8,6 +8,7 @@ each field is found by a list of patterns tried in order over the page's cleaned
 from __future__ import annotations
 
 import re
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urljoin, urlsplit
@@ -21,15 +22,17 @@ from crawler.normalise import (
     parse_iso_datetime,
     parse_uk_date,
 )
-from crawler.pagetext import clean_content, parse_page, text_lines
+from crawler.pagetext import clean_content, drop_repeated_ending, page_lines, parse_page, repeated_endings
 from crawler.platforms.listing import canonical_url, is_attachment
 
-_REF_VALUE = r"([A-Z0-9][A-Z0-9./_]*(?:\s?[-/]\s?[A-Z0-9./_]+)*)"
+# "FOI 18-25" (Cleveland): a printed "FOI" before the number belongs to the reference.
+_REF_VALUE = r"((?:FOI\s)?[A-Z0-9][A-Z0-9./_]*(?:\s?[-/]\s?[A-Z0-9./_]+)*)"
 _REFERENCE_PATTERNS = [
     re.compile(p, re.I)
     for p in (
         rf"reference\s+(?:no|number)\.?\s*[:\-]?\s*{_REF_VALUE}",
         rf"enquiry\s+reference\s*[:\-]?\s*{_REF_VALUE}",
+        rf"^(?:foi|foisa|eir)\s+ref(?:erence)?\.?\s*(?:no\.?|number)?\s*[:\-]\s*{_REF_VALUE}",
         rf"(?:our|your|request|case)\s+ref(?:erence)?\.?\s*(?:no\.?|number)?\s*[:\-]\s*{_REF_VALUE}",
         rf"^ref(?:erence)?\s*(?:no\.?|number)?\s*[:\-]\s*{_REF_VALUE}",
         rf"request\s+id\s*[:\-]?\s*{_REF_VALUE}",
@@ -54,6 +57,8 @@ _REQUEST_START = re.compile(
 )
 _RESPONSE_START = re.compile(
     r"(?:^i have (?:today )?decided|^decision\s*:?$|^(?:our\s+)?response\s*:?$|^we said\s*:?$"
+    # "Response 1a and 1b:", "Response to Q2:": an answer heading per question (Dyfed-Powys)
+    r"|^response\s+(?:to\s+)?(?:q(?:uestions?)?\s*)?\d+[a-z]?(?:\s*(?:,|and|&|-)\s*\d*[a-z]?)*\s*:?$"
     r"|^in response\s*:?|^we answered\s*:?$|^answer\s*:?$|^(?:our\s+)?reply\s*:?$|^outcome\s*:?$"
     r"|^this response serves as|^the (?:force|mps|constabulary) (?:can|does|do)\b)",
     re.I,
@@ -67,6 +72,7 @@ _ANSWER_OPENING = re.compile(
     r"|^(?:i|we)\s+(?:do\s+not|don.t|does\s+not)\s+hold\b|^(?:i|we)\s+hold\b"
     r"|^(?:i|we)\s+ha(?:ve|s)\s+(?:today\s+|now\s+)?(?:decided|considered|made\s+enquiries|been\s+advised)"
     r"|^having\s+(?:made|carried\s+out|conducted|completed)\s+(?:enquiries|searches|checks)"
+    r"|^(?:following|further\s+to)\s+(?:our|your)\s+(?:[\w-]+\s+){0,3}(?:e-?mail|letter|request|enquiry|review|update)"
     r"|^(?:the\s+)?(?:force|council|constabulary|mps|department|trust|authority|service|commissioner)\s+"
     r"(?:can(?:not)?|does|do|did|has|have|holds?|is|will|would|owns?|runs?|operates?|uses?|employs?"
     r"|currently|received|recorded|spent)\b"
@@ -76,7 +82,7 @@ _ANSWER_OPENING = re.compile(
     r"|^in\s+response\s+to\s+your\s+(?:request|e-?mail|enquiry|letter|questions?)"
     r"|^(?:the\s+)?information\s+(?:that\s+)?you\s+(?:have\s+)?(?:requested|asked\s+for)\s+(?:is|was|has|can)\b"
     r"|^(?:our\s+)?response\s+(?:is|to\s+your\s+request)\b"
-    r"|^i\s+am\s+writing\s+to\s+(?:inform|confirm|advise|let\s+you\s+know|respond)"
+    r"|^(?:i\s+am|we\s+are)\s+writing\s+to\s+(?:inform|confirm|advise|let\s+you\s+know|respond)"
     r"|^your\s+request\s+(?:for\s+information\s+)?has\s+(?:now\s+)?been\s+(?:considered|processed|handled)"
     r"|^thank\s+you\s+for\s+your\s+(?:[\w-]+\s+){0,2}(?:request|e-?mail|enquiry|letter)\b",
     re.I,
@@ -86,7 +92,7 @@ _ANSWER_OPENING = re.compile(
 _AUTHORITY_SPEAKS = re.compile(
     r"^(?:[A-Z][\w&.'’-]*\s+){0,5}(?:Police|Constabulary|Council|Service|Authority|Trust|MPS|TfL|ONS)"
     r"(?:['’]s\s+\w+(?:\s+\w+)?\s+(?:are|is|was|were|has|have)|\s+(?:can(?:not)?|does|do|did|has|have|holds?"
-    r"|is|are|will|would|currently|owns?|runs?|operates?|uses?|employs?|received|recorded|spent)\b)"
+    r"|is|are|will|would|currently|owns?|runs?|operates?|uses?|employs?|spent|[a-z]+ed)\b)"
 )
 # A question is the requester's voice whatever its wording ("Does the force hold ...?").
 _QUESTION = re.compile(
@@ -242,6 +248,34 @@ def settle_texts(page: ParsedPage) -> ParsedPage:
     return page
 
 
+ENDING_LINES = 6
+REMEMBERED_PAGES = 50
+
+
+@dataclass
+class SiteEndings:
+    """The endings of the responses read so far in one crawl of one source, to drop the site's
+    furniture that closes every page ("Making an FOI request / Everything you need to know ...",
+    "Want to make a request? / We'll email you ...") and that no single page shows to be furniture.
+
+    Only a run of two or more lines that ended two earlier pages is dropped: one repeated sentence
+    ("Please see the attached document.") may be an answer, a repeated block is the site's.
+    """
+
+    min_pages: int = 2
+    seen: deque[tuple[str, ...]] = field(default_factory=lambda: deque(maxlen=REMEMBERED_PAGES))
+
+    def trim(self, page: ParsedPage) -> ParsedPage:
+        """The page with the repeated ending dropped from its response; remembers this page's ending."""
+        lines = page.response.splitlines()
+        furniture = repeated_endings(self.seen, self.min_pages)
+        self.seen.append(tuple(lines[-ENDING_LINES:]))
+        kept = drop_repeated_ending(lines, furniture)
+        if len(lines) - len(kept) >= 2:
+            page.response = "\n".join(kept)
+        return page
+
+
 def parse_attachments(content: Tag, page_url: str) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     for anchor in content.find_all("a", href=True):
@@ -267,7 +301,7 @@ def parse_detail(html: str | bytes, url: str) -> ParsedPage:
     page = ParsedPage(url=url)
     page.attachments = parse_attachments(content, url)
     page.title = parse_title(soup, content)
-    lines = text_lines(content)
+    lines = page_lines(content)
     printed_reference = parse_reference(lines, page.title, "")
     page.reference = printed_reference or parse_reference(lines, page.title, url)
     page.published = parse_published(lines, soup)

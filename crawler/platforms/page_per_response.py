@@ -18,7 +18,7 @@ from bs4 import BeautifulSoup, Tag
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from crawler.normalise import classify_outcome, clean_reference, parse_exemptions, parse_uk_date
-from crawler.pagetext import clean_content, parse_page, text_lines
+from crawler.pagetext import clean_content, page_lines, parse_page
 from crawler.platforms.page import (
     ParsedPage,
     cut_at_answer,
@@ -337,14 +337,17 @@ def read_page_lines(
     content = clean_content(soup)
     attachments = parse_attachments(content, url)
     title = page_title(soup, content, [*questions, *answers])
-    lines = text_lines(content)
+    lines = page_lines(content)
     sections = split_sections(lines, questions, answers)
     if not sections.answer:
         # No answer heading: the generic reader's split, with this module's labels and title.
         page = parse_detail(html, url)
-        reference, _ = read_reference(lines, title, "")
+        reference, ref_lines = read_reference(lines, title, "")
         page.title, page.reference = title or page.title, reference or page.reference
-        page.published = read_published(lines)[0] or page.published
+        published, date_lines = read_published(lines)
+        page.published = published or page.published
+        if reference is not None and not page.request and not _own_headings(content, title):
+            split_by_voice(page, lines, {*ref_lines, *date_lines})
         page.problems = page_problems(page, reference is not None)
         return PageLines(page, lines, reference is not None)
     page = ParsedPage(url=url, title=title, attachments=attachments)
@@ -359,10 +362,41 @@ def read_page_lines(
     page.request = "\n".join(asked)
     page.response = "\n".join([*spilled, *_without_labels(sections.answer)])
     settle_texts(page)
-    page.outcome = outcome_from_label(" ".join(sections.outcome)) or classify_outcome(page.response)
+    page.outcome = settled_outcome(outcome_from_label(" ".join(sections.outcome)), page.response)
     page.exemptions = parse_exemptions(page.response)
     page.problems = page_problems(page, reference is not None)
     return PageLines(page, lines, reference is not None)
+
+
+def split_by_voice(page: ParsedPage, lines: list[str], header: set[int]) -> None:
+    """A page with neither headings nor markers (a log entry that is the request, then the answer):
+    the body after the title and labels, split where the authority starts to speak."""
+    body = _preamble_request(lines, Sections(start=len(lines)), header, page.title)
+    asked, answered = cut_at_answer(body)
+    if asked and answered:
+        page.request, page.response = "\n".join(asked), "\n".join(answered)
+        settle_texts(page)
+        page.outcome = classify_outcome(page.response)
+        page.exemptions = parse_exemptions(page.response)
+
+
+def _own_headings(content: Tag, title: str) -> bool:
+    """Whether the page has headings besides its title: headings nobody configured, which the
+    source's ``question_headings``/``answer_headings`` must name before the page can be split."""
+    for heading in content.find_all(["h2", "h3", "h4", "h5", "h6"]):
+        text = re.sub(r"\s+", " ", heading.get_text(" ", strip=True))
+        if text and text != title and not is_generic_title(text):
+            return True
+    return False
+
+
+def settled_outcome(labelled: str | None, response: str) -> str | None:
+    """The site's outcome label, unless it says "provided" where the letter itself withholds part
+    (The National Archives: "Information provided" above a letter redacting under s40(2))."""
+    judged = classify_outcome(response)
+    if labelled == "released" and judged == "partially_released":
+        return judged
+    return labelled or judged
 
 
 def _preamble_request(lines: list[str], sections: Sections, header: set[int], title: str) -> list[str]:

@@ -12,6 +12,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from crawler.pagetext import clean_content, drop_repeated_ending, repeated_endings, text_lines
+from crawler.platforms.page import ParsedPage, SiteEndings
 from crawler.platforms.page_per_response import read_page
 from tests.conftest import FIXTURES
 
@@ -138,3 +139,25 @@ def test_one_page_alone_has_no_furniture_by_repetition() -> None:
     page = ["Title", "Answer line.", "Answer line."]
     assert repeated_endings([page]) == set()
     assert drop_repeated_ending(["Same.", "Same."], {"Same."}) == ["Same.", "Same."]
+
+
+def _answer(*lines: str) -> ParsedPage:
+    return ParsedPage(url="https://tfl.gov.uk/x", response="\n".join(lines))
+
+
+def test_an_ending_repeated_on_earlier_pages_of_a_site_is_dropped() -> None:
+    box = ("Want to make a request?", "We'll email you the response within 20 working days.")
+    endings = SiteEndings()
+    first = endings.trim(_answer("We hold 15,576 cameras.", *box))
+    second = endings.trim(_answer("We do not hold this information.", *box))
+    third = endings.trim(_answer("The cost limit applies.", *box))
+    assert first.response.endswith(box[1]) and second.response.endswith(box[1])  # not yet seen twice
+    assert third.response == "The cost limit applies."
+
+
+def test_one_repeated_sentence_is_an_answer_not_furniture() -> None:
+    endings = SiteEndings()
+    for reference in ("1", "2"):
+        endings.trim(_answer(f"Request {reference}.", "Please see the attached document."))
+    third = endings.trim(_answer("Request 3.", "Please see the attached document."))
+    assert third.response == "Request 3.\nPlease see the attached document."

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from crawler.config import PLATFORMS, load_sources, options_model
 from tests.conftest import REPO
+
+_ENTRY = re.compile(r"^\s*- id:\s*(\S+)")
 
 
 def test_shipped_sources_load_and_cover_the_uk() -> None:
@@ -20,6 +23,34 @@ def test_shipped_sources_load_and_cover_the_uk() -> None:
         assert f"/feed/search/{query}" in feeds
     assert {"ons", "govuk-cctv"} <= {s.id for s in sources}
     assert all(s.url.startswith("https://") or s.url.startswith("http://") for s in sources)
+
+
+def test_seven_or_more_platforms_are_shipped() -> None:
+    platforms = {s.platform for s in load_sources(REPO / "config")}
+    assert len(platforms) >= 7
+    assert {"feed", "icasework"} <= platforms
+
+
+def test_every_non_police_source_says_where_its_address_was_seen() -> None:
+    """Each source other than a police force sits under a comment about it or its group of the same
+    platform: walking up from its entry, a comment comes before any entry of another platform."""
+    platform = {s.id: s.platform for s in load_sources(REPO / "config")}
+    lines = (REPO / "config" / "sources.yaml").read_text(encoding="utf-8").splitlines()
+    unexplained = []
+    for index, line in enumerate(lines):
+        entry = _ENTRY.match(line)
+        if not entry or platform[entry.group(1)] == "police_soh":
+            continue
+        for above in reversed(lines[:index]):
+            other = _ENTRY.match(above)
+            if above.strip().startswith("#"):
+                break
+            if other and platform[other.group(1)] != platform[entry.group(1)]:
+                unexplained.append(entry.group(1))
+                break
+        else:
+            unexplained.append(entry.group(1))
+    assert unexplained == []
 
 
 def test_every_platform_has_a_loadable_options_model() -> None:
