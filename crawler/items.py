@@ -19,6 +19,8 @@ class ResponseItem:
     date_source: str | None = None
     request: str = ""
     response: str = ""
+    # the response as read before the site's repeated ending was dropped (None: nothing dropped)
+    read_response: str | None = None
     outcome: str | None = None
     exemptions: list[str] = field(default_factory=list)
     # each: url, name; when fetched also content_type, size, text (extracted) or error

@@ -239,3 +239,8 @@ def classify_outcome(text: str) -> str | None:
     if _ACKNOWLEDGED.search(text):
         return None
     return RELEASED if _ANSWER_CONTENT.search(text) or len(text.split()) >= 20 else None
+
+
+def mentions_complaint_rights(text: str) -> bool:
+    """Whether the text tells the requester how to complain or appeal (the letter's own closing)."""
+    return bool(_COMPLAINT_RIGHTS.search(text))

@@ -83,6 +83,7 @@ def to_record(item: ResponseItem) -> ResponseRecord:
         date_source=(item.date_source or "page") if item.published else None,
         request=item.request.strip(),
         response=item.response.strip(),
+        read_response=item.read_response.strip() if item.read_response is not None else None,
         outcome=item.outcome,
         exemptions=tuple(dict.fromkeys(item.exemptions)),
         attachments=attachments,

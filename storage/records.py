@@ -45,6 +45,9 @@ class ResponseRecord:
     attachments: tuple[AttachmentRecord, ...] = field(default_factory=tuple)
     # the URL is this response's own page: it identifies the response (see store_response)
     own_page: bool = True
+    # The response as read, where the site's repeated ending was dropped from ``response``; not
+    # stored, only hashed (see ``content_hash``).
+    read_response: str | None = None
 
     def content_hash(self) -> str:
         """Hash of what a reader would call the content; the URL alone moving is not a new version.
@@ -53,6 +56,9 @@ class ResponseRecord:
         or from the day of first sighting is not content either: counting it would make a page
         moved to another month's folder a new version, and would turn every stored undated response
         into a "change" the first time its derived date was filled in.
+
+        The response counts as read: the site's repeated ending that a crawl learns to drop only
+        after its first pages is not content, so a page read before and after is one version.
         """
         printed = self.published if self.date_source not in DERIVED_DATE_SOURCES else None
         payload = {
@@ -61,7 +67,7 @@ class ResponseRecord:
             "reference": self.reference,
             "published": printed.isoformat() if printed else None,
             "request": self.request,
-            "response": self.response,
+            "response": self.response if self.read_response is None else self.read_response,
             "outcome": self.outcome,
             "exemptions": list(self.exemptions),
             # An attachment's text is content too: a letter replaced at the same URL is a change.

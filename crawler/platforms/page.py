@@ -22,6 +22,7 @@ from crawler.normalise import (
     parse_iso_datetime,
     parse_uk_date,
 )
+from crawler.outcomes import mentions_complaint_rights
 from crawler.pagetext import clean_content, drop_repeated_ending, page_lines, parse_page, repeated_endings
 from crawler.platforms.listing import canonical_url, is_attachment
 
@@ -131,6 +132,9 @@ class ParsedPage:
     exemptions: list[str] = field(default_factory=list)
     attachments: list[tuple[str, str]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    # The response as read, when the site's repeated ending was dropped from ``response``: what the
+    # content hash counts, so whether a crawl had learnt the ending yet never makes a version.
+    read_response: str | None = None
 
 
 def parse_reference(lines: list[str], title: str, url: str) -> str | None:
@@ -271,7 +275,11 @@ class SiteEndings:
         furniture = repeated_endings(self.seen, self.min_pages)
         self.seen.append(tuple(lines[-ENDING_LINES:]))
         kept = drop_repeated_ending(lines, furniture)
-        if len(lines) - len(kept) >= 2:
+        dropped = "\n".join(lines[len(kept) :])
+        # The letter's own closing (complaint rights, review, the Commissioner) repeats on every page of
+        # a log but is the authority's answer, not the site's.
+        if len(lines) - len(kept) >= 2 and not mentions_complaint_rights(dropped):
+            page.read_response = page.response
             page.response = "\n".join(kept)
         return page
 

@@ -48,7 +48,7 @@ from crawler.platforms.listing import (
     is_redirect_link,
     media_type,
 )
-from crawler.platforms.page import ParsedPage
+from crawler.platforms.page import ParsedPage, SiteEndings
 from crawler.problems import report_problem
 from crawler.spiders.common import FoiSpider
 
@@ -92,6 +92,8 @@ class ListDetailSpider(FoiSpider):
         super().__init__(*args, **kwargs)
         # Per run (one spider object per crawl process), bounded: see ``LinkLog``.
         self.link_log = LinkLog()
+        # The endings of the pages read so far, to drop the site's furniture repeated across them.
+        self.endings = SiteEndings()
 
     # -- what subclasses provide ------------------------------------------------------------
     def is_response_link(self, url: str) -> bool:
@@ -305,10 +307,18 @@ class ListDetailSpider(FoiSpider):
         if page.problems:
             self.invalid(response.url, "; ".join(page.problems))
             return
-        yield from self.complete(self.response_item(page, listed, response.url))
+        yield from self.complete(self.response_item(page, listed, response.url, site_page=False))
 
-    def response_item(self, page: ParsedPage, listed: ListedLink, url: str) -> ResponseItem:
-        """The item for a parsed response, the listing's title and date filling what the page lacks."""
+    def response_item(
+        self, page: ParsedPage, listed: ListedLink, url: str, site_page: bool = True
+    ) -> ResponseItem:
+        """The item for a parsed response, the listing's title and date filling what the page lacks.
+
+        A web page of the site loses the ending repeated on the site's other pages (its furniture);
+        a letter (``site_page`` False) is the authority's own and keeps its closing.
+        """
+        if site_page:
+            page = self.endings.trim(page)
         published, date_source = _best_date(page, listed, url)
         return ResponseItem(
             source_id=self.source_id,
@@ -320,6 +330,7 @@ class ListDetailSpider(FoiSpider):
             date_source=date_source,
             request=page.request,
             response=page.response,
+            read_response=page.read_response,
             outcome=page.outcome,
             exemptions=page.exemptions,
             attachments=_attachments(page, listed),
