@@ -33,6 +33,8 @@ _REFERENCE_PATTERNS = [
         rf"(?:our|your|request|case)\s+ref(?:erence)?\.?\s*(?:no\.?|number)?\s*[:\-]\s*{_REF_VALUE}",
         rf"^ref(?:erence)?\s*(?:no\.?|number)?\s*[:\-]\s*{_REF_VALUE}",
         rf"request\s+id\s*[:\-]?\s*{_REF_VALUE}",
+        # Welsh, tried after English so a bilingual page gives its English label's value.
+        rf"^(?:ein\s+)?cyfeirnod(?:\s+(?:rhyddid\s+gwybodaeth|cais|foi))?\s*[:\-]?\s*{_REF_VALUE}",
     )
 ]
 _MET_REFERENCE = re.compile(r"\b\d{2}\.FOI\.\d{2}\.\d{4,7}\b", re.I)
@@ -41,7 +43,8 @@ _TITLE_NUMBER = re.compile(r"\((\d{2,7}/\d{2,4})\)")
 
 _DATE_LABEL = re.compile(
     r"^(?:date\s+(?:published|of\s+(?:response|publication|disclosure))|published(?:\s+on)?|date|dated"
-    r"|response\s+(?:sent|date)|responded(?:\s+on)?|disclosure\s+date)\s*[:\-]?\s*(.*)$",
+    r"|response\s+(?:sent|date)|responded(?:\s+on)?|disclosure\s+date"
+    r"|dyddiad(?:\s+(?:cyhoeddi|ymateb|yr\s+ymateb|datgelu))?|cyhoeddwyd(?:\s+ar)?)\s*[:\-]?\s*(.*)$",
     re.I,
 )
 _REQUEST_START = re.compile(
@@ -49,13 +52,15 @@ _REQUEST_START = re.compile(
     r"|^(?:your\s+)?request(?:\s+details)?\s*:?$"
     r"|^(?:specifically\s+)?you asked(?:\s+the\s+following)?\s*:?"
     r"|^information requested\s*:?$"
-    r"|^you (?:requested|wrote)\b|^(?:the\s+)?request\s*:)",
+    r"|^you (?:requested|wrote)\b|^(?:the\s+)?request\s*:"
+    r"|^(?:eich\s+|y\s+)?cais(?:\s+am\s+wybodaeth)?\s*:?$)",
     re.I,
 )
 _RESPONSE_START = re.compile(
     r"(?:^i have (?:today )?decided|^decision\s*:?$|^(?:our\s+)?response\s*:?$|^we said\s*:?$"
     r"|^in response\s*:?|^we answered\s*:?$|^answer\s*:?$|^(?:our\s+)?reply\s*:?$|^outcome\s*:?$"
-    r"|^this response serves as|^the (?:force|mps|constabulary) (?:can|does|do)\b)",
+    r"|^this response serves as|^the (?:force|mps|constabulary) (?:can|does|do)\b"
+    r"|^(?:ein\s+|yr\s+)?(?:hymateb|ymateb)\s*:?$|^penderfyniad\s*:?$)",
     re.I,
 )
 # The authority speaking: how an answer opens when no heading announces it. A request is the
@@ -106,7 +111,8 @@ def opens_answer(line: str) -> bool:
 _MARKER_ONLY = re.compile(
     r"^(?:request|response|decision|you asked|we said|in response|answer|reply|outcome"
     r"|our response|your request"
-    r"|i note you seek access to the following information|below is your request and our response)\s*[:.]?$",
+    r"|i note you seek access to the following information|below is your request and our response"
+    r"|cais|eich cais|ymateb|ein hymateb|penderfyniad)\s*[:.]?$",
     re.I,
 )
 

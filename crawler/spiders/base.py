@@ -39,6 +39,10 @@ class ListDetailSpider(FoiSpider):
     def next_pages(self, response: Response) -> list[str]:
         return find_next_pages(parse_page(response.text), response.url)
 
+    def listing_links(self, response: Response) -> list[ListedLink]:
+        """The links a listing page names, in the order they are to be followed."""
+        return find_links(parse_page(response.text), response.url, self.is_response_link)
+
     # -- crawling -----------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
         yield scrapy.Request(
@@ -52,7 +56,7 @@ class ListDetailSpider(FoiSpider):
         self, response: Response, page_number: int, known: set[str], depth: int = 0
     ) -> Iterator[Any]:
         self.count("listing_pages")
-        links = find_links(parse_page(response.text), response.url, self.is_response_link)
+        links = self.listing_links(response)
         self.count("listed", len(links))
         self.listed([link.url for link in links])
         if not links and page_number > 1:
