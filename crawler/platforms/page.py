@@ -33,8 +33,14 @@ _REFERENCE_PATTERNS = [
         rf"(?:our|your|request|case)\s+ref(?:erence)?\.?\s*(?:no\.?|number)?\s*[:\-]\s*{_REF_VALUE}",
         rf"^ref(?:erence)?\s*(?:no\.?|number)?\s*[:\-]\s*{_REF_VALUE}",
         rf"request\s+id\s*[:\-]?\s*{_REF_VALUE}",
-        # Welsh, tried after English so a bilingual page gives its English label's value.
-        rf"^(?:ein\s+)?cyfeirnod(?:\s+(?:rhyddid\s+gwybodaeth|cais|foi))?\s*[:\-]?\s*{_REF_VALUE}",
+    )
+]
+# Welsh labels ("Cyfeirnod Rhyddid Gwybodaeth: 996/2025"), tried after every English one, so a
+# bilingual page gives its English label's value.
+_WELSH_REFERENCE_PATTERNS = [
+    re.compile(
+        rf"(?:^|/\s*)(?:ein\s+)?cyfeirnod(?:\s+(?:rhyddid\s+gwybodaeth|cais|foi))?\s*[:\-]?\s*{_REF_VALUE}",
+        re.I,
     )
 ]
 _MET_REFERENCE = re.compile(r"\b\d{2}\.FOI\.\d{2}\.\d{4,7}\b", re.I)
@@ -135,11 +141,12 @@ class ParsedPage:
 
 def parse_reference(lines: list[str], title: str, url: str) -> str | None:
     """The response's own reference, by label first, then by known shapes, then from the URL."""
-    for line in lines[:60]:
-        for pattern in _REFERENCE_PATTERNS:
-            match = pattern.search(line)
-            if match and re.search(r"\d", match.group(1)):
-                return clean_reference(match.group(1))
+    for patterns in (_REFERENCE_PATTERNS, _WELSH_REFERENCE_PATTERNS):
+        for line in lines[:60]:
+            for pattern in patterns:
+                match = pattern.search(line)
+                if match and re.search(r"\d", match.group(1)):
+                    return clean_reference(match.group(1))
     for line in [title, *lines[:60]]:
         match = _MET_REFERENCE.search(line)
         if match:

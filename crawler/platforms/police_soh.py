@@ -42,12 +42,16 @@ LOG_LINK_WORDS = (
     "datgeliadau",
 )
 _WELSH_WORDS = {w for w in LOG_LINK_WORDS if re.search(r"datgel|ceisiadau|eitemau", w)}
+# The shell's search of published items mixes every kind of publication: a force's own log wins.
+_SEARCH_WORDS = {"published items", "eitemau sydd wedi'u cyhoeddi"}
 # Pages one step nearer the log when the landing page does not link to it ("Accessing information").
 _HUB_WORDS = re.compile(
     r"\b(?:accessing information|access to information|freedom of information|foi and access"
     r"|cyrchu gwybodaeth|mynediad at wybodaeth|rhyddid gwybodaeth)\b",
     re.I,
 )
+# "Make a freedom of information request" leads to a form, not nearer the log.
+_FORM_WORDS = re.compile(r"\b(?:make|submit|request form|gwneud|cyflwyno)\b", re.I)
 _LOG_PATH = re.compile(
     r"/(?:[\w-]*disclosure[\w-]*|datgeliad[\w-]*|previous-foi-requests|published-items"
     r"|eitemau-cyhoeddedig|foi-requests|d)/",
@@ -163,7 +167,7 @@ def _link_score(text: str, url: str, start_url: str) -> int:
     matched = next((w for w in LOG_LINK_WORDS if w in words), None)
     if matched:
         # English first: a bilingual page's English link wins over its Welsh twin.
-        score += 4 if matched in _WELSH_WORDS else 6
+        score += (4 if matched in _WELSH_WORDS else 6) - (1 if matched in _SEARCH_WORDS else 0)
     if looks_like_log(url):
         score += 3
     start_welsh = bool(_LANGUAGE.match(urlsplit(start_url).path))
@@ -191,7 +195,8 @@ def find_hub_links(soup: BeautifulSoup, page_url: str) -> list[str]:
     hubs: list[str] = []
     for anchor in soup.find_all("a", href=True):
         url = canonical_url(urljoin(page_url, str(anchor["href"]).strip()))
-        hub = _HUB_WORDS.search(anchor.get_text(" ", strip=True))
+        text = anchor.get_text(" ", strip=True)
+        hub = _HUB_WORDS.search(text) and not _FORM_WORDS.search(text)
         if hub and _followable(url, page_url) and url not in hubs:
             hubs.append(url)
     return hubs

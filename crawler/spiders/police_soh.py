@@ -15,6 +15,7 @@ from typing import Any
 
 import scrapy
 from scrapy.http import Response
+from twisted.python.failure import Failure
 
 from crawler.middlewares import host_key
 from crawler.pagetext import decode_html, parse_page
@@ -93,7 +94,7 @@ class PoliceSohSpider(ListDetailSpider):
             yield scrapy.Request(
                 hubs[0],
                 callback=self.parse_start,
-                errback=self.listing_failed,
+                errback=self._hub_failed,
                 cb_kwargs={"hops": hops + 1, "known": known},
             )
             return
@@ -101,7 +102,8 @@ class PoliceSohSpider(ListDetailSpider):
 
     def _follow_log(self, response: Response, logs: list[LogLink], known: set[str]) -> Iterator[Any]:
         best = logs[0]
-        if best.period is None:
+        periods = [link.url for link in logs if link.period is not None]
+        if best.period is None or len(periods) < 2:
             self.address_used = self.log_base = best.url
             log.info("%s: disclosure log found at %s (from %s)", self.source_id, best.url, response.url)
             yield scrapy.Request(
@@ -112,30 +114,36 @@ class PoliceSohSpider(ListDetailSpider):
             )
             return
         # The landing page lists the log's years itself: it is the log, each year page a listing.
-        years = newest_first([link.url for link in logs if link.period is not None])
+        years = newest_first(periods)
         if self.mode == "incremental":
             years = years[:INCREMENTAL_PERIODS]
         self.address_used, self.log_base = response.url, years[0]
         self.count("listing_pages")
         self.count("listed", len(years))
         log.info("%s: disclosure log of %d years found at %s", self.source_id, len(years), response.url)
-        for url in years:
+        for rank, url in enumerate(years):
             yield scrapy.Request(
                 url,
                 callback=self.parse_listing,
                 errback=self.listing_failed,
                 cb_kwargs={"page_number": 1, "known": known, "depth": 1},
+                priority=-rank,  # the scheduler would otherwise read the last yielded first
             )
+
+    def _hub_failed(self, failure: Failure) -> None:
+        request = failure.request  # type: ignore[attr-defined]
+        self._log_not_found(request.url, f" ({request.url} answered {self.describe(failure)})")
 
     def _may_fetch(self, url: str) -> bool:
         key = host_key(url)
         return key is not None and key in self.allowed_hosts
 
-    def _log_not_found(self, url: str) -> None:
+    def _log_not_found(self, url: str, detail: str = "") -> None:
         # The landing page was read: the run fails for want of a log, not for want of a page.
         self.count("listing_pages")
         self.count("listing_errors")
-        report_problem(self.crawler, "listing", url, f"no disclosure log found: looked for {LOOKED_FOR}")
+        cause = f"no disclosure log found: looked for {LOOKED_FOR}{detail}"
+        report_problem(self.crawler, "listing", url, cause)
         log.error("%s: no disclosure log found from %s", self.source_id, url)
 
     # -- walking year and month pages ---------------------------------------------------------
