@@ -53,7 +53,7 @@ _HUB_WORDS = re.compile(
 # "Make a freedom of information request" leads to a form, not nearer the log.
 _FORM_WORDS = re.compile(r"\b(?:make|submit|request form|gwneud|cyflwyno)\b", re.I)
 _LOG_PATH = re.compile(
-    r"/(?:[\w-]*disclosure[\w-]*|datgeliad[\w-]*|previous-foi-requests|published-items"
+    r"/(?:[\w-]*disclosure[\w-]*|[\w-]*datgeliad[\w-]*|previous-foi-requests|published-items"
     r"|eitemau-cyhoeddedig|foi-requests|d)/",
     re.I,
 )
@@ -172,7 +172,7 @@ def _link_score(text: str, url: str, start_url: str) -> int:
         score += 3
     start_welsh = bool(_LANGUAGE.match(urlsplit(start_url).path))
     if bool(_LANGUAGE.match(urlsplit(url).path)) != start_welsh:
-        score -= 2  # the other language's copy of the same log
+        score -= 3  # the other language's copy of the same log
     return score
 
 

@@ -189,3 +189,91 @@ def test_a_month_page_that_changed_shape_is_a_recorded_problem_not_a_withdrawal(
     causes = [c for c in _causes(app, summary) if "index page names no responses" in c]
     assert causes
     assert summary.withdrawn == 0 and _withdrawn(app) == 0
+
+
+# -- reading addresses, links and Welsh labels (no crawl) -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "period"),
+    [
+        ("/foi-ai/dyfed-powys-police/disclosure-2025/", (2025, 0)),
+        ("/foi-ai/dyfed-powys-police/disclosure-2025/october/", (2025, 10)),
+        ("/foi-ai/north-yorkshire-police/foi-disclosure-2021-22/april-2025/", (2025, 4)),
+        ("/foi-ai/south-wales-police/disclosure-log/2025/august/", (2025, 8)),
+        ("/foi-ai/cleveland-police/disclosure/2026/", (2026, 0)),
+        ("/cy-GB/foi-ai/heddlu-dyfed-powys/datgeliadau-2025/medi/", (2025, 9)),
+        ("/foi-ai/metropolitan-police/d/july-2022/", (2022, 7)),
+        ("/foi-ai/south-wales-police/disclosure-log/2025/august/foi-82525/", None),
+        ("/foi-ai/dyfed-powys-police/disclosure-2025/may/workforce-data-2942025/", None),
+        ("/foi-ai/dyfed-powys-police/", None),
+        ("/foi-ai/metropolitan-police/disclosure-log/", None),
+    ],
+)
+def test_year_and_month_pages_are_told_from_responses(path: str, period: tuple[int, int] | None) -> None:
+    from crawler.platforms.police_soh import index_period
+
+    found = index_period(f"https://www.example.police.uk{path}")
+    assert ((found.year, found.month) if found else None) == period
+
+
+def test_newest_periods_come_first_and_other_links_keep_their_order() -> None:
+    from crawler.platforms.police_soh import newest_first
+
+    base = "https://x.police.uk/foi-ai/f/"
+    urls = [
+        f"{base}disclosure-2024/",
+        f"{base}other/a/b/",
+        f"{base}disclosure-2025/march/",
+        f"{base}disclosure-2025/",
+    ]
+    assert newest_first(urls) == [urls[2], urls[3], urls[0], urls[1]]
+
+
+BILINGUAL_LANDING = """<html><body><main>
+<a href="/cy-GB/foi-ai/heddlu-dyfed-powys/log-datgeliadau/">Log datgeliadau</a>
+<a href="/foi-ai/dyfed-powys-police/request/">Make a request</a>
+<a href="/foi-ai/af/accessing-information/published-items/">Published items</a>
+<a href="/foi-ai/dyfed-powys-police/disclosure-log/">Disclosure log</a>
+</main></body></html>"""
+
+
+@pytest.mark.parametrize(
+    ("start", "best"),
+    [
+        ("/foi-ai/dyfed-powys-police/", "/foi-ai/dyfed-powys-police/disclosure-log/"),
+        ("/cy-GB/foi-ai/heddlu-dyfed-powys/", "/cy-GB/foi-ai/heddlu-dyfed-powys/log-datgeliadau/"),
+    ],
+)
+def test_the_log_link_in_the_start_page_language_wins_and_english_before_welsh(start: str, best: str) -> None:
+    from crawler.pagetext import parse_page
+    from crawler.platforms.police_soh import find_log_links
+
+    host = "https://www.dyfed-powys.police.uk"
+    links = find_log_links(parse_page(BILINGUAL_LANDING), host + start, host + start)
+    assert links[0].url == host + best
+    assert host + "/foi-ai/dyfed-powys-police/request/" not in [link.url for link in links]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Dyddiad: 12 Tachwedd 2025", date(2025, 11, 12)),
+        ("1 Mawrth 2024", date(2024, 3, 1)),
+        ("Cyhoeddwyd 3 Mai 2023", date(2023, 5, 3)),
+        ("Dydd Mawrth", None),
+        ("16 Hydref 2025 / 16 October 2025", date(2025, 10, 16)),
+    ],
+)
+def test_welsh_dates_are_read(text: str, expected: date | None) -> None:
+    from crawler.normalise import parse_uk_date
+
+    assert parse_uk_date(text) == expected
+
+
+def test_a_bilingual_page_gives_its_english_labels_value() -> None:
+    from crawler.platforms.page import parse_reference
+
+    lines = ["Cyfeirnod Rhyddid Gwybodaeth: 999/2025", "Our ref: 1087/2025", "Cais:", "Request:"]
+    assert parse_reference(lines, "", "") == "1087/2025"
+    assert parse_reference(lines[:1], "", "") == "999/2025"
