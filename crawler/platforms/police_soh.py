@@ -86,8 +86,10 @@ def _year_of(segment: str) -> int | None:
 
 
 def _month_of(segment: str) -> int | None:
-    """The month of a month folder: 'october', 'medi', 'january-2025', 'november-2023'."""
+    """The month of a month folder: 'october', 'medi', 'january-2025', 'november-2023', '09---september'."""
     tokens = re.split(r"[-_.]+", segment)
+    if len(tokens) > 1 and re.fullmatch(r"\d{1,2}", tokens[0]):
+        tokens = tokens[1:]  # Gwent numbers its months: /disclosure2/2022/09---september/
     if tokens[0] in PATH_MONTHS and all(re.fullmatch(r"\d{4}", t) for t in tokens[1:]):
         return PATH_MONTHS[tokens[0]]
     return None

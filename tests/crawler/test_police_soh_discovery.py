@@ -204,6 +204,8 @@ def test_a_month_page_that_changed_shape_is_a_recorded_problem_not_a_withdrawal(
         ("/foi-ai/cleveland-police/disclosure/2026/", (2026, 0)),
         ("/cy-GB/foi-ai/heddlu-dyfed-powys/datgeliadau-2025/medi/", (2025, 9)),
         ("/foi-ai/metropolitan-police/d/july-2022/", (2022, 7)),
+        ("/foi-ai/gwent-police/disclosure2/2022/09---september/", (2022, 9)),
+        ("/foi-ai/gwent-police/disclosure2/2022/09---september/202225392---problem-profiles/", None),
         ("/foi-ai/south-wales-police/disclosure-log/2025/august/foi-82525/", None),
         ("/foi-ai/dyfed-powys-police/disclosure-2025/may/workforce-data-2942025/", None),
         ("/foi-ai/dyfed-powys-police/", None),
