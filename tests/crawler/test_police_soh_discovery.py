@@ -279,3 +279,31 @@ def test_a_bilingual_page_gives_its_english_labels_value() -> None:
     lines = ["Cyfeirnod Rhyddid Gwybodaeth: 999/2025", "Our ref: 1087/2025", "Cais:", "Request:"]
     assert parse_reference(lines, "", "") == "1087/2025"
     assert parse_reference(lines[:1], "", "") == "999/2025"
+
+
+def test_sources_list_shows_where_the_log_was_found(
+    tmp_path: Path, database_url: str, site: LocalSite
+) -> None:
+    from click.testing import CliRunner
+
+    from monitor.cli import main
+
+    app = _app(tmp_path, database_url, site, NORTH_YORKSHIRE)
+    assert _crawl(app).status == "succeeded"
+    config = tmp_path / "config"
+    listed = CliRunner().invoke(
+        main,
+        [
+            "--config",
+            str(config),
+            "--db",
+            database_url,
+            "--data-dir",
+            str(tmp_path / "data"),
+            "sources",
+            "list",
+        ],
+    )
+    assert listed.exit_code == 0, listed.output
+    squashed = "".join(ch for ch in listed.output if not ch.isspace() and ch != "│")  # cells wrap
+    assert f"(logreadat{site.url(NORTH_YORKSHIRE)}foi-disclosure-2021-22/)" in squashed
