@@ -190,6 +190,9 @@ class SourceConfig(BaseModel):
     # other hosts this source may fetch from (a CDN for its letters), as host or host:port
     allowed_hosts: list[str] = []
     options: dict[str, Any] = {}
+    # What the address rests on: a stored copy of the log or its pages, or a landing page from which
+    # the crawl finds the log itself. Shown to operators; required of police sources by the tests.
+    basis: str | None = None
 
     @field_validator("id")
     @classmethod

@@ -53,7 +53,8 @@ def verdict(
     if _count(stats, "foiwatch/listing_pages") == 0:
         return "the start page could not be fetched" + (f": {listing_cause}" if listing_cause else "")
     if _count(stats, "foiwatch/listed") == 0 and not may_be_empty:
-        return "no responses listed on the start page: the page layout may have changed"
+        reason = "no responses listed on the start page: the page layout may have changed"
+        return reason + (f" ({listing_cause})" if listing_cause else "")
     # Responses skipped as already stored, or listed but not answered yet, are not a broken page.
     accounted = _count(stats, "foiwatch/skipped_known") + _count(stats, "foiwatch/awaiting_response")
     if _count(stats, "foiwatch/listed") and _count(stats, "item_scraped_count") == 0 and accounted == 0:
@@ -144,6 +145,8 @@ class RunRecorder:
             complete=is_complete(stats, failure, str(getattr(spider, "mode", "full"))),
             error_summary=failure,
             listed=_count(stats, "foiwatch/listed"),
+            # The log's address as the spider read it (found from a landing page, or the start URL).
+            start_address=getattr(spider, "address_used", None) or getattr(spider, "start_url", None),
             fields_filled={
                 key.removeprefix("foiwatch/filled/"): int(value)
                 for key, value in stats.items()

@@ -34,7 +34,29 @@ _MONTHS = {
     )
     for name in names
 }
-_MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_WELSH_MONTHS = {
+    name: index
+    for index, name in enumerate(
+        (
+            "ionawr",
+            "chwefror",
+            "mawrth",
+            "ebrill",
+            "mai",
+            "mehefin",
+            "gorffennaf",
+            "awst",
+            "medi",
+            "hydref",
+            "tachwedd",
+            "rhagfyr",
+        ),
+        start=1,
+    )
+}
+# Month names as printed on English and Welsh pages ("16 Hydref 2025") and in log addresses.
+PATH_MONTHS = _MONTHS | _WELSH_MONTHS
+_MONTH_NAMES = "|".join(sorted(PATH_MONTHS, key=len, reverse=True))
 _WORDY_DATE = re.compile(
     rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH_NAMES})\.?,?\s+(\d{{4}})\b", re.IGNORECASE
 )
@@ -55,16 +77,17 @@ def _safe_date(year: int, month: int, day: int) -> date | None:
 
 
 def parse_uk_date(text: str | None) -> date | None:
-    """First date in ``text``, read the UK way (day before month): '10 May 2022', '16/02/26', ..."""
+    """First date in ``text``, read the UK way (day before month): '10 May 2022', '16/02/26',
+    Welsh '16 Hydref 2025', ..."""
     if not text:
         return None
     candidates: list[tuple[int, date]] = []
     for match in _WORDY_DATE.finditer(text):
-        found = _safe_date(int(match.group(3)), _MONTHS[match.group(2).lower()], int(match.group(1)))
+        found = _safe_date(int(match.group(3)), PATH_MONTHS[match.group(2).lower()], int(match.group(1)))
         if found:
             candidates.append((match.start(), found))
     for match in _AMERICAN_WORDY.finditer(text):
-        found = _safe_date(int(match.group(3)), _MONTHS[match.group(1).lower()], int(match.group(2)))
+        found = _safe_date(int(match.group(3)), PATH_MONTHS[match.group(1).lower()], int(match.group(2)))
         if found:
             candidates.append((match.start(), found))
     for match in _ISO_DATE.finditer(text):
@@ -99,27 +122,6 @@ def parse_iso_datetime(text: str | None) -> date | None:
         return parse_uk_date(text)
 
 
-_WELSH_MONTHS = {
-    name: index
-    for index, name in enumerate(
-        (
-            "ionawr",
-            "chwefror",
-            "mawrth",
-            "ebrill",
-            "mai",
-            "mehefin",
-            "gorffennaf",
-            "awst",
-            "medi",
-            "hydref",
-            "tachwedd",
-            "rhagfyr",
-        ),
-        start=1,
-    )
-}
-_PATH_MONTHS = _MONTHS | _WELSH_MONTHS
 _YEAR = re.compile(r"\d{4}")
 
 
@@ -142,7 +144,7 @@ def url_month(url: str, latest_year: int | None = None) -> date | None:
     previous_year: int | None = None
     for segment in segments:
         tokens = re.split(r"[-_.\s]+", segment)
-        months = [_PATH_MONTHS[t] for t in tokens if t in _PATH_MONTHS]
+        months = [PATH_MONTHS[t] for t in tokens if t in PATH_MONTHS]
         years = [y for t in tokens if (y := _path_year(t, latest))]
         if len(tokens) == 2 and len(months) == 1 and len(years) == 1:
             return date(years[0], months[0], 1)

@@ -252,6 +252,9 @@ def sources_list(obj: Context) -> None:
                 else ("next crawl (full)" if every > 0 else "every crawl (always full)")
             )
             health = session.get(SourceHealth, source.id)
+            address = source.url
+            if last and last[0].start_address and last[0].start_address != source.url:
+                address += f" (log read at {last[0].start_address})"  # found from a landing page
             add_row(
                 table,
                 source.id,
@@ -262,7 +265,7 @@ def sources_list(obj: Context) -> None:
                 when,
                 edits,
                 f"{health.status}: {health.last_problem}" if health and health.status != "healthy" else "ok",
-                source.url,
+                address,
             )
     console.print(table)
 

@@ -103,6 +103,8 @@ class CrawlRun(Base):
     # field name -> how many stored items had it, e.g. {"reference": 12, "published": 11}
     fields_filled: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
     health_problem: Mapped[str | None] = mapped_column(Text)
+    # The address the log was read from: the source's URL, or the log found from its landing page.
+    start_address: Mapped[str | None] = mapped_column(Text)
     pid: Mapped[int | None]
     host: Mapped[str | None] = mapped_column(String(255))
 

@@ -43,6 +43,7 @@ class RunStats:
     error_summary: str | None = None
     listed: int = 0
     fields_filled: dict[str, int] = field(default_factory=dict)
+    start_address: str | None = None
 
 
 def sync_sources(session: Session, rows: Iterable[SourceRow]) -> None:
@@ -102,6 +103,7 @@ def record_stats(session: Session, run_id: int, stats: RunStats) -> None:
     run.invalid_items, run.errors = stats.invalid_items, stats.errors
     run.complete, run.error_summary = stats.complete, stats.error_summary
     run.listed, run.fields_filled = stats.listed, dict(stats.fields_filled)
+    run.start_address = stats.start_address
 
 
 def finish_run(session: Session, run_id: int, status: str, error: str | None = None) -> CrawlRun:

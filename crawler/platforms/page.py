@@ -39,13 +39,22 @@ _REFERENCE_PATTERNS = [
         rf"request\s+id\s*[:\-]?\s*{_REF_VALUE}",
     )
 ]
+# Welsh labels ("Cyfeirnod Rhyddid Gwybodaeth: 996/2025"), tried after every English one, so a
+# bilingual page gives its English label's value.
+_WELSH_REFERENCE_PATTERNS = [
+    re.compile(
+        rf"(?:^|/\s*)(?:ein\s+)?cyfeirnod(?:\s+(?:rhyddid\s+gwybodaeth|cais|foi))?\s*[:\-]?\s*{_REF_VALUE}",
+        re.I,
+    )
+]
 _MET_REFERENCE = re.compile(r"\b\d{2}\.FOI\.\d{2}\.\d{4,7}\b", re.I)
 _FOI_NUMBER = re.compile(r"\bFOI[\s\-]?(?:ref(?:erence)?\.?\s*)?[:\-]?\s*(\d{3,}(?:[/\-]\d{2,4})?)\b", re.I)
 _TITLE_NUMBER = re.compile(r"\((\d{2,7}/\d{2,4})\)")
 
 _DATE_LABEL = re.compile(
     r"^(?:date\s+(?:published|of\s+(?:response|publication|disclosure))|published(?:\s+on)?|date|dated"
-    r"|response\s+(?:sent|date)|responded(?:\s+on)?|disclosure\s+date)\s*[:\-]?\s*(.*)$",
+    r"|response\s+(?:sent|date)|responded(?:\s+on)?|disclosure\s+date"
+    r"|dyddiad(?:\s+(?:cyhoeddi|ymateb|yr\s+ymateb|datgelu))?|cyhoeddwyd(?:\s+ar)?)\s*[:\-]?\s*(.*)$",
     re.I,
 )
 _REQUEST_START = re.compile(
@@ -53,7 +62,8 @@ _REQUEST_START = re.compile(
     r"|^(?:your\s+)?request(?:\s+details)?\s*:?$"
     r"|^(?:specifically\s+)?you asked(?:\s+the\s+following)?\s*:?"
     r"|^information requested\s*:?$"
-    r"|^you (?:requested|wrote)\b|^(?:the\s+)?request\s*:)",
+    r"|^you (?:requested|wrote)\b|^(?:the\s+)?request\s*:"
+    r"|^(?:eich\s+|y\s+)?cais(?:\s+am\s+wybodaeth)?\s*:?$)",
     re.I,
 )
 _RESPONSE_START = re.compile(
@@ -61,7 +71,8 @@ _RESPONSE_START = re.compile(
     # "Response 1a and 1b:", "Response to Q2:": an answer heading per question (Dyfed-Powys)
     r"|^response\s+(?:to\s+)?(?:q(?:uestions?)?\s*)?\d+[a-z]?(?:\s*(?:,|and|&|-)\s*\d*[a-z]?)*\s*:?$"
     r"|^in response\s*:?|^we answered\s*:?$|^answer\s*:?$|^(?:our\s+)?reply\s*:?$|^outcome\s*:?$"
-    r"|^this response serves as|^the (?:force|mps|constabulary) (?:can|does|do)\b)",
+    r"|^this response serves as|^the (?:force|mps|constabulary) (?:can|does|do)\b"
+    r"|^(?:ein\s+|yr\s+)?(?:hymateb|ymateb)\s*:?$|^penderfyniad\s*:?$)",
     re.I,
 )
 # The authority speaking: how an answer opens when no heading announces it. A request is the
@@ -113,7 +124,8 @@ def opens_answer(line: str) -> bool:
 _MARKER_ONLY = re.compile(
     r"^(?:request|response|decision|you asked|we said|in response|answer|reply|outcome"
     r"|our response|your request"
-    r"|i note you seek access to the following information|below is your request and our response)\s*[:.]?$",
+    r"|i note you seek access to the following information|below is your request and our response"
+    r"|cais|eich cais|ymateb|ein hymateb|penderfyniad)\s*[:.]?$",
     re.I,
 )
 
@@ -139,11 +151,12 @@ class ParsedPage:
 
 def parse_reference(lines: list[str], title: str, url: str) -> str | None:
     """The response's own reference, by label first, then by known shapes, then from the URL."""
-    for line in lines[:60]:
-        for pattern in _REFERENCE_PATTERNS:
-            match = pattern.search(line)
-            if match and re.search(r"\d", match.group(1)):
-                return clean_reference(match.group(1))
+    for patterns in (_REFERENCE_PATTERNS, _WELSH_REFERENCE_PATTERNS):
+        for line in lines[:60]:
+            for pattern in patterns:
+                match = pattern.search(line)
+                if match and re.search(r"\d", match.group(1)):
+                    return clean_reference(match.group(1))
     for line in [title, *lines[:60]]:
         match = _MET_REFERENCE.search(line)
         if match:

@@ -109,6 +109,10 @@ class ListDetailSpider(FoiSpider):
     def next_pages(self, response: Response) -> list[str]:
         return find_next_pages(parse_page(response.text), response.url)
 
+    def listing_links(self, response: Response, soup: BeautifulSoup | None = None) -> list[ListedLink]:
+        """The links a listing page names, in the order they are to be followed."""
+        return find_links(soup or parse_page(response.text), response.url, self.is_response_link)
+
     # -- crawling -----------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
         yield scrapy.Request(
@@ -123,7 +127,7 @@ class ListDetailSpider(FoiSpider):
     ) -> Iterator[Any]:
         self.count("listing_pages")
         soup = parse_page(response.text)
-        links = find_links(soup, response.url, self.is_response_link)
+        links = self.listing_links(response, soup)
         redirects = list(self.redirect_requests(soup, response.url, {link.url for link in links}, known))
         self.count("listed", len(links))
         self.listed([link.url for link in links])

@@ -56,3 +56,15 @@ def test_every_non_police_source_says_where_its_address_was_seen() -> None:
 def test_every_platform_has_a_loadable_options_model() -> None:
     for platform in PLATFORMS:
         assert options_model(platform).model_json_schema()["type"] == "object"
+
+
+def test_every_police_address_says_what_it_rests_on() -> None:
+    from crawler.platforms.police_soh import looks_like_log
+
+    police = [s for s in load_sources(REPO / "config") if s.platform == "police_soh"]
+    unexplained = [s.id for s in police if not (s.basis or "").startswith(("stored cop", "no stored copy"))]
+    assert not unexplained, f"police sources without a basis: {unexplained}"
+    # Where no copy of the log was seen, the source starts at a landing page and the crawl finds the log:
+    # an unseen log address must never be shipped as if it were known.
+    guessed = [s.id for s in police if (s.basis or "").startswith("no stored copy") and looks_like_log(s.url)]
+    assert not guessed, f"log addresses shipped without a stored copy: {guessed}"
