@@ -77,13 +77,14 @@ def is_attachment(url: str, content_type: str | None = None, disposition: str | 
     """
     if content_type or disposition:
         said = document_type(content_type or "", disposition or "")
-        if said is not None or not _uninformative(content_type or ""):
+        if said is not None or not uninformative_type(content_type or ""):
             return said is not None
     path = urlsplit(url).path.lower()
     return path.endswith(ATTACHMENT_EXTENSIONS) or "/syssiteassets/" in path
 
 
-def _uninformative(content_type: str) -> bool:
+def uninformative_type(content_type: str) -> bool:
+    """No type, or only "some bytes": the server does not say what the file is."""
     return media_type(content_type) in ("", "application/octet-stream", "binary/octet-stream")
 
 
@@ -111,7 +112,7 @@ def document_type(content_type: str, disposition: str = "") -> str | None:
     if kind.startswith(DOCUMENT_TYPES):
         return kind
     filename = (download_filename(disposition) or "").lower()
-    if _uninformative(content_type) and filename.endswith(ATTACHMENT_EXTENSIONS):
+    if uninformative_type(content_type) and filename.endswith(ATTACHMENT_EXTENSIONS):
         return kind or "application/octet-stream"
     return None
 

@@ -34,6 +34,7 @@ from crawler.platforms.listing import (
     is_attachment,
     is_document_link,
     media_type,
+    uninformative_type,
 )
 from crawler.problems import OffsiteRefused, describe_failure, report_problem
 from storage.db import Database
@@ -175,7 +176,10 @@ class FoiSpider(scrapy.Spider):
         attachment = item.attachments[pending[0]]
         header = (response.headers.get("Content-Type") or b"").decode("latin-1")
         disposition = (response.headers.get("Content-Disposition") or b"").decode("latin-1")
-        if not is_attachment(response.url, header, disposition):
+        declared = str(attachment.get("content_type") or "")
+        # The log's own word on the type stands where the server says only "some bytes".
+        told_by_log = uninformative_type(header) and document_type(declared, "") is not None
+        if not told_by_log and not is_attachment(response.url, header, disposition):
             # "Download" answered with a page (a login form, a landing page): not a document at all.
             attachment[_NOT_A_DOCUMENT] = True
             self.count("not_documents")
