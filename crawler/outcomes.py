@@ -83,8 +83,19 @@ _RELEASED = re.compile(
     r"|(?:is|are) (?:shown|set out|provided|detailed|listed)(?: in the [\w ]{1,30}?)? below"
     r"|(?:shown|set out|detailed) in the (?:table|attached|enclosed)|(?:is|are) attached|(?:has"
     r"|have) been provided"
-    r"|in full\b|information (?:to be |has been |is being )?supplied|\bable to disclose|as follows",
+    r"|in full\b|information (?:to be |has been |is being )?supplied|\bable to disclose|as follows"
+    r"|(?:has|have|had) (?:provided|disclosed|released) (?:the information (?:it|we|they) held|all"
+    r"|copies|a copy)"
+    r"|(?:by|after) (?:providing|disclosing|releasing) (?:copies|a copy|the information|the requested)",
     re.I,
+)
+# "Please see below", "as follows" pointing at the reasons for an exemption, not at information given.
+_POINTS_TO_REASONS = re.compile(
+    r"\bwhy\b|\breasons?\b|public interest test|exemptions? (?:has|have) been applied|explanation", re.I
+)
+# "We do not hold any further information": what was held has been given; not a not-held answer.
+_NOTHING_FURTHER = re.compile(
+    r"not hold (?:any )?(?:further|additional|more|other) (?:information|records?|data)", re.I
 )
 # Section 21 (FOISA s25): the information is pointed to where it is published, so it counts as given.
 _ACCESSIBLE = re.compile(
@@ -147,11 +158,15 @@ def _verdicts(sentences: list[str]) -> set[str]:
     elsewhere, is not a refusal."""
     found: set[str] = set()
     for sentence in sentences:
-        for outcome, pattern in ((NCND, _NCND), (PARTIAL, _PARTIAL), (RELEASED, _RELEASED)):
+        for outcome, pattern in ((NCND, _NCND), (PARTIAL, _PARTIAL)):
             if pattern.search(sentence):
                 found.add(outcome)
+        if _RELEASED.search(sentence) and not _POINTS_TO_REASONS.search(sentence):
+            found.add(RELEASED)
         if _ACCESSIBLE.search(sentence):
             found.add(RELEASED)
+        elif _NOTHING_FURTHER.search(sentence):
+            continue
         elif _NOT_HELD.search(sentence):
             found.add(NOT_HELD)
         elif _REFUSED.search(sentence):
@@ -208,7 +223,9 @@ def classify_outcome(text: str) -> str | None:
     """Map an answer's wording onto the outcome vocabulary (``OUTCOMES``); None if nothing fits.
 
     Complaint-rights paragraphs and quoted statute or ICO guidance are ignored; information said to be
-    published or otherwise accessible (section 21, FOISA section 25) counts as given. Where the answer is a
+    published or otherwise accessible (section 21, FOISA section 25) counts as given. "See below" or "as
+    follows" in a sentence about why an exemption applies is not a release, and "we do not hold any
+    further information" says nothing about the outcome. Where the answer is a
     numbered list of questions, each answer is judged (an answer with content and no refusal, NCND
     or "not held" wording is released) and the verdicts are combined like sentences of one letter.
     Precedence, first match wins:
