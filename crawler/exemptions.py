@@ -40,6 +40,7 @@ _LIST_ITEM = re.compile(
     r"(\d{1,2})((?:\s?\(\s?[0-9a-zA-Z]{1,4}\s?\))*)(?![\d.,%/:]\d|\s?(?:pm|am|hours|%))"
 )
 _OTHER_ACT_BEFORE = re.compile(r"\b(?:PACE|MDA|CJPOA|RIPA|IPA|DPA|TA|PoFA)\s*$")
+_ROMAN = {"i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x"}
 _GROUP = re.compile(r"\(\s?([0-9a-zA-Z]{1,4})\s?\)")
 
 
@@ -65,8 +66,14 @@ def _expand(section: str, groups: list[str], alternatives: list[str], law: str =
         # "(1)(a)(b)(c)": paragraphs (a), (b) and (c) of subsection (1), each cited.
         results = [[*groups[:-run], letter] for letter in groups[-run:]]
     for alternative in alternatives:
-        # "(2)&(3)" names another subsection; "(a) and (b)" another paragraph of the same one.
-        results.append([alternative] if alternative[0].isdigit() else [*groups[:-1], alternative])
+        # "(2)&(3)" names another subsection; "(a) and (b)" another paragraph of the same one;
+        # "(b)(i) and (ii)" another sub-paragraph, but "(b)(i) and (c)" another paragraph.
+        if alternative[0].isdigit():
+            results.append([alternative])
+        elif len(groups) >= 2 and groups[-1].lower() in _ROMAN and alternative.lower() not in _ROMAN:
+            results.append([*groups[:-2], alternative])
+        else:
+            results.append([*groups[:-1], alternative])
     if section == "40" and law == "foia":
         # Section 40's paragraphs and subsections 3A/3B/4A are conditions of the exemption, not
         # separate exemptions: people cite and search for s40(2) and s40(3).

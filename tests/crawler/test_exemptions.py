@@ -108,6 +108,10 @@ def test_seed_cites_s31_1_and_quotes_the_ico_on_s31_1_a() -> None:
         ("refused citing sections 35(1)(a) and 40 of the Freedom of Information Act", ["s35(1)(a)", "s40"]),
         ("We hold 24 and 31 cameras under section 43(2) and 12 staff", ["s43(2)"]),
         (
+            "exempt under section 36(2)(b)(i) and (ii) and section 30(b)(i) and (c)",
+            ["s36(2)(b)(i)", "s36(2)(b)(ii)", "s30(b)(i)", "s30(c)"],
+        ),
+        (
             "Freedom of Information (Scotland) Act 2002: the Police responded in terms of section 18(1)",
             ["FOISA s18(1)"],
         ),
@@ -118,6 +122,7 @@ def test_seed_cites_s31_1_and_quotes_the_ico_on_s31_1_a() -> None:
         "list-with-names",
         "bare-number-in-plural-list",
         "singular-no-list",
+        "sub-paragraphs-and-paragraphs",
         "foisa-s18",
     ],
 )
