@@ -97,6 +97,13 @@ _POINTS_TO_REASONS = re.compile(
 _NOTHING_FURTHER = re.compile(
     r"not hold (?:any )?(?:further|additional|more|other) (?:information|records?|data)", re.I
 )
+# "We can confirm that we hold the information", "the information you have requested is held by ...".
+_HELD = re.compile(
+    r"confirm(?:s|ed)? (?:that )?(?:we|it|the [\w ]{1,40}?) (?:do |does )?holds? "
+    r"(?:the |some |relevant |this )*(?:information|data|records?)"
+    r"|information (?:you (?:have )?requested |requested )?is held by",
+    re.I,
+)
 # Section 21 (FOISA s25): the information is pointed to where it is published, so it counts as given.
 _ACCESSIBLE = re.compile(
     r"(?:otherwise|reasonably|already) (?:accessible|available)|already published"
@@ -235,7 +242,8 @@ def classify_outcome(text: str) -> str | None:
     3. only released: ``released``;
     4. nothing released: ``neither_confirm_nor_deny``, then ``not_held`` (a sentence saying the
        information is not held counts as not held even if it also says "unable to provide"), then
-       ``refused`` (exemptions, cost limit, vexatious or manifestly unreasonable requests);
+       ``refused`` (exemptions, cost limit, vexatious or manifestly unreasonable requests); where the
+       letter says the authority holds the information, a refusal outranks "not held";
     5. withdrawn wording: ``withdrawn``; a request for clarification or a transfer: ``other``;
     6. an acknowledgement: None; otherwise an answer with content (figures, yes/no) is ``released``.
     """
@@ -246,6 +254,9 @@ def classify_outcome(text: str) -> str | None:
         verdicts = {v for i, a in enumerate(answers) if (v := _answer_verdict(a, i == 0)) is not None}
     else:
         verdicts = _verdicts(_sentences(text))
+    if {NOT_HELD, REFUSED} <= verdicts and _HELD.search(text):
+        # The authority says it holds the information: "not held" is about a part, the refusal decides.
+        verdicts.discard(NOT_HELD)
     decided = _combine(verdicts)
     if decided is not None:
         return decided

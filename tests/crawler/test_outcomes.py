@@ -32,6 +32,15 @@ from crawler.outcomes import classify_outcome
             "released",
         ),
         ("The Council does not hold any information within the scope of the request.", "not_held"),
+        (
+            "I can confirm we do hold the information you require. A search produced 2159 emails, which "
+            "would exceed the £450 limit. We do not hold any emails with the supplier.",
+            "refused",
+        ),
+        (
+            "We do not hold any emails with the supplier. The other emails would exceed the £450 limit.",
+            "not_held",
+        ),
     ],
     ids=[
         "see-below-for-reasons",
@@ -40,6 +49,8 @@ from crawler.outcomes import classify_outcome
         "narrated-release-beside-not-held",
         "nothing-further-held",
         "nothing-held",
+        "held-confirmed-so-refusal-decides",
+        "not-held-first-without-confirmation",
     ],
 )
 def test_outcome_wording(text: str, expected: str) -> None:
