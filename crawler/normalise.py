@@ -7,11 +7,11 @@ from datetime import date, datetime
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
-from crawler.exemptions import detect_law, parse_exemptions
+from crawler.exemptions import detect_law, parse_exemptions, read_exemptions
 from crawler.outcomes import OUTCOMES, classify_outcome
 from storage.clock import utcnow
 
-__all__ = ["OUTCOMES", "classify_outcome", "detect_law", "parse_exemptions"]
+__all__ = ["OUTCOMES", "classify_outcome", "detect_law", "parse_exemptions", "read_exemptions"]
 
 _MONTHS = {
     name: index

@@ -83,7 +83,25 @@ _RELEASED = re.compile(
     r"|(?:is|are) (?:shown|set out|provided|detailed|listed)(?: in the [\w ]{1,30}?)? below"
     r"|(?:shown|set out|detailed) in the (?:table|attached|enclosed)|(?:is|are) attached|(?:has"
     r"|have) been provided"
-    r"|in full\b|information (?:to be |has been |is being )?supplied|\bable to disclose|as follows",
+    r"|in full\b|information (?:to be |has been |is being )?supplied|\bable to disclose|as follows"
+    r"|(?:has|have|had) (?:provided|disclosed|released) (?:the information (?:it|we|they) held|all"
+    r"|copies|a copy)"
+    r"|(?:by|after) (?:providing|disclosing|releasing) (?:copies|a copy|the information|the requested)",
+    re.I,
+)
+# "Please see below", "as follows" pointing at the reasons for an exemption, not at information given.
+_POINTS_TO_REASONS = re.compile(
+    r"\bwhy\b|\breasons?\b|public interest test|exemptions? (?:has|have) been applied|explanation", re.I
+)
+# "We do not hold any further information": what was held has been given; not a not-held answer.
+_NOTHING_FURTHER = re.compile(
+    r"not hold (?:any )?(?:further|additional|more|other) (?:information|records?|data)", re.I
+)
+# "We can confirm that we hold the information", "the information you have requested is held by ...".
+_HELD = re.compile(
+    r"confirm(?:s|ed)? (?:that )?(?:we|it|the [\w ]{1,40}?) (?:do |does )?holds? "
+    r"(?:the |some |relevant |this )*(?:information|data|records?)"
+    r"|information (?:you (?:have )?requested |requested )?is held by",
     re.I,
 )
 # Section 21 (FOISA s25): the information is pointed to where it is published, so it counts as given.
@@ -147,11 +165,15 @@ def _verdicts(sentences: list[str]) -> set[str]:
     elsewhere, is not a refusal."""
     found: set[str] = set()
     for sentence in sentences:
-        for outcome, pattern in ((NCND, _NCND), (PARTIAL, _PARTIAL), (RELEASED, _RELEASED)):
+        for outcome, pattern in ((NCND, _NCND), (PARTIAL, _PARTIAL)):
             if pattern.search(sentence):
                 found.add(outcome)
+        if _RELEASED.search(sentence) and not _POINTS_TO_REASONS.search(sentence):
+            found.add(RELEASED)
         if _ACCESSIBLE.search(sentence):
             found.add(RELEASED)
+        elif _NOTHING_FURTHER.search(sentence):
+            continue
         elif _NOT_HELD.search(sentence):
             found.add(NOT_HELD)
         elif _REFUSED.search(sentence):
@@ -208,7 +230,9 @@ def classify_outcome(text: str) -> str | None:
     """Map an answer's wording onto the outcome vocabulary (``OUTCOMES``); None if nothing fits.
 
     Complaint-rights paragraphs and quoted statute or ICO guidance are ignored; information said to be
-    published or otherwise accessible (section 21, FOISA section 25) counts as given. Where the answer is a
+    published or otherwise accessible (section 21, FOISA section 25) counts as given. "See below" or "as
+    follows" in a sentence about why an exemption applies is not a release, and "we do not hold any
+    further information" says nothing about the outcome. Where the answer is a
     numbered list of questions, each answer is judged (an answer with content and no refusal, NCND
     or "not held" wording is released) and the verdicts are combined like sentences of one letter.
     Precedence, first match wins:
@@ -218,7 +242,8 @@ def classify_outcome(text: str) -> str | None:
     3. only released: ``released``;
     4. nothing released: ``neither_confirm_nor_deny``, then ``not_held`` (a sentence saying the
        information is not held counts as not held even if it also says "unable to provide"), then
-       ``refused`` (exemptions, cost limit, vexatious or manifestly unreasonable requests);
+       ``refused`` (exemptions, cost limit, vexatious or manifestly unreasonable requests); where the
+       letter says the authority holds the information, a refusal outranks "not held";
     5. withdrawn wording: ``withdrawn``; a request for clarification or a transfer: ``other``;
     6. an acknowledgement: None; otherwise an answer with content (figures, yes/no) is ``released``.
     """
@@ -229,6 +254,9 @@ def classify_outcome(text: str) -> str | None:
         verdicts = {v for i, a in enumerate(answers) if (v := _answer_verdict(a, i == 0)) is not None}
     else:
         verdicts = _verdicts(_sentences(text))
+    if {NOT_HELD, REFUSED} <= verdicts and _HELD.search(text):
+        # The authority says it holds the information: "not held" is about a part, the refusal decides.
+        verdicts.discard(NOT_HELD)
     decided = _combine(verdicts)
     if decided is not None:
         return decided

@@ -1,5 +1,6 @@
 """Precision and recall of a topic classifier on a labelled evaluation set (``eval/cctv.jsonl``), then
-the accuracy of the response-outcome rule on ``eval/outcomes.jsonl`` (``monitor.outcome_eval``).
+the accuracy of the response-outcome rule on ``eval/outcomes.jsonl`` (``monitor.outcome_eval``) and the
+precision and recall of the exemptions parser on ``eval/exemptions.jsonl`` (``monitor.exemption_eval``).
 
 A report, not a test: it always exits 0 unless the set or the configuration cannot be read (exit 2).
 The set is split by a fixed rule into ``dev`` (which tuning may look at) and ``test`` (which it must
@@ -20,6 +21,12 @@ from crawler.normalise import classify_outcome
 from crawler.yamlconf import ConfigError
 from monitor.classify import Verdict, build_classifiers
 from monitor.config import load_config
+from monitor.exemption_eval import (
+    DEFAULT_EXEMPTION_FILE,
+    load_exemption_items,
+    read_all,
+    write_exemption_report,
+)
 from monitor.outcome_eval import (
     DEFAULT_OUTCOME_FILE,
     EvalFileError,
@@ -191,6 +198,12 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--outcomes", type=Path, default=DEFAULT_OUTCOME_FILE, help="outcome evaluation set (JSON lines)"
     )
     parser.add_argument(
+        "--exemptions",
+        type=Path,
+        default=DEFAULT_EXEMPTION_FILE,
+        help="exemption evaluation set (JSON lines)",
+    )
+    parser.add_argument(
         "file", nargs="?", type=Path, default=DEFAULT_FILE, help="evaluation set (JSON lines)"
     )
     return parser.parse_args(argv)
@@ -203,6 +216,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     try:
         items = load_items(args.file)
         outcome_items = load_outcome_items(args.outcomes)
+        exemption_items = load_exemption_items(args.exemptions)
         config = load_config(args.config)
     except (EvalFileError, ConfigError) as exc:
         print(f"evaluate: {exc}", file=sys.stderr)
@@ -225,6 +239,13 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         splits,
         out,
         f"outcome rule (crawler.normalise.classify_outcome) on {args.outcomes} [{args.split}]",
+    )
+    print(file=out)
+    write_exemption_report(
+        read_all([item for item in exemption_items if item.split in splits]),
+        splits,
+        out,
+        f"exemptions parser (crawler.exemptions.read_exemptions) on {args.exemptions} [{args.split}]",
     )
     return 0
 

@@ -71,7 +71,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "money": [],
         "contract_dates": [],
         "outcome": "refused",
-        "exemptions": ["s31(1)(a)"],
+        "exemptions": ["s31(1)"],  # "(a)" is only in the ICO guidance the letter quotes
     },
     # Coventry: Hikvision and Pyronix are both named, though Pyronix is not used. The types asked
     # about in Q7 (facial recognition, ANPR) are not facts; "Standard CCTV" says nothing of mounting.
