@@ -64,7 +64,9 @@ def what_to_fix(
         in_content = sum(n for reason, n in rejection_reasons(links).items() if "link_pattern" in reason)
         if in_content:
             return f"link_pattern matches none of {in_content} links in the page content"
-        return "no response links found: check link_pattern and the start url"
+        if problem and "no disclosure log found" in problem:
+            return "no disclosure log found from the start page: give the log's own address as url"
+        return "no response links found: check the start url (and link_pattern, where the source has one)"
     if items == 0:
         return "responses listed but none read: check the response page layout"
     if invalid:

@@ -88,8 +88,10 @@ def test_sources_check_reports_without_storing(tmp_path: Path, soh_site: LocalSi
     data = tmp_path / "data"
     result = CliRunner().invoke(main, ["--config", str(config), "--data-dir", str(data), "sources", "check"])
     assert result.exit_code == 1, result.output  # the empty log is reported as failing
-    met = next(line for line in result.output.splitlines() if " met " in line)
-    assert "succeeded" in met and " 4 " in met and "reference 4/4" in met  # first listing page only
-    assert "no responses listed" in next(line for line in result.output.splitlines() if " empty " in line)
+    # One line a source: address, status, responses listed, fields filled, what to fix.
+    met = next(line for line in result.output.splitlines() if line.startswith("met "))
+    assert "succeeded" in met and "listed 4 " in met and "filled 100%" in met and "fix: nothing" in met
+    empty = next(line for line in result.output.splitlines() if line.startswith("empty "))
+    assert "failed" in empty and "listed 0" in empty and "fix: no response links found" in empty
     assert not (data / "foiwatch.sqlite3").exists()
     assert f"{'/foi-ai/metropolitan-police/disclosure-log/'}?page=2" not in soh_site.paths()
