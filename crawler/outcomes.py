@@ -1,8 +1,27 @@
 """The outcome of an FOI answer, decided from the answer as a whole (``classify_outcome``).
 
 A letter is read sentence by sentence after dropping what does not decide anything: the right-of-appeal
-paragraph and quoted statute or ICO guidance. Where the answer is a numbered list of questions, each
-answer is judged on its own and the verdicts are combined.
+paragraph, quoted statute or ICO guidance (with its lettered paragraphs, as in a quoted section 17(5)) and
+sentences that use outcome words as data ("'Partial' refers to a response in which ..."). Where the answer
+is a numbered list of questions, each answer is judged on its own and the verdicts are combined; an answer
+that only points to another body decides nothing.
+
+Precedence, first match wins (``_combine``; the detail is in ``classify_outcome``):
+
+1. partial wording: "disclose some of", "withheld some", a redacted copy or version, information given
+   under the section 16 duty beside a refusal, "gesture of goodwill";
+2. something released beside anything refused, not held or NCND: ``partially_released``;
+3. only released: ``released``;
+4. nothing released: ``neither_confirm_nor_deny``, then ``not_held`` ("do not hold", "do not record or
+   collate this information"), then ``refused`` (exemptions, the cost limit, vexatious requests). Where the
+   letter says the authority holds the information, a refusal outranks "not held";
+5. withdrawn wording, then a request for clarification or a transfer (``other``); an acknowledgement is None.
+
+Internal reviews: a review that upholds the original decision ("upheld this position on review", "section
+38 ... has been correctly applied") counts as a refusal, so a review letter reads as ``refused`` unless it
+also says something was released (then partial) or not held (then not held, as in step 4). A review that
+releases more is read like any letter. "Not routinely collated in the format ..." explains a cost-limit
+refusal and is not a not-held answer; only "we do not record/collate this information" is.
 """
 
 from __future__ import annotations
@@ -45,7 +64,10 @@ _NOT_HELD = re.compile(
     r"(?:is|was|are|were) (?:therefore |currently |also )?not held(?! (?:in a|in an|in such)\b)"
     r"|(?:do|does|did) not hold|(?:do|does) not have (?:it|this|that|the information|any)"
     r"|no (?:relevant |recorded |such )?(?:information|records?|data) (?:is |was |are )?held"
-    r"|information not held|(?:some )?not held\)|we hold no (?:relevant |recorded )?information",
+    r"|information not held|(?:some )?not held\)|we hold no (?:relevant |recorded )?information"
+    r"|(?:do|does) not (?:currently |electronically |centrally |routinely )?(?:record|collate|capture|keep) "
+    r"(?:this|that|these|such|the|any)(?: \w+){0,3}? (?:information|data|figures|details|records?)\b"
+    r"|(?:information|data|figures) (?:is|are) not (?:currently |centrally )?(?:recorded|collated)\b(?! in )",
     re.I,
 )
 _REFUSED = re.compile(
@@ -59,8 +81,11 @@ _REFUSED = re.compile(
     r"|(?:we|i) (?:must |have to )?refuse (?:your|this)|do not release|vexatious|manifestly unreasonable"
     r"|(?:appropriate|cost|fees?)\)? limit|£\s?\d+ limit|exceed\w* (?:the )?(?:£|18 hours|appropriate|cost)"
     r"|section 1[24]\b|s\.? ?1[24]\("
-    r"|(?:section|regulation|exemptions?) [\w().]+ (?:has|have) been (?:correctly |properly "
-    r"|rightly )?(?:applied|engaged)",
+    r"|(?:section|regulation|exemptions?) [\w().]+(?: of the [\w ]{1,60}?)? (?:has|have) been (?:correctly "
+    r"|properly |rightly |appropriately )?(?:applied|engaged)"
+    r"|correctly (?:applied|relied on) (?:the )?(?:exemptions?|exceptions?|section|regulation)"
+    r"|uph[eo]ld\w* (?:the |its |their |our |my )?(?:original )?(?:decision|position|response|refusal)"
+    r"|(?:decision|position|refusal) (?:is|was|has been) upheld",
     re.I,
 )
 _PARTIAL = re.compile(
@@ -72,7 +97,11 @@ _PARTIAL = re.compile(
     r"|release|supply) (?:some|part) of"
     r"|some of the information [\w ]{0,30}(?:can be found|is (?:provided|attached|given|set out)|below)"
     r"|gesture of goodwill|exemptions? to (?:some|part) of|(?:provided|disclosed) all (?:the )?(?:relevant "
-    r"|requested )?information except|some not held",
+    r"|requested )?information except|some not held"
+    r"|(?<!correctly )(?<!properly )withheld (?:some|part|certain)\b"
+    r"|redact\w* (?:some|certain|parts?|the names|names)\b"
+    r"|redacted (?:copy|copies|version)|(?:section|s\.?) ?16\b[^.]{0,150}?\b(?:can|able to|will|am|have) "
+    r"(?:provide|supply|disclose|give)d? (?:you with )?(?:some|the|relevant|following|this)\b",
     re.I,
 )
 _RELEASED = re.compile(
@@ -86,7 +115,8 @@ _RELEASED = re.compile(
     r"|in full\b|information (?:to be |has been |is being )?supplied|\bable to disclose|as follows"
     r"|(?:has|have|had) (?:provided|disclosed|released) (?:the information (?:it|we|they) held|all"
     r"|copies|a copy)"
-    r"|(?:by|after) (?:providing|disclosing|releasing) (?:copies|a copy|the information|the requested)",
+    r"|(?:by|after) (?:providing|disclosing|releasing) (?:copies|a copy|the information|the requested)"
+    r"|(?:attached|enclosed|see|find)\b[^.]{0,20}?\ba copy of (?:all )?(?:of )?the information",
     re.I,
 )
 # "Please see below", "as follows" pointing at the reasons for an exemption, not at information given.
@@ -131,6 +161,24 @@ _RIGHTS_HEADING = re.compile(
     r"|internal review|how to complain)\s*:?\s*\n",
     re.I,
 )
+# Section 17(5) and the like quoted with their lettered paragraphs: "(a) states that fact, (b) specifies ...".
+_QUOTED_LIST = re.compile(
+    r"(?:section|regulation|s\.)\s?\d+[\w()]*[^:\n]{0,160}?\b(?:requires?|states?|provides?|says)\b[^:\n]{0,200}:"
+    r"\s*\n(?:[ \t]*\([a-z]\)[^\n]{0,300}(?:\n|$)){2,8}",
+    re.I,
+)
+# Outcome words used as data, in answers about FOI statistics: "'Partial' refers to a response in which ...".
+_DESCRIBES_OUTCOMES = re.compile(
+    r"\b(?:refers? to|indicates?|means) (?:a |an )?(?:response|request)s?\b"
+    r"|\bwhere (?:a|the) request (?:has been|was|is) (?:refused|partially|withheld)",
+    re.I,
+)
+# An answer that only points to another body ("you may wish to submit this part of your request to the NPCC").
+_REDIRECT = re.compile(
+    r"(?:submit|direct|redirect|send|forward|address) (?:this part of |that part of |this element of )?your "
+    r"(?:request|enquiry|query|question) to|(?:may|might) wish to contact",
+    re.I,
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n\s*\n")
 _QUESTION_MARK = re.compile(
     r"(?:^|(?<=\s))(?:Q(?:uestion)?\s?(?P<q>\d{1,2})\b[.):]?|(?P<n>\d{1,2})(?:[.)](?=\s)|(?=\s[a-z]\)\s))|(?:Request|Answer"
@@ -165,6 +213,8 @@ def _verdicts(sentences: list[str]) -> set[str]:
     elsewhere, is not a refusal."""
     found: set[str] = set()
     for sentence in sentences:
+        if _DESCRIBES_OUTCOMES.search(sentence):
+            continue
         for outcome, pattern in ((NCND, _NCND), (PARTIAL, _PARTIAL)):
             if pattern.search(sentence):
                 found.add(outcome)
@@ -221,7 +271,7 @@ def _answer_verdict(answer: str, first: bool) -> str | None:
     """One answer's outcome; an answer with content and no refusal counts as released."""
     body = _QUESTION_MARK.sub("", answer, count=1)
     verdict = _combine(_verdicts(_sentences(body)))
-    if verdict is not None or first or _NEUTRAL_ANSWER.match(body):
+    if verdict is not None or first or _NEUTRAL_ANSWER.match(body) or _REDIRECT.search(body):
         return verdict
     return RELEASED if _ANSWER_CONTENT.search(body) or len(body.split()) >= 3 else None
 
@@ -249,6 +299,7 @@ def classify_outcome(text: str) -> str | None:
     """
     if not text.strip():
         return None
+    text = _QUOTED_LIST.sub("\n", text)
     answers = _answers(text)
     if answers is not None:
         verdicts = {v for i, a in enumerate(answers) if (v := _answer_verdict(a, i == 0)) is not None}

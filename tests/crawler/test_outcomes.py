@@ -55,3 +55,96 @@ from crawler.outcomes import classify_outcome
 )
 def test_outcome_wording(text: str, expected: str) -> None:
     assert classify_outcome(text) == expected
+
+
+# Real sentences from dev items of eval/outcomes.jsonl (issue 8, fourth pass), one or two a class.
+_S17_NOTICE = (
+    "Your request for information has now been considered and I am not obliged to supply the information you "
+    "have requested.\nSection 17(5) of the Freedom of Information Act 2000 requires South Wales Police, when "
+    "refusing to provide such information (because the information is exempt) to provide you the applicant "
+    "with a notice which:\n(a) states that fact,\n(b) specifies the exemption in question and\n(c) "
+    "states (if "
+    "that would not otherwise be apparent) why the exemption applies.\nIn relation to your particular "
+    "request, "
+    "the following exemption applies:\nThe data you have requested is not routinely collated in the format "
+    "that would easily answer your query."
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2. We do not record this information.", "not_held"),
+        (
+            "There is no dedicated annual Estate CCTV budget and annual spend is not collated so this "
+            "information is not held.",
+            "not_held",
+        ),
+        (
+            "Section 12 – Exemption where cost of compliance exceeds appropriate limit.\nUnfortunately, the "
+            "data you have requested is not routinely collated in the format that would easily answer your "
+            "request. We estimate that it would take approximately one minute to individually "
+            "interrogate each "
+            "occurrence in order to establish if they relate to tool theft.",
+            "refused",
+        ),
+        (_S17_NOTICE, "refused"),
+        (
+            "The public authority withheld some of the information, citing section 43, and was slow to carry "
+            "out an internal review of the decision, which it eventually upheld.",
+            "partially_released",
+        ),
+        (
+            "The council refused to disclose the information that it held on the basis that it was exempt "
+            "under section 36(2)(b)(i) and (ii). The Commissioner's decision is that the council correctly "
+            "withheld some information under section 40(2) of the FOIA.",
+            "refused",
+        ),
+        (
+            "It refused to provide the interim report arguing that it was exempt from disclosure under "
+            "section "
+            "30 of the Act. It upheld this position on review.",
+            "refused",
+        ),
+        (
+            "In accordance with the Freedom of Information Act 2000, this letter acts as a Refusal "
+            "Notice for "
+            "this part of the request. However, under Section 16 of the Act I have a duty to provide "
+            "advice and "
+            "assistance in relation to your request and can provide relevant information for questions 1 - 3 "
+            "as this was retrieved during our initial research.",
+            "partially_released",
+        ),
+        (
+            "Question 1\nThe funding request was prepared and generated on behalf of the NPCC. Under S16 our "
+            "duty to advise and assist you may wish to submit this part of your request to "
+            "NPCC.\nQuestion 2\n"
+            "Your request for this information has now been considered and I am not obliged to supply the "
+            "information you have requested.\nSection 14(1) – Vexatious",
+            "refused",
+        ),
+        (
+            "'NCND' indicates a response in which we neither confirmed nor denied whether information "
+            "was held. "
+            "'Partial' refers to a response in which some of the requested information was provided, while "
+            "other parts were refused. The additional information requested has been provided below.",
+            "released",
+        ),
+        ("Please see atttached a copy of all of the information you requested.", "released"),
+    ],
+    ids=[
+        "do-not-record",
+        "not-collated-so-not-held",
+        "not-routinely-collated-is-a-cost-refusal",
+        "section-17-5-lettered-list-is-quotation",
+        "withheld-some",
+        "correctly-withheld-some-is-a-judgement",
+        "refusal-upheld-on-review",
+        "section-16-information-given",
+        "redirect-then-vexatious",
+        "outcome-words-as-data",
+        "copy-of-all-the-information",
+    ],
+)
+def test_outcome_classes(text: str, expected: str) -> None:
+    assert classify_outcome(text) == expected
