@@ -312,9 +312,17 @@ _OUTCOME_WORDS = (
     ),
     (re.compile(r"neither confirm nor deny|\bNCND\b", re.I), "neither_confirm_nor_deny"),
     (re.compile(r"not held", re.I), "not_held"),
-    (re.compile(r"withheld|refused|exempt|not (?:disclosed|provided)", re.I), "refused"),
+    (re.compile(r"with?held|refused|exempt|not (?:disclosed|provided)", re.I), "refused"),
     (re.compile(r"withdrawn", re.I), "withdrawn"),
     (re.compile(r"provided|disclosed|released|granted|in full", re.I), "released"),
+)
+
+
+# An outcome standing alone where its heading was lost (The National Archives: "Information withheld.").
+_OUTCOME_LINE = re.compile(
+    r"^(?:(?:some|no|all)\s+)?information\s+(?:(?:partially|partly|not)\s+)?"
+    r"(?:with?held|provided|disclosed|released|held|refused)\.?$",
+    re.I,
 )
 
 
@@ -380,10 +388,11 @@ def split_by_voice(page: ParsedPage, lines: list[str], header: set[int]) -> None
     the body after the title and labels, split where the authority starts to speak."""
     body = _preamble_request(lines, Sections(start=len(lines)), header, page.title)
     asked, answered = cut_at_answer(body)
+    labelled = asked.pop() if asked and _OUTCOME_LINE.match(asked[-1]) else ""
     if asked and answered:
         page.request, page.response = "\n".join(asked), "\n".join(answered)
         settle_texts(page)
-        page.outcome = classify_outcome(page.response)
+        page.outcome = settled_outcome(outcome_from_label(labelled), page.response)
         page.exemptions = parse_exemptions(page.response)
 
 

@@ -324,3 +324,20 @@ def test_title_prefix_is_dropped(heading: str, title: str) -> None:
     html = f"<html><body><main><h1>{heading}</h1><h2>Request</h2><p>Please send the report.</p>"
     html += "<h2>Response</h2><p>The report is attached.</p></main></body></html>"
     assert read_page(html, BASE + "/x").title == title
+
+
+def test_an_outcome_line_without_its_heading_is_the_outcome_not_the_request() -> None:
+    # The National Archives CAS-89271 as stored: the section headings lost, their contents kept
+    html = """<html><body><main><h1>FCO 141 withdrawal internal and external correspondence</h1>
+    <p>FOI request reference: CAS-89271</p><p>Publication date: July 2022</p>
+    <p>I would also like to request copies of all TNA internal correspondence concerning the withdrawal.</p>
+    <p>Information withheld.</p>
+    <p>I can confirm that The National Archives holds information relevant to your request.</p>
+    <p>Unfortunately, we are unable to provide you with this information.</p></main></body></html>"""
+    page = read_page(html, BASE + "/x")
+    assert (
+        page.request
+        == "I would also like to request copies of all TNA internal correspondence concerning the withdrawal."
+    )
+    assert page.response.startswith("I can confirm that The National Archives holds")
+    assert page.outcome == "refused"
