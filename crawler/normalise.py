@@ -123,6 +123,8 @@ def parse_iso_datetime(text: str | None) -> date | None:
 
 
 _YEAR = re.compile(r"\d{4}")
+# Words and numbers of a folder name, apart however they are joined: "disclosure2022", "09---september".
+_FOLDER_TOKENS = re.compile(r"[^\W\d_]+|\d+")
 
 
 def _path_year(token: str, latest: int) -> int | None:
@@ -130,26 +132,44 @@ def _path_year(token: str, latest: int) -> int | None:
     return year if 2000 <= year <= latest else None
 
 
+def _folder_month(tokens: list[str], latest: int) -> tuple[int, int | None] | None:
+    """(month, year or None) when a folder names a month and nothing else.
+
+    Its words and numbers are one month name, at most one year and at most the month's own
+    number ("09---september", "july-2022", "SEPT_2024", "ionawr2026"); anything more is a slug.
+    """
+    months = [PATH_MONTHS[t] for t in tokens if t in PATH_MONTHS]
+    if len(months) != 1:
+        return None
+    years = [y for t in tokens if (y := _path_year(t, latest))]
+    numbers = [t for t in tokens if t.isdigit() and not _path_year(t, latest)]
+    if len(years) > 1 or len(numbers) > 1 or any(int(n) != months[0] for n in numbers):
+        return None
+    if len(tokens) != 1 + len(years) + len(numbers):
+        return None
+    return months[0], (years[0] if years else None)
+
+
 def url_month(url: str, latest_year: int | None = None) -> date | None:
     """The first day of the month a log's address files a response under, or None.
 
-    Reads folders such as ``/disclosure-2023/december-2023/``, ``/d/july-2022/``, ``/2025/june/``
-    and ``/disclosure-2025/october/`` (English or Welsh month names). A month counts only as a
-    folder of its own, alone or with a year ("july-2022"), or right after a folder ending in a year:
-    a slug that merely mentions a month, or a reference number, never dates a response. Years run
-    from 2000 to ``latest_year`` (next year by default).
+    Reads folders such as ``/disclosure-2023/december-2023/``, ``/d/july-2022/``, ``/2025/june/``,
+    ``/disclosure-2025/october/``, ``/disclosure2022/november/`` and ``/2022/09---september/``
+    (English or Welsh month names, however the folder joins its words and numbers). A month counts
+    only as a folder of its own, alone, with a year or with its own number, and without a year only
+    right after a folder ending in a year: a slug that merely mentions a month, or a reference
+    number, never dates a response. Years run from 2000 to ``latest_year`` (next year by default).
     """
     latest = latest_year if latest_year is not None else utcnow().year + 1
     segments = [unquote(s).lower() for s in urlsplit(url).path.split("/") if s]
     previous_year: int | None = None
     for segment in segments:
-        tokens = re.split(r"[-_.\s]+", segment)
-        months = [PATH_MONTHS[t] for t in tokens if t in PATH_MONTHS]
-        years = [y for t in tokens if (y := _path_year(t, latest))]
-        if len(tokens) == 2 and len(months) == 1 and len(years) == 1:
-            return date(years[0], months[0], 1)
-        if len(tokens) == 1 and months and previous_year:
-            return date(previous_year, months[0], 1)
+        tokens = _FOLDER_TOKENS.findall(segment)
+        if not tokens:
+            continue
+        found = _folder_month(tokens, latest)
+        if found and (found[1] or previous_year):
+            return date(found[1] or previous_year or 0, found[0], 1)
         previous_year = _path_year(tokens[-1], latest)
     return None
 

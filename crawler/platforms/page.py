@@ -59,6 +59,13 @@ _DATE_LABEL = re.compile(
 )
 _REQUEST_START = re.compile(
     r"(?:i note you seek access to the following information|below is your request"
+    # The authority restating the request before it: "I note you seek the following:", "Your request
+    # was as follows:", "In your email of 3 May you requested the following:".
+    r"|\b(?:i|we)\s+note\s+(?:that\s+)?you\s+(?:seek|are\s+seeking|request(?:ed)?|asked(?:\s+for)?|require)"
+    r"\s+(?:access\s+to\s+)?the\s+following(?:\s+information)?\s*[:.]?\s*$"
+    r"|^(?:your|the)\s+request\s+(?:was|is|reads|read)\s+as\s+follows\s*[:.]?\s*$"
+    r"|^in\s+your\s+(?:e-?mail|letter|request|correspondence)\b.{0,60}\byou\s+(?:requested|asked(?:\s+for)?)"
+    r"(?:\s+(?:the\s+following|us|for))?(?:\s+information)?\s*:\s*$"
     r"|^(?:your\s+)?request(?:\s+details)?\s*:?$"
     r"|^(?:specifically\s+)?you asked(?:\s+the\s+following)?\s*:?"
     r"|^information requested\s*:?$"
@@ -68,6 +75,8 @@ _REQUEST_START = re.compile(
 )
 _RESPONSE_START = re.compile(
     r"(?:^i have (?:today )?decided|^decision\s*:?$|^(?:our\s+)?response\s*:?$|^we said\s*:?$"
+    # "Extent of Searches to Locate Information" (North Yorkshire): the answer's first heading
+    r"|^extent\s+(?:and\s+result\s+)?of\s+searche?s?\b"
     # "Response 1a and 1b:", "Response to Q2:": an answer heading per question (Dyfed-Powys)
     r"|^response\s+(?:to\s+)?(?:q(?:uestions?)?\s*)?\d+[a-z]?(?:\s*(?:,|and|&|-)\s*\d*[a-z]?)*\s*:?$"
     r"|^in response\s*:?|^we answered\s*:?$|^answer\s*:?$|^(?:our\s+)?reply\s*:?$|^outcome\s*:?$"
@@ -84,7 +93,7 @@ _ANSWER_OPENING = re.compile(
     r"|^(?:i|we)\s+(?:do\s+not|don.t|does\s+not)\s+hold\b|^(?:i|we)\s+hold\b"
     r"|^(?:i|we)\s+ha(?:ve|s)\s+(?:today\s+|now\s+)?(?:decided|considered|made\s+enquiries|been\s+advised)"
     r"|^having\s+(?:made|carried\s+out|conducted|completed)\s+(?:enquiries|searches|checks)"
-    r"|^(?:following|further\s+to)\s+(?:our|your)\s+(?:[\w-]+\s+){0,3}(?:e-?mail|letter|request|enquiry|review|update)"
+    r"|^(?:following|further\s+to)\s+(?:(?:receipt|consideration)\s+of\s+)?(?:our|your)\s+(?:[\w-]+\s+){0,3}(?:e-?mail|letter|request|enquiry|review|update)"
     r"|^(?:the\s+)?(?:force|council|constabulary|mps|department|trust|authority|service|commissioner)\s+"
     r"(?:can(?:not)?|does|do|did|has|have|holds?|is|will|would|owns?|runs?|operates?|uses?|employs?"
     r"|currently|received|recorded|spent)\b"
@@ -124,6 +133,7 @@ def opens_answer(line: str) -> bool:
 _MARKER_ONLY = re.compile(
     r"^(?:request|response|decision|you asked|we said|in response|answer|reply|outcome"
     r"|our response|your request"
+    r"|extent (?:and result )?of searches to locate (?:the )?(?:relevant )?information"
     r"|i note you seek access to the following information|below is your request and our response"
     r"|cais|eich cais|ymateb|ein hymateb|penderfyniad)\s*[:.]?$",
     re.I,
@@ -315,8 +325,23 @@ def _header_lines(lines: list[str], title: str, reference: str | None) -> set[in
     return skip
 
 
-def parse_detail(html: str | bytes, url: str) -> ParsedPage:
-    """Read one response page. A page that is not a response comes back with ``problems``."""
+def _split_unmarked(lines: list[str], title: str, reference: str | None) -> tuple[str, str]:
+    """A page that marks neither request nor answer (Gwent's): the request runs from the top to where
+    the authority starts to speak; with no such line there is no split."""
+    skip = _header_lines(lines, title, reference)
+    body = [line for i, line in enumerate(lines) if i not in skip]
+    request, answer = cut_at_answer(body)
+    if not request or not answer:
+        return "", ""
+    return "\n".join(request), "\n".join(answer)
+
+
+def parse_detail(html: str | bytes, url: str, *, split_unmarked: bool = True) -> ParsedPage:
+    """Read one response page. A page that is not a response comes back with ``problems``.
+
+    ``split_unmarked=False`` leaves a page with no request or answer markers unsplit, for readers
+    that split such pages by rules of their own.
+    """
     soup = parse_page(html)
     content = clean_content(soup)
     page = ParsedPage(url=url)
@@ -328,6 +353,8 @@ def parse_detail(html: str | bytes, url: str) -> ParsedPage:
     page.published = parse_published(lines, soup)
     page.request, page.response = split_request_response(lines)
     marked = has_request_start(lines)
+    if split_unmarked and not page.request and not page.response and not marked:
+        page.request, page.response = _split_unmarked(lines, page.title, page.reference)
     if not page.response and (printed_reference or marked):
         # A response page without a split: the body is the response and the request stays empty.
         skip = _header_lines(lines, page.title, page.reference)

@@ -126,6 +126,12 @@ _RESPONSE_DATE_LABEL = re.compile(
     r"|date\s+released|disclosure\s+date|date)\b\s*[:\-]?\s*(.*)$",
     re.I,
 )
+# A second label on the line of another ("Request ID: FOI-2388-2324 Date published: 26 October 2023").
+_EMBEDDED_DATE_LABEL = re.compile(
+    r"^[A-Z][\w ]{0,30}:\s*\S+.*?\s(?:date\s+published|publication\s+date|date\s+of\s+publication"
+    r"|response\s+sent|date\s+responded|responded(?:\s+on)?)\s*:\s*(.+)$",
+    re.I,
+)
 _RECEIVED_LABEL = re.compile(r"^(?:date\s+)?(?:received|requested)(?:\s+on)?\b\s*[:\-]?\s*(.*)$", re.I)
 _WEEKDAY = r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?"
 _DATE_ONLY = re.compile(
@@ -186,7 +192,7 @@ def read_published(lines: list[str]) -> tuple[date | None, set[int]]:
         response_heading = re.match(r"^response\s*[:\-]?\s*(.+)$", line, re.I)
         if response_heading and is_date_only(response_heading.group(1)):
             return parse_uk_date(response_heading.group(1)), {index}
-        response_label = _RESPONSE_DATE_LABEL.match(line)
+        response_label = _RESPONSE_DATE_LABEL.match(line) or _EMBEDDED_DATE_LABEL.match(line)
         label = response_label or _RECEIVED_LABEL.match(line)
         if label is None:
             continue
@@ -209,7 +215,8 @@ _GENERIC_TITLE = re.compile(
 )
 _TITLE_PREFIX = re.compile(
     # Only before a separator or a capitalised title: "FOI request on cybersecurity" keeps its words.
-    r"^(?:foi|freedom\s+of\s+information)\s+(?:request|review)\b(?:\s*[-–:]\s*|\s+"
+    # "FO Request - ..." (a misprint seen on Moray's log) only before a separator.
+    r"^(?:foi|fo(?=\s+request\s*[-–:])|freedom\s+of\s+information)\s+(?:request|review)\b(?:\s*[-–:]\s*|\s+"
     r"(?!(?:on|about|for|regarding|re|into|of|concerning|relating|in|to|from|by|with)\b)(?=(?-i:[A-Z0-9])))(?=\S)",
     re.I,
 )
@@ -305,9 +312,17 @@ _OUTCOME_WORDS = (
     ),
     (re.compile(r"neither confirm nor deny|\bNCND\b", re.I), "neither_confirm_nor_deny"),
     (re.compile(r"not held", re.I), "not_held"),
-    (re.compile(r"withheld|refused|exempt|not (?:disclosed|provided)", re.I), "refused"),
+    (re.compile(r"with?held|refused|exempt|not (?:disclosed|provided)", re.I), "refused"),
     (re.compile(r"withdrawn", re.I), "withdrawn"),
     (re.compile(r"provided|disclosed|released|granted|in full", re.I), "released"),
+)
+
+
+# An outcome standing alone where its heading was lost (The National Archives: "Information withheld.").
+_OUTCOME_LINE = re.compile(
+    r"^(?:(?:some|no|all)\s+)?information\s+(?:(?:partially|partly|not)\s+)?"
+    r"(?:with?held|provided|disclosed|released|held|refused)\.?$",
+    re.I,
 )
 
 
@@ -341,7 +356,7 @@ def read_page_lines(
     sections = split_sections(lines, questions, answers)
     if not sections.answer:
         # No answer heading: the generic reader's split, with this module's labels and title.
-        page = parse_detail(html, url)
+        page = parse_detail(html, url, split_unmarked=False)
         reference, ref_lines = read_reference(lines, title, "")
         page.title, page.reference = title or page.title, reference or page.reference
         published, date_lines = read_published(lines)
@@ -373,10 +388,11 @@ def split_by_voice(page: ParsedPage, lines: list[str], header: set[int]) -> None
     the body after the title and labels, split where the authority starts to speak."""
     body = _preamble_request(lines, Sections(start=len(lines)), header, page.title)
     asked, answered = cut_at_answer(body)
+    labelled = asked.pop() if asked and _OUTCOME_LINE.match(asked[-1]) else ""
     if asked and answered:
         page.request, page.response = "\n".join(asked), "\n".join(answered)
         settle_texts(page)
-        page.outcome = classify_outcome(page.response)
+        page.outcome = settled_outcome(outcome_from_label(labelled), page.response)
         page.exemptions = parse_exemptions(page.response)
 
 

@@ -271,3 +271,72 @@ def test_no_saved_page_stores_answer_text_in_its_request(reader: str, file: str,
     assert keep_apart(page.request, page.response) == (page.request, page.response)
     if page.request and page.response:
         assert page.response not in page.request and page.request != page.response
+
+
+CLEVELAND_11711 = (
+    "https://www.cleveland.police.uk/foi-ai/cleveland-police/disclosure/2020/march/11711-clares-law/"
+)
+NORTH_YORKSHIRE_0408 = (
+    "https://www.northyorkshire.police.uk/foi-ai/north-yorkshire-police/foi-disclosure-2021-22/december-2024/"
+    "foi-public-order-operations-0408-202425/"
+)
+GWENT_25392 = "https://www.gwent.police.uk/foi-ai/gwent-police/disclosure2/2022/09---september/202225392---problem-profiles/"
+
+
+@pytest.mark.parametrize(
+    "opening",
+    [
+        # Cleveland 11711 as stored: the restatement ends the letter's first line
+        "I write in connection with regards to your request received in this office on 3rd February. "
+        "I note you seek the following:",
+        "I note you seek the following information.",
+        "We note that you requested the following:",
+        "Your request was as follows:",
+        "In your email of 3 May 2024 you requested the following information:",
+    ],
+)
+def test_the_authority_restating_the_request_starts_it(opening: str) -> None:
+    asked = "The total number of Disclosure Requests by Calendar Year, by gender, age and ethnic origin."
+    html = f"""<html><body><main><h1>Clare's Law</h1><p>{opening}</p>
+    <p>{asked}</p>
+    <p>Having made enquiries within the Force below is all the information we have been able to retrieve.</p>
+    <p>2019 – 768</p></main></body></html>"""
+    page = parse_detail(html, CLEVELAND_11711)
+    assert page.request == asked
+    assert page.response.startswith("Having made enquiries within the Force")
+
+
+def test_a_note_about_a_clarification_does_not_start_the_request() -> None:
+    line = "In accordance with your clarification, I note that you require documents covering 2021 to 2024."
+    lines = ["Request", "Q1. Any documents you hold.", line, "Decision", "Refused."]
+    assert split_request_response(lines)[0] == f"Q1. Any documents you hold.\n{line}"
+
+
+def test_the_account_of_searches_starts_the_answer() -> None:
+    # North Yorkshire 0408-202425 as stored ({NORTH_YORKSHIRE_0408})
+    lines = [
+        "Request",
+        "Q1. Any documents you hold that describe your approach to naming suspects in public.",
+        "Clarification",
+        "In accordance with your clarification, I note that you require documents covering 2021 to 2024.",
+        "Extent of Searches to Locate Information",
+        "Following receipt of your request searches were conducted within North Yorkshire Police.",
+        "Decision",
+        "I am not obliged to provide you with a response.",
+    ]
+    request, response = split_request_response(lines)
+    assert request.endswith("documents covering 2021 to 2024.")
+    assert response.startswith("Following receipt of your request searches were conducted")
+
+
+def test_a_page_with_no_markers_splits_where_the_authority_speaks() -> None:
+    # Gwent 2022/25392 as stored: the request, then the answer, no heading between ({GWENT_25392})
+    html = """<html><body><main>
+    <p>Please provide a copy of the below reports as set out in your response to 2022/25114</p>
+    <p>1) 'Rape' profile assessment - produced in March 2022</p>
+    <p>Please see below for the following exemptions:</p>
+    <p>Section 12 – Excess Cost</p></main></body></html>"""
+    page = parse_detail(html, GWENT_25392)
+    assert page.request.endswith("produced in March 2022")
+    assert page.response.startswith("Please see below for the following exemptions:")
+    assert "below reports" not in page.response

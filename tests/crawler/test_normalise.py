@@ -60,6 +60,14 @@ def test_parse_uk_date(text: str, expected: date | None) -> None:
         ("/cy/foi-ai/x/2024/Rhagfyr/", date(2024, 12, 1)),
         ("/cy/foi-ai/x/ionawr-2026/", date(2026, 1, 1)),
         ("/cy/foi-ai/x/2023/mai/", date(2023, 5, 1)),
+        # a year glued to the folder's name, a month folder led by its own number
+        ("/foi-ai/dyfed-powys-police/disclosure2022/november/slug/", date(2022, 11, 1)),
+        ("/foi-ai/x/disclosure-log2023/march/", date(2023, 3, 1)),
+        ("/foi-ai/gwent-police/disclosure2/2022/09---september/202225392---slug/", date(2022, 9, 1)),
+        ("/foi-ai/x/datgeliadau2025/hydref/", date(2025, 10, 1)),
+        ("/foi-ai/x/july2022/", date(2022, 7, 1)),
+        ("/foi-ai/x/2022/03-september/", None),
+        ("/foi-ai/x/disclosure2/september/", None),
         # a reference number, or a slug that mentions a month, dates nothing
         ("/foi-ai/south-wales-police/disclosure-log/foi-82611/", None),
         ("/disclosure-log/foi-2023-0456/", None),

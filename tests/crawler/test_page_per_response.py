@@ -180,6 +180,9 @@ def test_reference_labels(lines: list[str], reference: str | None) -> None:
         (["Received: 21 May 2020"], date(2020, 5, 21)),  # a received date only when nothing else
         (["Received: 21 May 2020", "Date published: 14 June 2020"], date(2020, 6, 14)),
         (["Dates of damage and duration of downtime 12/03/2024"], None),
+        # a second label on the line of another (TfL FOI-2388-2324 as stored)
+        (["Request ID: FOI-2388-2324 Date published: 26 October 2023"], date(2023, 10, 26)),
+        (["Our ref: FOI-2388-2324 and the letter we published on 26 October 2023"], None),
     ],
 )
 def test_date_labels(lines: list[str], published: date | None) -> None:
@@ -306,3 +309,35 @@ def test_an_empty_index_fails_unless_the_source_may_be_empty(tmp_path: Path, dat
         failed, quiet = _crawl(app, "empty"), _crawl(app, "quiet")
     assert failed.status == "failed" and "layout may have changed" in (failed.error or "")
     assert quiet.status == "succeeded", quiet.error
+
+
+@pytest.mark.parametrize(
+    ("heading", "title"),
+    [
+        ("FOI Request - Corporate Leadership Restructure", "Corporate Leadership Restructure"),
+        # Moray's misprint (page_162979), and a title that only starts with the letters
+        ("FO Request - Corporate Leadership Restructure", "Corporate Leadership Restructure"),
+        ("FO requests in 2023", "FO requests in 2023"),
+    ],
+)
+def test_title_prefix_is_dropped(heading: str, title: str) -> None:
+    html = f"<html><body><main><h1>{heading}</h1><h2>Request</h2><p>Please send the report.</p>"
+    html += "<h2>Response</h2><p>The report is attached.</p></main></body></html>"
+    assert read_page(html, BASE + "/x").title == title
+
+
+def test_an_outcome_line_without_its_heading_is_the_outcome_not_the_request() -> None:
+    # The National Archives CAS-89271 as stored: the section headings lost, their contents kept
+    html = """<html><body><main><h1>FCO 141 withdrawal internal and external correspondence</h1>
+    <p>FOI request reference: CAS-89271</p><p>Publication date: July 2022</p>
+    <p>I would also like to request copies of all TNA internal correspondence concerning the withdrawal.</p>
+    <p>Information withheld.</p>
+    <p>I can confirm that The National Archives holds information relevant to your request.</p>
+    <p>Unfortunately, we are unable to provide you with this information.</p></main></body></html>"""
+    page = read_page(html, BASE + "/x")
+    assert (
+        page.request
+        == "I would also like to request copies of all TNA internal correspondence concerning the withdrawal."
+    )
+    assert page.response.startswith("I can confirm that The National Archives holds")
+    assert page.outcome == "refused"
