@@ -96,6 +96,7 @@ _PARTIAL = re.compile(
     r"|withholding (?:some|part)|withh\w+ the (?:rest|remainder)|(?:can|able to|will) (?:provide|disclose"
     r"|release|supply) (?:some|part) of"
     r"|some of the information [\w ]{0,30}(?:can be found|is (?:provided|attached|given|set out)|below)"
+    r"|some of (?:that|the|this) information (?:has been|is|was) (?:exempted|withheld|redacted)"
     r"|gesture of goodwill|exemptions? to (?:some|part) of|(?:provided|disclosed) all (?:the )?(?:relevant "
     r"|requested )?information except|some not held"
     r"|(?<!correctly )(?<!properly )withheld (?:some|part|certain)\b"
@@ -116,12 +117,15 @@ _RELEASED = re.compile(
     r"|(?:has|have|had) (?:provided|disclosed|released) (?:the information (?:it|we|they) held|all"
     r"|copies|a copy)"
     r"|(?:by|after) (?:providing|disclosing|releasing) (?:copies|a copy|the information|the requested)"
-    r"|(?:attached|enclosed|see|find)\b[^.]{0,20}?\ba copy of (?:all )?(?:of )?the information",
+    r"|(?:attached|enclosed|see|find)\b[^.]{0,20}?\ba copy of (?:all )?(?:of )?the information"
+    r"|\bbelow (?:is|are) (?:all )?(?:of )?(?:the )?(?:information|figures|data|details|numbers)\b",
     re.I,
 )
 # "Please see below", "as follows" pointing at the reasons for an exemption, not at information given.
 _POINTS_TO_REASONS = re.compile(
-    r"\bwhy\b|\breasons?\b|public interest test|exemptions? (?:has|have) been applied|explanation", re.I
+    r"\bwhy\b|\breasons?\b|public interest test|exemptions? (?:has|have) been applied|explanation"
+    r"|(?:following|these) exemptions?\b",
+    re.I,
 )
 # "We do not hold any further information": what was held has been given; not a not-held answer.
 _NOTHING_FURTHER = re.compile(

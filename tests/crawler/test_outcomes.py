@@ -148,3 +148,31 @@ _S17_NOTICE = (
 )
 def test_outcome_classes(text: str, expected: str) -> None:
     assert classify_outcome(text) == expected
+
+
+# Police letters (eval/fields pages): release pointed to by "below is", a part exempted, and a pointer
+# to the exemptions that follow, which gives nothing.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Having made enquiries within the Force below is all the information we have been able to "
+            "retrieve. In regards to the gender we do not record details of the applicant if different "
+            "to the person at risk and we do not record any ethnic data.\n2019 – 768",
+            "partially_released",
+        ),
+        (
+            "I can confirm that Dyfed-Powys Police does hold the information requested, however some of "
+            "that information has been exempted by virtue of the following exemptions:\nSection 24(1)",
+            "partially_released",
+        ),
+        (
+            "Please see below for the following exemptions:\nSection 12 – Excess Cost\nUnfortunately, we "
+            "cannot answer this request as it will exceed the 18-hour time limit to complete the request.",
+            "refused",
+        ),
+    ],
+    ids=["below-is-the-information", "some-information-exempted", "see-below-for-the-exemptions"],
+)
+def test_police_letter_classes(text: str, expected: str) -> None:
+    assert classify_outcome(text) == expected
