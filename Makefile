@@ -33,8 +33,8 @@ test: install-test
 demo: install
 	$(BIN)/foiwatch demo
 
-## eval: precision and recall of the CCTV classifier on eval/cctv.jsonl (dev, test, total),
-## outcome accuracy, then field-by-field accuracy of the page readers on eval/fields
+## eval: CCTV classifier precision and recall (eval/cctv.jsonl), outcome accuracy (eval/outcomes.jsonl),
+## exemptions cited (eval/exemptions.jsonl), then field-by-field accuracy of the page readers (eval/fields)
 eval: install
 	$(BIN)/python -m monitor.evaluate
 	$(BIN)/python -m monitor.field_eval
