@@ -8,9 +8,13 @@ Two checks keep a word from counting when the text is not about the topic:
 
 - *other senses*: a term in a sentence with a cue word means something else ("CCTV survey of the
   drainage system" is pipe inspection), so that match is set aside;
-- *passing mentions*: when no term is in the title, the text is long and the mentions sit in a small
-  share of its sentences (one item in a list of services, a licence condition among twenty), the
-  score is scaled down.
+- *passing mentions*: when no term is in the title or the request's opening sentence, the text is long
+  and the mentions sit in a small share of its sentences (one item in a list of services, a licence
+  condition among twenty), the score is scaled down.
+
+And one raises a weak word when its company shows the topic's meaning: *context rules* (below), such
+as "cameras" in a sentence about the ULEZ (number-plate cameras) or "video evidence" of driving
+offences (dash-cam footage sent in by the public).
 """
 
 from __future__ import annotations
@@ -18,16 +22,82 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from monitor.config import TopicConfig
 
 # Bump when the scoring code changes; the topic's configuration hash is added to it.
-CODE_VERSION = "terms-2"
+CODE_VERSION = "terms-3"
 SNIPPET_CHARS = 160
 # A sentence ends at . ? ! or ; followed by a space, or at a line break.
 _SENTENCE_BREAK = re.compile(r"(?<=[.?!;])\s+|\n+")
+
+
+@dataclass(frozen=True)
+class ContextRule:
+    """A weak term that means the topic when its sentence holds a cue; it then counts at `weight`."""
+
+    meaning: str  # completes "“cameras” here means ..." in the reason
+    terms: frozenset[str]
+    cues: tuple[str, ...]
+    weight: float
+
+
+# Words too common to weigh much alone, and the company that shows they mean the topic. Each rule
+# names a kind of text the classifier missed on unseen pages (issue 8), never a single page's wording.
+CONTEXT_RULES: dict[str, tuple[ContextRule, ...]] = {
+    "cctv": (
+        ContextRule(
+            "number-plate (ANPR) cameras of a charging zone",
+            frozenset({"camera", "cameras"}),
+            (
+                "ulez",
+                "ultra low emission zone",
+                "low emission zone",
+                "lez",
+                "clean air zone",
+                "caz",
+                "congestion charge",
+                "congestion charging",
+                "road user charging",
+            ),
+            0.6,
+        ),
+        ContextRule(
+            "dash-cam or helmet-cam video of driving offences",
+            frozenset({"video evidence", "video footage", "footage"}),
+            (
+                "driving offence",
+                "driving offences",
+                "motoring offence",
+                "motoring offences",
+                "road traffic offence",
+                "road traffic offences",
+            ),
+            0.6,
+        ),
+        ContextRule(
+            "cameras on street lighting",
+            frozenset({"camera", "cameras"}),
+            (
+                "street light",
+                "street lights",
+                "street lighting",
+                "lamp post",
+                "lamp posts",
+                "lamp column",
+                "lamp columns",
+                "lighting column",
+                "lighting columns",
+            ),
+            0.6,
+        ),
+    ),
+}
+
+
+_Contexts = list[tuple[ContextRule, re.Pattern[str]]]
 
 
 @dataclass(frozen=True)
@@ -46,6 +116,7 @@ class _Hit:
     weight: float
     start: int
     end: int
+    context: str = ""  # the context rule's meaning, when one raised the weight
 
 
 @dataclass(frozen=True)
@@ -53,6 +124,7 @@ class _Prominence:
     """Where a topic's mentions sit in a text."""
 
     in_title: bool
+    in_opening: bool  # in the request's opening sentence
     mentions: int
     sentences_with: int
     sentences: int
@@ -65,10 +137,12 @@ class _Prominence:
 
 @dataclass(frozen=True)
 class _Evidence:
-    """The matches that count, those set aside as another sense, and where the counted ones sit."""
+    """The matches that count, those set aside as another sense or raised by their context, and where
+    the counted ones sit."""
 
     hits: list[_Hit]
     set_aside: dict[str, list[_Hit]]
+    raised: dict[str, list[_Hit]]
     prominence: _Prominence
     passing: bool
     lowered_by: list[str]
@@ -101,6 +175,15 @@ def _sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def _opening_end(title: str, request: str) -> int:
+    """Where the request's opening sentence ends in the classified text (title, request, response)."""
+    start = len(title) + 1 if title else 0
+    for brk in _SENTENCE_BREAK.finditer(request):
+        if request[: brk.start()].strip():
+            return start + brk.start()
+    return start + len(request)
+
+
 def _sentence_of(spans: list[tuple[int, int]], position: int) -> tuple[int, int]:
     return next((span for span in spans if span[0] <= position < span[1]), (position, position))
 
@@ -120,15 +203,19 @@ class TopicClassifier:
         self._key_word = {
             t: max(re.split(r"[\s\-]+", t.lower()), key=len) for t in [*weighted, *topic.exclusions]
         }
+        self._exclusion_words = {t: re.split(r"[\s\-]+", t.lower()) for t in topic.exclusions}
         self._vendors = frozenset(vendor.lower() for vendor in topic.vendors)
         self._senses = [
             (sense_name, {t.lower() for t in sense.terms}, _any_of(sense.cues))
             for sense_name, sense in topic.other_senses.items()
         ]
+        self._contexts = [(rule, _any_of(list(rule.cues))) for rule in CONTEXT_RULES.get(name, ())]
 
     @cached_property
     def version(self) -> str:
-        digest = hashlib.sha256(json.dumps(self.topic.model_dump(), sort_keys=True).encode()).hexdigest()
+        rules = [[r.meaning, sorted(r.terms), list(r.cues), r.weight] for r, _cues in self._contexts]
+        settings = {"topic": self.topic.model_dump(), "context_rules": rules}
+        digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
         return f"{CODE_VERSION}:{digest[:12]}"
 
     def _hits(self, text: str) -> list[_Hit]:
@@ -153,19 +240,33 @@ class TopicClassifier:
                 return sense_name
         return None
 
+    def _in_context(self, text: str, spans: list[tuple[int, int]], hit: _Hit, contexts: _Contexts) -> _Hit:
+        """The match, raised to a context rule's weight when its sentence holds one of the rule's cues."""
+        rules = [
+            (rule, cues) for rule, cues in contexts if hit.term in rule.terms and rule.weight > hit.weight
+        ]
+        if not rules:
+            return hit
+        start, end = _sentence_of(spans, hit.start)
+        for rule, cues in rules:
+            if cues.search(text, start, end):
+                return replace(hit, weight=rule.weight, context=rule.meaning)
+        return hit
+
     def _passing(self, prominence: _Prominence) -> bool:
         rule = self.topic.passing
         return bool(
             rule
             and 0 < prominence.mentions <= rule.max_mentions
             and not prominence.in_title
+            and not prominence.in_opening
             and prominence.words >= rule.min_words
             and prominence.share <= rule.max_share
         )
 
     def classify(self, title: str = "", request: str = "", response: str = "") -> Verdict:
         text = "\n".join(part for part in (title, request, response) if part)
-        found = self._evidence(text, len(title))
+        found = self._evidence(text, len(title), _opening_end(title, request))
         score = self._combined(found.hits)
         for term in found.lowered_by:
             score *= 1 - self.topic.exclusions[term]
@@ -182,43 +283,53 @@ class TopicClassifier:
             reason=self._reason(found, strongest, score),
         )
 
-    def _evidence(self, text: str, title_chars: int) -> _Evidence:
+    def _evidence(self, text: str, title_chars: int, opening_end: int) -> _Evidence:
         spans = _sentence_spans(text)
         hits: list[_Hit] = []
         set_aside: dict[str, list[_Hit]] = {}
+        raised: dict[str, list[_Hit]] = {}
+        lowered = text.lower()
+        # Only rules one of whose cues may be in the text: a cheap test before the regex.
+        contexts = [(rule, cues) for rule, cues in self._contexts if any(c in lowered for c in rule.cues)]
         for hit in self._hits(text):
             sense = self._other_sense(text, spans, hit)
             if sense:
                 set_aside.setdefault(sense, []).append(hit)
-            else:
-                hits.append(hit)
+                continue
+            hit = self._in_context(text, spans, hit, contexts)
+            if hit.context:
+                raised.setdefault(hit.context, []).append(hit)
+            hits.append(hit)
         prominence = _Prominence(
             in_title=any(h.start < title_chars for h in hits),
+            # A request's opening sentence states its subject, as a title does.
+            in_opening=any(title_chars <= h.start < opening_end for h in hits),
             mentions=len(hits),
             sentences_with=len({_sentence_of(spans, h.start) for h in hits}),
             sentences=len(spans),
             words=len(text.split()),
         )
-        lowered = text.lower()
         lowered_by = [
             term
             for term, _weight, pattern in self._exclusions
-            if self._key_word[term] in lowered and pattern.search(text)
+            if all(word in lowered for word in self._exclusion_words[term]) and pattern.search(text)
         ]
-        return _Evidence(hits, set_aside, prominence, self._passing(prominence), lowered_by)
+        return _Evidence(hits, set_aside, raised, prominence, self._passing(prominence), lowered_by)
 
     def _combined(self, hits: list[_Hit]) -> float:
         remaining = 1.0
-        for term, hit in {h.term: h for h in reversed(hits)}.items():
-            repeats = sum(1 for h in hits if h.term == term)
-            remaining *= 1 - min(0.95, hit.weight * (1 + 0.15 * min(repeats - 1, 4)))
+        for term in dict.fromkeys(h.term for h in hits):
+            of_term = [h for h in hits if h.term == term]
+            weight = max(h.weight for h in of_term)  # a match raised by its context counts for the term
+            remaining *= 1 - min(0.95, weight * (1 + 0.15 * min(len(of_term) - 1, 4)))
         return 1 - remaining
 
     @staticmethod
     def _strongest(hits: list[_Hit]) -> list[_Hit]:
         first: dict[str, _Hit] = {}
         for hit in hits:
-            first.setdefault(hit.term, hit)
+            if hit.term not in first or hit.weight > first[hit.term].weight:
+                first[hit.term] = hit  # the first match, or one its context raised
         return sorted(first.values(), key=lambda h: (-h.weight, h.start))
 
     @staticmethod
@@ -245,6 +356,10 @@ class TopicClassifier:
         for sense, aside in found.set_aside.items():
             terms = ", ".join(self._quoted(t) for t in dict.fromkeys(h.term for h in aside))
             parts.append(f"{terms} here means {sense}; not counted")
+        for meaning, context_hits in found.raised.items():
+            raised = list(dict.fromkeys(h.term for h in context_hits))
+            verb = "means" if len(raised) == 1 else "mean"
+            parts.append(f"{', '.join(self._quoted(t) for t in raised)} here {verb} {meaning}")
         mentions = found.prominence.mentions
         times = "once" if mentions == 1 else f"{mentions} times"
         terms = ", ".join(self._quoted(hit.term) for hit in strongest[:3])
