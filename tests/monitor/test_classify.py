@@ -141,3 +141,48 @@ def test_without_the_new_rules_a_topic_scores_as_before(cctv: TopicClassifier) -
 def test_the_version_changes_with_the_rules(cctv: TopicClassifier) -> None:
     stricter = cctv.topic.model_copy(update={"passing": None})
     assert TopicClassifier("cctv", stricter).version != cctv.version
+
+
+# -- context rules: a weak word made strong by its sentence's company ---------------------------
+# tfl.gov.uk FOI-2598-2223, "ULEZ camera locations": charging-zone cameras are number-plate cameras
+ULEZ = (
+    "ULEZ camera locations",
+    "Please may you provide me with: The location of ULEZ cameras throughout the ulez zone. Please "
+    "provide the information in the form of an email.",
+)
+# charnwood.gov.uk freedom-of-information-requests 1213, "Surveillance Camera" (request cut)
+LAMP_CAMERA = (
+    "Camera on Valley Road",
+    "A camera was placed on a street lamp column outside my property on Valley Road, Loughborough on "
+    "5 July 2012. It was mounted in a shiny chromium/steel container secured to the street light column.",
+)
+# tfl.gov.uk FOI-0656-2223, "Bus lane cameras file": traffic-enforcement cameras, no surveillance
+BUS_LANE = (
+    "Bus lane cameras file",
+    "Good morning, I was just having a look at the bus lane camera request (FOI-2452-1617) and wanted "
+    "to download the file but it doesn't work for some reason. Could I be assisted with this, please?",
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "matched", "meaning"),
+    [
+        (ULEZ, True, "charging zone"),
+        (LAMP_CAMERA, True, "street lighting"),
+        (BUS_LANE, False, None),
+    ],
+    ids=["ulez-cameras", "camera-on-a-lamp-column", "bus-lane-cameras"],
+)
+def test_context_rules(
+    cctv: TopicClassifier, text: tuple[str, str], matched: bool, meaning: str | None
+) -> None:
+    verdict = cctv.classify(title=text[0], request=text[1])
+    assert verdict.matched is matched, verdict
+    if meaning:
+        assert meaning in verdict.reason, verdict.reason
+
+
+def test_the_same_cameras_without_their_company_stay_weak(cctv: TopicClassifier) -> None:
+    # "cameras" alone, in a text about something else, does not reach the threshold.
+    verdict = cctv.classify(title="Camera locations", request="Please provide the location of the cameras.")
+    assert not verdict.matched, verdict
