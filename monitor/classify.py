@@ -12,8 +12,8 @@ Two checks keep a word from counting when the text is not about the topic:
   and the mentions sit in a small share of its sentences (one item in a list of services, a licence
   condition among twenty), the score is scaled down.
 
-And one raises a weak word when its company shows the topic's meaning: *context rules* (below), such
-as "cameras" in a sentence about the ULEZ (number-plate cameras) or "video evidence" of driving
+And one raises a weak word when its company shows the topic's meaning: *contexts* (in topics.yaml),
+such as "cameras" in a sentence about the ULEZ (number-plate cameras) or "video evidence" of driving
 offences (dash-cam footage sent in by the public).
 """
 
@@ -36,65 +36,12 @@ _SENTENCE_BREAK = re.compile(r"(?<=[.?!;])\s+|\n+")
 
 @dataclass(frozen=True)
 class ContextRule:
-    """A weak term that means the topic when its sentence holds a cue; it then counts at `weight`."""
+    """A topic's ``contexts`` entry: weak ``terms`` that count at ``weight`` beside one of ``cues``."""
 
     meaning: str  # completes "“cameras” here means ..." in the reason
     terms: frozenset[str]
     cues: tuple[str, ...]
     weight: float
-
-
-# Words too common to weigh much alone, and the company that shows they mean the topic. Each rule
-# names a kind of text the classifier missed on unseen pages (issue 8), never a single page's wording.
-CONTEXT_RULES: dict[str, tuple[ContextRule, ...]] = {
-    "cctv": (
-        ContextRule(
-            "number-plate (ANPR) cameras of a charging zone",
-            frozenset({"camera", "cameras"}),
-            (
-                "ulez",
-                "ultra low emission zone",
-                "low emission zone",
-                "lez",
-                "clean air zone",
-                "caz",
-                "congestion charge",
-                "congestion charging",
-                "road user charging",
-            ),
-            0.6,
-        ),
-        ContextRule(
-            "dash-cam or helmet-cam video of driving offences",
-            frozenset({"video evidence", "video footage", "footage"}),
-            (
-                "driving offence",
-                "driving offences",
-                "motoring offence",
-                "motoring offences",
-                "road traffic offence",
-                "road traffic offences",
-            ),
-            0.6,
-        ),
-        ContextRule(
-            "cameras on street lighting",
-            frozenset({"camera", "cameras"}),
-            (
-                "street light",
-                "street lights",
-                "street lighting",
-                "lamp post",
-                "lamp posts",
-                "lamp column",
-                "lamp columns",
-                "lighting column",
-                "lighting columns",
-            ),
-            0.6,
-        ),
-    ),
-}
 
 
 _Contexts = list[tuple[ContextRule, re.Pattern[str]]]
@@ -209,12 +156,17 @@ class TopicClassifier:
             (sense_name, {t.lower() for t in sense.terms}, _any_of(sense.cues))
             for sense_name, sense in topic.other_senses.items()
         ]
-        self._contexts = [(rule, _any_of(list(rule.cues))) for rule in CONTEXT_RULES.get(name, ())]
+        rules = [
+            ContextRule(
+                meaning, frozenset(t.lower() for t in c.terms), tuple(q.lower() for q in c.cues), c.weight
+            )
+            for meaning, c in topic.contexts.items()
+        ]
+        self._contexts = [(rule, _any_of(list(rule.cues))) for rule in rules]
 
     @cached_property
     def version(self) -> str:
-        rules = [[r.meaning, sorted(r.terms), list(r.cues), r.weight] for r, _cues in self._contexts]
-        settings = {"topic": self.topic.model_dump(), "context_rules": rules}
+        settings = {"topic": self.topic.model_dump()}
         digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
         return f"{CODE_VERSION}:{digest[:12]}"
 

@@ -40,6 +40,16 @@ class OtherSense(BaseModel):
     cues: Annotated[list[str], Field(min_length=1)]
 
 
+class Context(BaseModel):
+    """A weak term that means the topic when its sentence holds a cue; it then counts at ``weight``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    terms: Annotated[list[str], Field(min_length=1)]
+    cues: Annotated[list[str], Field(min_length=1)]
+    weight: Weight
+
+
 class PassingMention(BaseModel):
     """When mentions are too few and too far from the title to count as the text's subject."""
 
@@ -61,6 +71,8 @@ class TopicConfig(BaseModel):
     vendor_weight: Weight = 0.4
     exclusions: dict[str, Weight] = {}
     other_senses: dict[str, OtherSense] = {}
+    # name (completing "“cameras” here means ...") -> the context that raises a weak term
+    contexts: dict[str, Context] = {}
     passing: PassingMention | None = None
 
     @field_validator("terms")

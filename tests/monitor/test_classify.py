@@ -186,3 +186,14 @@ def test_the_same_cameras_without_their_company_stay_weak(cctv: TopicClassifier)
     # "cameras" alone, in a text about something else, does not reach the threshold.
     verdict = cctv.classify(title="Camera locations", request="Please provide the location of the cameras.")
     assert not verdict.matched, verdict
+
+
+def test_a_topic_of_ones_own_can_declare_contexts() -> None:
+    topic = TopicConfig(
+        terms={"drone": 0.6, "flights": 0.2},
+        contexts={"drone flights": {"terms": ["flights"], "cues": ["unmanned"], "weight": 0.6}},
+    )
+    classifier = build_classifiers({"drones": topic})["drones"]
+    assert not classifier.classify(title="Flights", request="How many flights were made in 2023?").matched
+    raised = classifier.classify(title="Flights", request="How many unmanned flights were made in 2023?")
+    assert raised.matched and "drone flights" in raised.reason, raised
