@@ -49,7 +49,8 @@ _WELSH_REFERENCE_PATTERNS = [
 ]
 _MET_REFERENCE = re.compile(r"\b\d{2}\.FOI\.\d{2}\.\d{4,7}\b", re.I)
 _FOI_NUMBER = re.compile(r"\bFOI[\s\-]?(?:ref(?:erence)?\.?\s*)?[:\-]?\s*(\d{3,}(?:[/\-]\d{2,4})?)\b", re.I)
-_TITLE_NUMBER = re.compile(r"\((\d{2,7}/\d{2,4})\)")
+# "(895/2025)", and a force's own FOI site's "Officer BME (3005_16)", "Operation Snap (392A/20)".
+_TITLE_NUMBER = re.compile(r"\(\s?(\d{2,7}[a-z]?(?:/|_)\d{2,4})\s?\)", re.I)
 
 _DATE_LABEL = re.compile(
     r"^(?:date\s+(?:published|of\s+(?:response|publication|disclosure))|published(?:\s+on)?|date|dated"

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote, urljoin, urlsplit
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 
 from crawler.normalise import PATH_MONTHS
 from crawler.platforms.listing import canonical_url, is_attachment
@@ -127,6 +127,26 @@ def index_period(url: str) -> Period | None:
     return Period(parent_year, month) if parent_year else None
 
 
+# A force's own FOI site, off the shell (foi.west-midlands.police.uk), files each response at one
+# address named by its title and reference: "/officer-bme-3005_16/", "/operation-snap-392a-20/".
+_OWN_SITE_RESPONSE = re.compile(
+    r"^/[\w-]{0,150}?(?:\d{2,7}[a-z]?[-_]\d{2}|foi[-_]?\d{3,}[\w-]{0,150})/?$", re.I
+)
+# A start page linking this many such addresses is the log itself, not a landing page.
+OWN_SITE_MIN_RESPONSES = 3
+
+
+def on_shell(url: str) -> bool:
+    """Whether an address is on the Single Online Home shell (under /foi-ai/)."""
+    return bool(_SOH_ROOT.match(urlsplit(url).path))
+
+
+def is_own_site_response(url: str) -> bool:
+    """An address of one response on a force's own FOI site, by its reference-ending name."""
+    parts = urlsplit(url)
+    return not parts.query and not is_attachment(url) and bool(_OWN_SITE_RESPONSE.match(parts.path))
+
+
 def _same_site(url: str, start_url: str) -> bool:
     return urlsplit(url).netloc.lower() == urlsplit(start_url).netloc.lower()
 
@@ -138,6 +158,8 @@ def is_response_link(url: str, start_url: str) -> bool:
     path = parts.path.lower()
     if not _same_site(url, start_url) or parts.query or is_attachment(url):
         return False
+    if not on_shell(start_url) and is_own_site_response(url):
+        return True
     if not path.startswith(soh_prefix(start_url)):
         return False
     listing = start.path.lower().rstrip("/")
@@ -145,6 +167,20 @@ def is_response_link(url: str, start_url: str) -> bool:
     if trimmed == listing or listing.startswith(trimmed + "/"):
         return False
     return index_period(url) is not None or len([part for part in trimmed.split("/") if part]) >= 4
+
+
+def lists_own_site_responses(soup: BeautifulSoup, page_url: str) -> bool:
+    """A page off the shell that links several responses by their reference-ending names: a force's
+    own FOI site whose front page is its log."""
+    if on_shell(page_url):
+        return False
+    found = {
+        canonical_url(urljoin(page_url, str(a["href"])))
+        for a in soup.find_all("a", href=True)
+        if isinstance(a, Tag)
+    }
+    same = [url for url in found if _same_site(url, page_url) and is_own_site_response(url)]
+    return len(same) >= OWN_SITE_MIN_RESPONSES
 
 
 def looks_like_log(url: str) -> bool:

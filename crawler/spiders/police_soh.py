@@ -29,6 +29,7 @@ from crawler.platforms.police_soh import (
     find_log_links,
     index_period,
     is_response_link,
+    lists_own_site_responses,
     looks_like_log,
     newest_first,
 )
@@ -80,11 +81,11 @@ class PoliceSohSpider(ListDetailSpider):
 
     def parse_start(self, response: Response, hops: int, known: set[str]) -> Iterator[Any]:
         """The log itself, or a landing page from which the log is found."""
-        if looks_like_log(response.url):
+        soup = parse_page(response.text)
+        if looks_like_log(response.url) or lists_own_site_responses(soup, response.url):
             self.address_used = self.log_base = response.url
             yield from self.parse_listing(response, page_number=1, known=known)
             return
-        soup = parse_page(response.text)
         found = find_log_links(soup, response.url, self.start_url)
         logs = [link for link in found if self._may_fetch(link.url)]
         if logs:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from crawler.platforms.police_soh import is_response_link
 from monitor.app import App, open_app
 from monitor.crawls import CrawlSummary, crawl_source
 from monitor.localsite import LocalSite
@@ -307,3 +308,33 @@ def test_sources_list_shows_where_the_log_was_found(
     assert listed.exit_code == 0, listed.output
     squashed = "".join(ch for ch in listed.output if not ch.isspace() and ch != "│")  # cells wrap
     assert f"(logreadat{site.url(NORTH_YORKSHIRE)}foi-disclosure-2021-22/)" in squashed
+
+
+# -- a force's own FOI site, off the shell ------------------------------------------------------
+def test_a_forces_own_foi_site_front_page_is_its_log(tmp_path: Path, database_url: str) -> None:
+    with LocalSite(FIXTURES / "police_soh" / "own_site") as own:
+        app = _app(tmp_path, database_url, own, "/")
+        summary = _crawl(app)
+        fetched = own.paths()
+    assert summary.status == "succeeded", summary.error
+    assert _references(app) == {"3005_16", "2855_15", "392A/20"}
+    assert _run(app, summary).start_address == own.url("/")
+    # Pages of the site that are not responses are not fetched as responses.
+    assert "/what-is-proactive-publication/" not in fetched
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/officer-bme-3005_16/", True),
+        ("/operation-snap-392a-20/", True),
+        ("/what-is-proactive-publication/", False),
+        ("/page/2/", False),
+        ("/2019/05/", False),
+        ("/officer-bme-3005_16/?replytocom=5", False),
+    ],
+)
+def test_responses_on_an_own_foi_site_are_told_by_their_reference_ending(path: str, expected: bool) -> None:
+    assert (
+        is_response_link("https://foi.example.police.uk" + path, "https://foi.example.police.uk/") is expected
+    )
