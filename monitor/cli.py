@@ -587,6 +587,36 @@ def responses_show(obj: Context, response_id: int) -> None:
         click.echo("\nRESPONSE\n" + current.response_text)
 
 
+@responses.command("diff")
+@click.argument("response_id", type=int)
+@click.argument("versions", type=int, nargs=-1)
+@click.pass_obj
+def responses_diff(obj: Context, response_id: int, versions: tuple[int, ...]) -> None:
+    """What changed between two versions of a response (numbered from 1; default: the last two)."""
+    from monitor.version_diff import diff_versions, render_diff
+
+    if len(versions) not in (0, 2):
+        raise click.UsageError("give two version numbers, or none for the last two")
+    app = obj.app()
+    with app.database.session() as session:
+        response = get_response(session, response_id)
+        if response is None:
+            raise click.ClickException(f"no response with id {response_id}")
+        count = len(response.versions)
+        if count < 2 and not versions:
+            raise click.ClickException(f"response {response_id} has one version: nothing to compare")
+        first, second = versions or (count - 1, count)
+        for number in (first, second):
+            if not 1 <= number <= count:
+                raise click.ClickException(f"response {response_id} has versions 1 to {count}, not {number}")
+        old, new = response.versions[first - 1], response.versions[second - 1]
+        click.echo(
+            f"{new.authority}: {new.title}\nversion {first} (seen {old.first_seen:%Y-%m-%d %H:%M} UTC) -> "
+            f"version {second} (seen {new.first_seen:%Y-%m-%d %H:%M} UTC)"
+        )
+        click.echo(render_diff(diff_versions(old, new)))
+
+
 @main.command()
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
 @click.option("--topic", help="Only responses matching this topic.")
