@@ -168,6 +168,12 @@ def _followed_verdict(
     return max(followed, key=lambda v: v.score) if followed else None
 
 
+def _previous(version: ResponseVersion) -> ResponseVersion | None:
+    """The version of the same response stored before this one, if any."""
+    earlier = [v for v in version.response.versions if v.id < version.id]
+    return earlier[-1] if earlier else None
+
+
 def _messages(
     session: Session,
     run: CrawlRun,
@@ -183,7 +189,9 @@ def _messages(
         verdict = _followed_verdict(subscriber, run, version, event, assessment.verdicts, notify_changed)
         if verdict is None:
             continue
-        rendered = render_message(version, verdict, event, facts)
+        rendered = render_message(
+            version, verdict, event, facts, _previous(version) if event != "new" else None
+        )
         messages.append(
             OutgoingMessage(
                 subscriber_id=subscriber.id,

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from monitor.classify import Verdict
+from monitor.version_diff import diff_versions
 from storage.models import ResponseVersion
 
 OUTCOME_LABELS = {
@@ -129,18 +130,48 @@ def response_context(
         "snippets": [_one_line(s, 220) for s in verdict.snippets],
         "facts": facts or [],
         "url": version.url,
+        # filled for an update by ``changes_context``
+        "changed_fields": [],
+        "changed_texts": [],
     }
 
 
+# Changed lines of a text shown in an "updated" message at the most; `foiwatch responses diff` has all.
+MESSAGE_DIFF_LINES = 30
+
+
+def changes_context(previous: ResponseVersion, version: ResponseVersion) -> dict[str, Any]:
+    """What changed since the previous version, for an "updated" message: fields as was/now, texts as
+    their changed lines (bounded)."""
+    diff = diff_versions(previous, version)
+    texts = []
+    for text in diff.texts:
+        lines = text.lines[:MESSAGE_DIFF_LINES]
+        more = len(text.lines) - len(lines) + text.cut
+        texts.append({"name": text.name, "lines": [line[:300] for line in lines], "more": more})
+    fields = [
+        {"name": c.name, "was": _one_line(c.was, 200), "now": _one_line(c.now, 200)} for c in diff.fields
+    ]
+    return {"changed_fields": fields, "changed_texts": texts}
+
+
 def render_message(
-    version: ResponseVersion, verdict: Verdict, event: str, facts: list[str] | None = None
+    version: ResponseVersion,
+    verdict: Verdict,
+    event: str,
+    facts: list[str] | None = None,
+    previous: ResponseVersion | None = None,
 ) -> Rendered:
-    """One response: authority, title, reference, date, outcome, why it matched, facts, link."""
+    """One response: authority, title, reference, date, outcome, why it matched, facts, link; for an
+    update, what changed since ``previous``."""
     label = "New" if event == "new" else "Updated"
     title = _one_line(
         f"[foiwatch] {label} {verdict.topic.upper()} FOI response: {version.authority}: {version.title}", 200
     )
-    text, html = _render("response", response_context(version, verdict, facts))
+    context = response_context(version, verdict, facts)
+    if previous is not None:
+        context.update(changes_context(previous, version))
+    text, html = _render("response", context)
     return Rendered(title, text, html)
 
 

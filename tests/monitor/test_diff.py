@@ -302,6 +302,12 @@ def test_a_changed_response_is_classified_but_not_notified_by_default(
     _diff(db, run_id, classifiers, notify_changed=True)
     latest = _response(db, ESTATE_CCTV).versions[-1]
     assert _notifications(db) == [("press-desk", "changed", f"changed:{latest.id}", estate.id)]
+    # The update says what changed since the version before it, in text and (escaped) HTML.
+    with db.session() as session:
+        update = session.scalars(select(Notification)).one()
+    assert "What changed since the last version:" in update.body
+    assert "+" + corrected.response in update.body and "-" + amended.response in update.body
+    assert "What changed since the last version:" in (update.body_html or "")
 
 
 @pytest.mark.parametrize(
