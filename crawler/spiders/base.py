@@ -47,6 +47,7 @@ from crawler.platforms.listing import (
     is_document_link,
     is_redirect_link,
     media_type,
+    uninformative_type,
 )
 from crawler.platforms.page import ParsedPage, SiteEndings
 from crawler.problems import report_problem
@@ -65,7 +66,7 @@ def server_document_type(response: Response) -> str | None:
     content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
     disposition = (response.headers.get("Content-Disposition") or b"").decode("latin-1")
     said = document_type(content_type, disposition)
-    if said is None and media_type(content_type) in ("", "application/octet-stream"):
+    if said is None and uninformative_type(content_type):
         return next((kind for magic, kind in _MAGIC if response.body.startswith(magic)), None)
     return said
 
@@ -295,13 +296,14 @@ class ListDetailSpider(FoiSpider):
 
     def parse_document(self, response: Response, listed: ListedLink) -> Iterator[Any]:
         """A response letter published as a PDF or DOCX; an HTML page in its place is read as a page."""
-        content_type = (response.headers.get("Content-Type") or b"").decode("latin-1").split(";")[0].strip()
-        if not server_document_type(response) and "html" in content_type:
+        content_type = media_type((response.headers.get("Content-Type") or b"").decode("latin-1"))
+        kind = server_document_type(response)
+        if not kind and "html" in content_type:
             yield from self.parse_response(response, listed)
             return
         disposition = (response.headers.get("Content-Disposition") or b"").decode("latin-1")
         name = download_filename(disposition) or response.url
-        text, error = extract_text(response.body, name, server_document_type(response) or content_type)
+        text, error = extract_text(response.body, name, kind or content_type)
         if text is None:
             self.invalid(response.url, error or "no text in the document")
             return
