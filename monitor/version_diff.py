@@ -118,9 +118,12 @@ def render_diff(diff: VersionDiff) -> str:
     """Plain text for people: one line a field (was -> now), then each text's changed lines."""
     if diff.empty:
         return "no difference in what a reader sees (the change was in attachments' text or derived dates)"
-    out = [f"{change.name}: was {change.was!r}, now {change.now!r}" for change in diff.fields]
-    if any(change.name == "attachments" for change in diff.fields):
-        out[-1] = out[-1].replace("attachments: was", "attachments: removed").replace(", now", ", added")
+    out = [
+        f"attachments: removed {c.was!r}, added {c.now!r}"
+        if c.name == "attachments"
+        else f"{c.name}: was {c.was!r}, now {c.now!r}"
+        for c in diff.fields
+    ]
     for text in diff.texts:
         out.append(f"{text.name} (- was, + now):")
         out.extend(f"  {line}" for line in text.lines)
