@@ -36,8 +36,8 @@ demo: install
 ## eval: CCTV classifier precision and recall (eval/cctv.jsonl), outcome accuracy (eval/outcomes.jsonl),
 ## exemptions cited (eval/exemptions.jsonl), then field-by-field accuracy of the page readers (eval/fields)
 eval: install
-	$(BIN)/python -m monitor.evaluate
-	$(BIN)/python -m monitor.field_eval
+	$(BIN)/python -m monitor.evaluation.topics
+	$(BIN)/python -m monitor.evaluation.fields
 
 ## bench: parser and storage throughput figures
 bench: install-test

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from monitor.config import Config, load_config
-from monitor.crawls import register_sources
+from monitor.service.crawls import register_sources
 from storage.db import Database, default_data_dir, make_folder, resolve_database_url
 from storage.outbox import SubscriberRow, sync_subscribers
 

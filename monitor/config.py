@@ -17,7 +17,7 @@ from crawler.config import (
     parse_schedule,
 )
 from crawler.yamlconf import ConfigError, check_unique, read_yaml, validate
-from monitor.apprise_urls import check_apprise_url
+from monitor.notify.apprise_urls import check_apprise_url
 
 Weight = Annotated[float, Field(gt=0, le=1)]
 

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from sqlalchemy import create_engine, text
 
-from monitor.localsite import LocalSite, Receiver
+from monitor.demo.localsite import LocalSite, Receiver
 from storage.db import Database
 
 FIXTURES = Path(__file__).parent / "fixtures"

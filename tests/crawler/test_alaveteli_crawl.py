@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from monitor.app import App, open_app
-from monitor.crawls import CrawlSummary, crawl_source
-from monitor.localsite import LocalSite
+from monitor.demo.localsite import LocalSite
+from monitor.service.crawls import CrawlSummary, crawl_source
 from storage.models import CrawlRun, Response, ResponseVersion
 from tests.conftest import FIXTURES, write_config
 

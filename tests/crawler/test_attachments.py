@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from crawler.attachments import MAX_CHARS, extract_text
 from monitor.app import open_app
-from monitor.crawls import crawl_source
-from monitor.localsite import LocalSite
+from monitor.demo.localsite import LocalSite
+from monitor.service.crawls import crawl_source
 from storage.models import Attachment
 from tests.conftest import SOH_SITE, write_config
 

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from monitor.app import App, open_app
-from monitor.crawls import CrawlSummary, crawl_source
-from monitor.localsite import LocalSite
+from monitor.demo.localsite import LocalSite
+from monitor.service.crawls import CrawlSummary, crawl_source
 from storage.models import CrawlRun, Response, ResponseVersion, TopicMatch
 from tests.conftest import write_config
 from tests.crawler.test_data_file import EXPECTED, FILES, SITE, XLSX_COLUMNS, workbook

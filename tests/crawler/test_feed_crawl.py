@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from monitor.app import App, open_app
-from monitor.crawls import CrawlSummary, crawl_source
-from monitor.localsite import LocalSite
+from monitor.demo.localsite import LocalSite
+from monitor.service.crawls import CrawlSummary, crawl_source
 from storage.models import Attachment, CrawlRun, Response, ResponseVersion, TopicMatch
 from tests.conftest import write_config
 from tests.crawler.test_feed import EXPECTED, SITE, TRANSPORT_FEED, TRANSPORT_OPTIONS

@@ -24,8 +24,8 @@ from crawler.platforms.govuk import (
     search_url,
 )
 from monitor.app import App, open_app
-from monitor.crawls import CrawlSummary, crawl_source
-from monitor.localsite import LocalSite
+from monitor.demo.localsite import LocalSite
+from monitor.service.crawls import CrawlSummary, crawl_source
 from storage.models import CrawlRun, Response, ResponseVersion
 from storage.problems import problems_of_run
 from tests.conftest import FIXTURES, write_config

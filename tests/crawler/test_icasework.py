@@ -27,8 +27,8 @@ from crawler.platforms.icasework import (
     parse_getcases,
 )
 from monitor.app import App, open_app
-from monitor.crawls import CrawlSummary, crawl_source
-from monitor.localsite import LocalSite
+from monitor.demo.localsite import LocalSite
+from monitor.service.crawls import CrawlSummary, crawl_source
 from storage.models import Attachment, Response, ResponseVersion
 from tests.conftest import FIXTURES, write_config
 

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import select
 
 from monitor.app import App, open_app
-from monitor.crawls import CrawlSummary, crawl_source
-from monitor.localsite import LocalSite
+from monitor.demo.localsite import LocalSite
+from monitor.service.crawls import CrawlSummary, crawl_source
 from storage.models import Attachment, CrawlRun, Response, ResponseVersion
 from storage.problems import problems_of_run
 from tests.conftest import FIXTURES, write_config

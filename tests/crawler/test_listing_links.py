@@ -18,7 +18,7 @@ from crawler.platforms.listing import (
     is_redirect_link,
 )
 from crawler.platforms.page_per_response import page_title
-from monitor.checks import filled_percent, what_to_fix
+from monitor.sources.checks import filled_percent, what_to_fix
 from tests.conftest import REPO
 
 

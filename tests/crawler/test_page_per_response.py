@@ -26,8 +26,8 @@ from crawler.platforms.page_per_response import (
     split_sections,
 )
 from monitor.app import App, open_app
-from monitor.crawls import CrawlSummary, crawl_source
-from monitor.localsite import LocalSite
+from monitor.demo.localsite import LocalSite
+from monitor.service.crawls import CrawlSummary, crawl_source
 from storage.models import Attachment, CrawlRun, Response, ResponseVersion
 from tests.conftest import FIXTURES, write_config
 

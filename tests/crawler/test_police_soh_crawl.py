@@ -11,8 +11,8 @@ import yaml
 from sqlalchemy import func, select
 
 from monitor.app import App, open_app
-from monitor.crawls import CrawlSummary, crawl_source
-from monitor.localsite import LocalSite
+from monitor.demo.localsite import LocalSite
+from monitor.service.crawls import CrawlSummary, crawl_source
 from storage.models import CrawlRun, Response, ResponseVersion
 from storage.problems import problems_of_run
 from tests.conftest import FIXTURES, write_config
@@ -231,7 +231,7 @@ def test_the_default_mode_finds_an_edit_by_the_next_full_crawl(tmp_path: Path, d
 
     from freezegun import freeze_time
 
-    from monitor.crawls import next_full_crawl
+    from monitor.service.crawls import next_full_crawl
     from storage.clock import utcnow
 
     site_root = tmp_path / "site"
@@ -257,9 +257,9 @@ def test_the_default_mode_finds_an_edit_by_the_next_full_crawl(tmp_path: Path, d
 def test_a_failing_diff_never_leaves_the_source_locked(
     tmp_path: Path, database_url: str, soh_site: LocalSite, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import monitor.crawls
+    import monitor.service.crawls
 
-    real = monitor.crawls.record_changes
+    real = monitor.service.crawls.record_changes
 
     def broken(*args: object, **kwargs: object) -> object:
         raise RuntimeError("the diff tripped over something")
@@ -267,7 +267,7 @@ def test_a_failing_diff_never_leaves_the_source_locked(
     app = _app(
         tmp_path, database_url, [_source("cleveland", soh_site.url("/foi-ai/cleveland-police/disclosure/"))]
     )
-    monkeypatch.setattr(monitor.crawls, "record_changes", broken)
+    monkeypatch.setattr(monitor.service.crawls, "record_changes", broken)
     first = _crawl(app, "cleveland")
     assert first.status == "succeeded"  # the run is closed before the diff, whatever the diff does
     with app.database.session() as session:
@@ -276,7 +276,7 @@ def test_a_failing_diff_never_leaves_the_source_locked(
         assert "the diff failed and will be retried" in " ".join(
             p.cause for p in problems_of_run(session, run.id)
         )
-    monkeypatch.setattr(monitor.crawls, "record_changes", real)
+    monkeypatch.setattr(monitor.service.crawls, "record_changes", real)
     second = _crawl(app, "cleveland")  # not refused as busy; the undiffed run is diffed first
     assert second.status == "succeeded"
     with app.database.session() as session:

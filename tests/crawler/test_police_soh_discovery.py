@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from crawler.platforms.police_soh import is_response_link
 from monitor.app import App, open_app
-from monitor.crawls import CrawlSummary, crawl_source
-from monitor.localsite import LocalSite
+from monitor.demo.localsite import LocalSite
+from monitor.service.crawls import CrawlSummary, crawl_source
 from storage.models import CrawlRun, Response, ResponseVersion
 from storage.problems import problems_of_run
 from tests.conftest import FIXTURES, write_config
@@ -287,7 +287,7 @@ def test_sources_list_shows_where_the_log_was_found(
 ) -> None:
     from click.testing import CliRunner
 
-    from monitor.cli import main
+    from monitor.cli.main import main
 
     app = _app(tmp_path, database_url, site, NORTH_YORKSHIRE)
     assert _crawl(app).status == "succeeded"

@@ -12,8 +12,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from monitor.app import open_app
-from monitor.crawls import crawl_source
-from monitor.localsite import LocalSite
+from monitor.demo.localsite import LocalSite
+from monitor.service.crawls import crawl_source
 from storage.models import Response, ResponseVersion
 from tests.conftest import write_config
 

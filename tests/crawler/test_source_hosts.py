@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from crawler.middlewares import allowed_hosts, host_key
 from monitor.app import App, open_app
-from monitor.crawls import crawl_source
-from monitor.localsite import LocalSite
+from monitor.demo.localsite import LocalSite
+from monitor.service.crawls import crawl_source
 from storage.models import Attachment, CrawlRun
 from storage.problems import problems_of_run
 from tests.conftest import write_config

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from monitor.cli import main
-from monitor.localsite import LocalSite
+from monitor.cli.main import main
+from monitor.demo.localsite import LocalSite
 from tests.conftest import REPO, write_config
 
 MET_LOG = "/foi-ai/metropolitan-police/disclosure-log/"
@@ -23,7 +23,7 @@ MET_LOG = "/foi-ai/metropolitan-police/disclosure-log/"
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "monitor.cli", *args],
+        [sys.executable, "-m", "monitor.cli.main", *args],
         capture_output=True,
         text=True,
         timeout=600,
@@ -188,7 +188,7 @@ def test_classify_reports_a_bad_line_and_goes_on(tmp_path: Path) -> None:
 
 def test_demo_notifies_exactly_the_new_cctv_responses(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "monitor.cli", "demo"],
+        [sys.executable, "-m", "monitor.cli.main", "demo"],
         capture_output=True,
         text=True,
         timeout=600,

@@ -1,6 +1,6 @@
 """The real ``foiwatch`` command refuses a bad setup with one clear message and exit status 2.
 
-Each case runs ``python -m monitor.cli`` in a subprocess, so the exit status and stderr are what an
+Each case runs ``python -m monitor.cli.main`` in a subprocess, so the exit status and stderr are what an
 operator (or systemd) sees; none of them may show a traceback or a password.
 """
 
@@ -32,7 +32,7 @@ COMMANDS = [["run"], ["crawl"], ["db", "upgrade"], ["sources", "list"]]
 def _foiwatch(*args: str) -> subprocess.CompletedProcess[str]:
     # A timeout, because a `run` that wrongly starts would serve until stopped.
     return subprocess.run(
-        [sys.executable, "-m", "monitor.cli", *args],
+        [sys.executable, "-m", "monitor.cli.main", *args],
         capture_output=True,
         text=True,
         timeout=120,

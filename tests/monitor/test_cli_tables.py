@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from monitor.app import open_app
 from monitor.classify import build_classifiers
-from monitor.cli import main
+from monitor.cli.main import main
 from monitor.config import load_config
 from storage.db import Database
 from storage.models import Notification, Subscriber

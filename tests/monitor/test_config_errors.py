@@ -12,8 +12,8 @@ import apprise
 import pytest
 
 from crawler.yamlconf import ConfigError
-from monitor.apprise_urls import check_apprise_url
 from monitor.config import load_config
+from monitor.notify.apprise_urls import check_apprise_url
 from tests.conftest import write_config
 
 SECRET = "s3cretTok3n"

@@ -27,7 +27,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from monitor.localsite import LocalSite, Receiver
+from monitor.demo.localsite import LocalSite, Receiver
 from storage.db import Database
 from storage.models import Notification
 from storage.outbox import SENDING, message_id
@@ -52,7 +52,7 @@ def _wait_for(condition: Callable[[], bool], timeout: float) -> bool:
 
 
 def _start(config: Path, data: Path, database_url: str) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "monitor.cli", "--config", str(config), "--data-dir", str(data)]
+    command = [sys.executable, "-m", "monitor.cli.main", "--config", str(config), "--data-dir", str(data)]
     log = (data / "service.log").open("ab")
     return subprocess.Popen(
         [*command, "--db", database_url, "run"],
@@ -108,7 +108,7 @@ def test_sigkill_at_random_moments_loses_nothing(tmp_path: Path, database_url: s
         )
         # The baseline: the logs as they stand are history, read once before the crashes begin.
         baseline = subprocess.run(
-            [sys.executable, "-m", "monitor.cli", "--config", str(config), "--data-dir", str(data)]
+            [sys.executable, "-m", "monitor.cli.main", "--config", str(config), "--data-dir", str(data)]
             + ["--db", database_url, "crawl"],
             capture_output=True,
             text=True,

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from monitor.localsite import LocalSite
+from monitor.demo.localsite import LocalSite
 from storage.db import Database
 from storage.models import CrawlRun
 from tests.conftest import write_config
@@ -58,7 +58,7 @@ def test_a_stopped_crawl_stops_its_child_and_closes_its_run(
     soh_site.faults[LOG] = "hang"
     source = {"id": "hung", "platform": "police_soh", "authority": "Hung Police", "url": soh_site.url(LOG)}
     config = write_config(tmp_path / "config", [source], crawler={"download_timeout": 300})
-    command = [sys.executable, "-m", "monitor.cli", "--config", str(config), "--db", database_url]
+    command = [sys.executable, "-m", "monitor.cli.main", "--config", str(config), "--db", database_url]
     process = subprocess.Popen(
         [*command, "--data-dir", str(tmp_path / "data"), "crawl"],
         stdout=subprocess.PIPE,

@@ -9,10 +9,10 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from monitor.changes import RunDiff, diff_snapshots, record_changes
+from monitor.changes.detect import RunDiff, diff_snapshots, record_changes
 from monitor.classify import TopicClassifier, build_classifiers
 from monitor.config import load_config
-from monitor.crawls import process_undiffed_runs
+from monitor.service.crawls import process_undiffed_runs
 from storage.db import Database
 from storage.models import CrawlRun, Notification, Response, ResponseVersion, Subscriber, TopicMatch
 from storage.outbox import SubscriberRow, sync_subscribers

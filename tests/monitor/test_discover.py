@@ -7,9 +7,9 @@ from pathlib import Path
 import yaml
 from click.testing import CliRunner
 
-from monitor.cli import main
-from monitor.discover import discover, place, read_authorities
-from monitor.localsite import LocalSite
+from monitor.cli.main import main
+from monitor.demo.localsite import LocalSite
+from monitor.sources.discover import discover, place, read_authorities
 from tests.conftest import FIXTURES, write_config
 
 CSV = FIXTURES / "discover" / "all-authorities.csv"

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from monitor.classify import Verdict
-from monitor.evaluate import (
+from monitor.evaluation.outcomes import DEFAULT_OUTCOME_FILE, load_outcome_items
+from monitor.evaluation.topics import (
     DEFAULT_FILE,
     EvalFileError,
     EvalItem,
@@ -19,7 +20,6 @@ from monitor.evaluate import (
     load_items,
     main,
 )
-from monitor.outcome_eval import DEFAULT_OUTCOME_FILE, load_outcome_items
 
 POSITIVE_CATEGORIES = {
     "public_space_cctv",

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.evaluate import main
-from monitor.exemption_eval import DEFAULT_EXEMPTION_FILE, load_exemption_items
+from monitor.evaluation.exemptions import DEFAULT_EXEMPTION_FILE, load_exemption_items
+from monitor.evaluation.topics import main
 
 
 def _write(path: Path, rows: list[dict[str, object]]) -> Path:

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from monitor.facts import VENDORS, Facts, canonical_vendor, extract_facts
-from monitor.facts_counts import parse_number
-from monitor.facts_terms import find_vendors
-from monitor.facts_text import answer_passages, paragraphs
+from monitor.facts.counts import parse_number
+from monitor.facts.extract import VENDORS, Facts, canonical_vendor, extract_facts
+from monitor.facts.terms import find_vendors
+from monitor.facts.text import answer_passages, paragraphs
 from tests.conftest import FIXTURES
 
 SEEDS = FIXTURES / "seeds"

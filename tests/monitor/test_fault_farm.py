@@ -20,9 +20,9 @@ import pytest
 from sqlalchemy import func, select
 
 from monitor.app import App, open_app
-from monitor.crawls import CrawlSummary, crawl_source
-from monitor.localsite import LocalSite, Receiver
-from monitor.notify import deliver_pending
+from monitor.demo.localsite import LocalSite, Receiver
+from monitor.notify.deliver import deliver_pending
+from monitor.service.crawls import CrawlSummary, crawl_source
 from storage.models import Attachment, Notification, Response, ResponseVersion
 from storage.problems import problems_of_run
 from tests.conftest import write_config

@@ -7,7 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
-from monitor.field_eval import DEFAULT_FIELD_DIR, compare, load_labels, main, read_labelled_page
+from monitor.evaluation.fields import DEFAULT_FIELD_DIR, compare, load_labels, main, read_labelled_page
 
 PAGE = "moray-101002833837-growth-deal-emails"
 

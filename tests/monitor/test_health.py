@@ -9,10 +9,10 @@ from pathlib import Path
 
 from monitor.app import open_app
 from monitor.config import HealthSettings
-from monitor.crawls import crawl_source
-from monitor.health import run_problem
-from monitor.localsite import LocalSite, Receiver
-from monitor.notify import deliver_pending
+from monitor.demo.localsite import LocalSite, Receiver
+from monitor.notify.deliver import deliver_pending
+from monitor.service.crawls import crawl_source
+from monitor.service.health import run_problem
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import CrawlRun

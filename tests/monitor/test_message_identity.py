@@ -12,8 +12,8 @@ from urllib.parse import parse_qs
 from sqlalchemy import select, update
 
 from monitor.config import NotificationSettings
-from monitor.localsite import Receiver
-from monitor.notify import deliver_pending
+from monitor.demo.localsite import Receiver
+from monitor.notify.deliver import deliver_pending
 from storage.db import Database
 from storage.models import Notification
 from storage.outbox import (

@@ -8,7 +8,7 @@ import pytest
 from markupsafe import escape
 
 from monitor.classify import Verdict
-from monitor.messages import Rendered, render_digest, render_message, response_context, shown_date
+from monitor.notify.messages import Rendered, render_digest, render_message, response_context, shown_date
 from storage.models import Response, ResponseVersion
 
 TITLE = "CCTV on the police estate"

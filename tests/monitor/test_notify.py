@@ -11,8 +11,8 @@ from freezegun import freeze_time
 from sqlalchemy import select
 
 from monitor.config import NotificationSettings
-from monitor.localsite import Receiver
-from monitor.notify import deliver_pending, redact_text, redact_url
+from monitor.demo.localsite import Receiver
+from monitor.notify.deliver import deliver_pending, redact_text, redact_url
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import Notification, Subscriber
@@ -129,7 +129,7 @@ def test_a_stuck_sending_row_is_requeued_and_sent(database: Database) -> None:
 def test_notify_test_and_retry_commands(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from monitor.cli import main
+    from monitor.cli.main import main
     from tests.conftest import write_config
 
     with Receiver() as good, Receiver(fail_first=10**6) as bad:
@@ -163,7 +163,7 @@ def test_notify_test_and_retry_commands(tmp_path: Path) -> None:
 def test_notify_test_reaches_a_subscriber_added_from_the_command_line(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from monitor.cli import main
+    from monitor.cli.main import main
     from tests.conftest import write_config
 
     config = write_config(tmp_path / "config", [])
@@ -197,7 +197,7 @@ def test_a_sender_killed_mid_delivery_loses_nothing(tmp_path: Path) -> None:
             tmp_path / "config", [], subscribers=[{"name": "desk", "urls": [slow.apprise_url()]}]
         )
         data = tmp_path / "data"
-        base = [sys.executable, "-m", "monitor.cli", "--config", str(config), "--data-dir", str(data)]
+        base = [sys.executable, "-m", "monitor.cli.main", "--config", str(config), "--data-dir", str(data)]
         subprocess.run([*base, "sources", "list"], check=True, capture_output=True)  # creates the database
         database = Database(f"sqlite:///{data / 'foiwatch.sqlite3'}")
         with database.session() as session:

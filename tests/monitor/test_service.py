@@ -13,8 +13,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from monitor.app import open_app
-from monitor.localsite import LocalSite
-from monitor.service import Service, build_scheduler
+from monitor.demo.localsite import LocalSite
+from monitor.service.scheduler import Service, build_scheduler
 from storage.clock import utcnow
 from storage.models import CrawlRun
 from tests.conftest import write_config
@@ -100,7 +100,7 @@ def test_sigterm_stops_the_service_cleanly(tmp_path: Path, soh_site: LocalSite) 
     data = tmp_path / "data"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "monitor.cli", "--config", str(config), "--data-dir", str(data), "run"],
+        [sys.executable, "-m", "monitor.cli.main", "--config", str(config), "--data-dir", str(data), "run"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         env=env,

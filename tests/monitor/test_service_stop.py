@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from monitor.app import open_app
-from monitor.localsite import LocalSite
+from monitor.demo.localsite import LocalSite
 from storage.db import Database
 from storage.models import CrawlRun, Source
 from storage.service_lock import holder
@@ -43,7 +43,7 @@ def _source(source_id: str, url: str) -> dict[str, object]:
 @contextmanager
 def _service(config: Path, data: Path) -> Iterator[subprocess.Popen[str]]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "monitor.cli", "--config", str(config), "--data-dir", str(data), "run"],
+        [sys.executable, "-m", "monitor.cli.main", "--config", str(config), "--data-dir", str(data), "run"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
@@ -120,7 +120,16 @@ def test_a_second_service_on_the_same_database_is_refused(tmp_path: Path, soh_si
     with _service(config, data) as first:
         _wait_for(lambda: (data / "foiwatch.sqlite3").exists() and bool(_runs(data)))
         second = subprocess.run(
-            [sys.executable, "-m", "monitor.cli", "--config", str(config), "--data-dir", str(data), "run"],
+            [
+                sys.executable,
+                "-m",
+                "monitor.cli.main",
+                "--config",
+                str(config),
+                "--data-dir",
+                str(data),
+                "run",
+            ],
             capture_output=True,
             text=True,
             timeout=60,

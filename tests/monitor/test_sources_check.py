@@ -7,8 +7,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from monitor.cli import main
-from monitor.localsite import LocalSite
+from monitor.cli.main import main
+from monitor.demo.localsite import LocalSite
 from tests.conftest import FIXTURES, write_config
 
 LISTINGS = FIXTURES / "listings"

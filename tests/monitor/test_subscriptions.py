@@ -14,10 +14,10 @@ from freezegun import freeze_time
 from sqlalchemy import select
 
 from monitor.classify import TopicClassifier, build_classifiers
-from monitor.cli import main
+from monitor.cli.main import main
 from monitor.config import NotificationSettings, load_config
-from monitor.localsite import Receiver
-from monitor.notify import deliver_pending
+from monitor.demo.localsite import Receiver
+from monitor.notify.deliver import deliver_pending
 from storage.db import Database
 from storage.models import Notification, Subscriber
 from storage.outbox import SubscriberRow, mute_subscriber, sync_subscribers
@@ -119,7 +119,7 @@ def test_daily_digest_goes_out_once_at_its_hour(
 def test_weekly_digest_waits_for_its_day(database: Database, classifiers: dict[str, TopicClassifier]) -> None:
     _subscribe(database, SubscriberRow("weekly", ("json://127.0.0.1:9/",), ("cctv",), cadence="weekly"))
     _baseline_then(database, classifiers, HIKVISION)
-    from monitor.digest import build_digests
+    from monitor.notify.digest import build_digests
 
     with database.session() as session, freeze_time("2026-11-24 09:00:00"):  # a Tuesday
         assert build_digests(session, SETTINGS) == 0

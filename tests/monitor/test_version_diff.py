@@ -8,8 +8,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from monitor.cli import main
-from monitor.version_diff import MAX_TEXT_LINES, diff_versions, render_diff
+from monitor.changes.versions import MAX_TEXT_LINES, diff_versions, render_diff
+from monitor.cli.main import main
 from storage.db import Database
 from storage.records import AttachmentRecord, ResponseRecord
 from storage.responses import store_response

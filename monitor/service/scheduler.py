@@ -36,8 +36,8 @@ from crawler.yamlconf import ConfigError
 from monitor.app import App, open_app, sync_config
 from monitor.classify import build_classifiers
 from monitor.config import Config, load_config
-from monitor.crawls import allow_crawls, crawl_source, stop_all_crawls
-from monitor.notify import deliver_pending
+from monitor.notify.deliver import deliver_pending
+from monitor.service.crawls import allow_crawls, crawl_source, stop_all_crawls
 from storage.clock import utcnow
 from storage.service_lock import ServiceRunning, acquire, heartbeat, release
 

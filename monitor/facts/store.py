@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.classify import Verdict
-from monitor.facts import EXTRACTOR_VERSION, Facts, canonical_vendor, extract_facts
+from monitor.facts.extract import EXTRACTOR_VERSION, Facts, canonical_vendor, extract_facts
 from storage.clock import utcnow
 from storage.models import ResponseFacts, ResponseVersion
 

@@ -25,11 +25,11 @@ from typing import Any
 from sqlalchemy import select
 
 from crawler.config import SourceConfig
-from monitor.changes import record_changes
-from monitor.checks import filled_percent, read_link_log, what_to_fix
+from monitor.changes.detect import record_changes
 from monitor.classify import TopicClassifier, build_classifiers
 from monitor.config import Config
-from monitor.health import update_health
+from monitor.service.health import update_health
+from monitor.sources.checks import filled_percent, read_link_log, what_to_fix
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import CrawlRun

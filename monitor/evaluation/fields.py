@@ -4,7 +4,7 @@ Each labelled page is read the way a crawl reads it: the platform's spider is bu
 configured source and its ``read_page`` gets the saved bytes; the date is chosen by the spider's rule
 (page, then the address's month). Every field a label states is compared with what was read, and the
 report prints, per platform and split, how many pages each field was right on, then every mismatch.
-``python -m monitor.field_eval [--split dev|test|all] [FOLDER]``; see ``eval/fields/README.md``.
+``python -m monitor.evaluation.fields [--split dev|test|all] [FOLDER]``; see ``eval/fields/README.md``.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from crawler.platforms.listing import ListedLink
 from crawler.platforms.page import ParsedPage, SiteEndings
 from crawler.spiders.base import _best_date
 
-DEFAULT_FIELD_DIR = Path(__file__).resolve().parents[1] / "eval" / "fields"
+DEFAULT_FIELD_DIR = Path(__file__).resolve().parents[2] / "eval" / "fields"
 SPLITS = ("dev", "test")
 FIELDS = ("reference", "title", "date", "request", "response", "outcome", "exemptions", "attachments")
 _TEXT_CHECK_KEYS = {"starts", "ends", "excludes"}
@@ -234,7 +234,9 @@ def write_field_report(results: Sequence[PageResult], splits: Sequence[str], out
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
-    parser = argparse.ArgumentParser(prog="python -m monitor.field_eval", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m monitor.evaluation.fields", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--split", choices=(*SPLITS, "all"), default="all")
     parser.add_argument("folder", nargs="?", type=Path, default=DEFAULT_FIELD_DIR)
     args = parser.parse_args(argv)

@@ -1,7 +1,7 @@
 """Precision and recall of the exemptions parser (``crawler.exemptions.read_exemptions``) on
 ``eval/exemptions.jsonl``.
 
-Part of the ``python -m monitor.evaluate`` report. Each item lists, by a person's reading, the
+Part of the ``python -m monitor.evaluation.topics`` report. Each item lists, by a person's reading, the
 exemptions the response *cites* and those it only *quotes* (statute or ICO guidance reproduced as
 explanation). Figures count (item, exemption) pairs: cited precision and recall are the headline;
 the quoted row shows how many quoted-only sections the parser kept apart. See ``eval/README.md``.
@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from crawler.exemptions import Exemptions, read_exemptions
-from monitor.outcome_eval import SPLITS, EvalFileError, read_items
+from monitor.evaluation.outcomes import SPLITS, EvalFileError, read_items
 
-DEFAULT_EXEMPTION_FILE = Path(__file__).resolve().parents[1] / "eval" / "exemptions.jsonl"
+DEFAULT_EXEMPTION_FILE = Path(__file__).resolve().parents[2] / "eval" / "exemptions.jsonl"
 _TEXT_FIELDS = ("id", "source", "title", "response", "note")
 
 ExemptionReader = Callable[[str], Exemptions]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from monitor.facts_text import Passage, clause_after, clause_before
+from monitor.facts.text import Passage, clause_after, clause_before
 
 # Canonical name -> aliases. A rebadge or sub-brand (HiLook, Ezviz, Imou) counts as its maker, so a
 # query for Hikvision finds it; a company bought by another (Pyronix, Avigilon, Edesix) keeps its name.

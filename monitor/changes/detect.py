@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.classify import TopicClassifier, Verdict
-from monitor.facts import Facts
-from monitor.factstore import facts_for, store_facts
-from monitor.messages import render_message
+from monitor.facts.extract import Facts
+from monitor.facts.store import facts_for, store_facts
+from monitor.notify.messages import render_message
 from storage.clock import utcnow
 from storage.models import CrawlRun, ResponseVersion, Subscriber
 from storage.outbox import OutgoingMessage, active_subscribers, enqueue

@@ -17,9 +17,9 @@ from pathlib import Path
 import click
 
 from monitor.app import open_app
-from monitor.crawls import CrawlSummary, crawl_source
-from monitor.localsite import LocalSite, Receiver
-from monitor.notify import deliver_pending
+from monitor.demo.localsite import LocalSite, Receiver
+from monitor.notify.deliver import deliver_pending
+from monitor.service.crawls import CrawlSummary, crawl_source
 
 LOG_PATH = "/foi-ai/demo-constabulary/disclosure-log/"
 
@@ -54,7 +54,7 @@ def _print_summary(label: str, summary: CrawlSummary) -> None:
 
 def run_demo(data_dir: Path | None = None) -> int:
     """Run the demo; returns the exit status (0 when the baseline was silent and alerts arrived)."""
-    site_root = Path(str(resources.files("monitor") / "demo_site"))
+    site_root = Path(str(resources.files("monitor.demo") / "site"))
     with tempfile.TemporaryDirectory(prefix="foiwatch-demo-") as scratch:
         work = Path(scratch)
         (work / "config").mkdir()

@@ -1,6 +1,6 @@
 """Accuracy of the response-outcome rule (``crawler.normalise.classify_outcome``) on ``eval/outcomes.jsonl``.
 
-Part of the ``python -m monitor.evaluate`` report: accuracy per split and in total, a confusion table
+Part of the ``python -m monitor.evaluation.topics`` report: accuracy per split and in total, a confusion table
 (label by predicted outcome) and every misclassified item. See ``eval/README.md`` for the set.
 """
 
@@ -15,7 +15,7 @@ from typing import Any, Protocol, TextIO, TypeVar
 
 from crawler.normalise import OUTCOMES
 
-DEFAULT_OUTCOME_FILE = Path(__file__).resolve().parents[1] / "eval" / "outcomes.jsonl"
+DEFAULT_OUTCOME_FILE = Path(__file__).resolve().parents[2] / "eval" / "outcomes.jsonl"
 SPLITS = ("dev", "test")
 _TEXT_FIELDS = ("id", "source", "title", "response", "note")
 _SHORT = {

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from monitor.classify import Verdict
 from monitor.config import NotificationSettings
-from monitor.messages import render_digest, response_context
+from monitor.notify.messages import render_digest, response_context
 from storage.clock import utcnow
 from storage.models import Notification, ResponseVersion, Subscriber
 from storage.outbox import DIGESTED, HELD, OutgoingMessage, enqueue

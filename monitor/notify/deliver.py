@@ -22,9 +22,9 @@ import apprise
 import apprise.plugins.email.base as apprise_email
 from apprise import AppriseResultStatus
 
-from monitor.apprise_urls import load_apprise_url
 from monitor.config import NotificationSettings
-from monitor.digest import build_digests
+from monitor.notify.apprise_urls import load_apprise_url
+from monitor.notify.digest import build_digests
 from storage.db import Database
 from storage.models import Subscriber
 from storage.outbox import claim, due_ids, mark_failed, mark_sent, message_id, requeue_stale_sending

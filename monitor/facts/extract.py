@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crawler.normalise import classify_outcome, parse_exemptions
-from monitor.facts_counts import CameraCount, find_camera_counts
-from monitor.facts_money import ContractPeriod, MoneyAmount, find_contract_periods, find_money
-from monitor.facts_terms import CAMERA_TYPES, VENDORS, canonical_vendor, find_camera_types, find_vendors
-from monitor.facts_text import answer_passages
+from monitor.facts.counts import CameraCount, find_camera_counts
+from monitor.facts.money import ContractPeriod, MoneyAmount, find_contract_periods, find_money
+from monitor.facts.terms import CAMERA_TYPES, VENDORS, canonical_vendor, find_camera_types, find_vendors
+from monitor.facts.text import answer_passages
 
 __all__ = [
     "CAMERA_TYPES",

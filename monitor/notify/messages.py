@@ -1,4 +1,5 @@
-"""What a subscriber reads: messages and digests rendered from Jinja2 templates (``monitor/templates``).
+"""What a subscriber reads: messages and digests rendered from Jinja2 templates
+(``monitor/notify/templates``).
 
 Each message has a plain-text body and an HTML body. Scraped text is escaped in the HTML (the HTML
 environment autoescapes) and a scraped URL is a link only if it is a web address (``web_url``); the
@@ -16,8 +17,8 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from monitor.changes.versions import diff_versions
 from monitor.classify import Verdict
-from monitor.version_diff import diff_versions
 from storage.models import ResponseVersion
 
 OUTCOME_LABELS = {
@@ -64,7 +65,7 @@ def web_url(url: str | None) -> str | None:
 @cache
 def _environment(html: bool) -> Environment:
     environment = Environment(
-        loader=PackageLoader("monitor", "templates"),
+        loader=PackageLoader("monitor.notify", "templates"),
         autoescape=html,
         undefined=StrictUndefined,
         keep_trailing_newline=False,

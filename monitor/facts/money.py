@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from crawler.normalise import parse_uk_date
-from monitor.facts_text import Passage, clause_before, sentence_span, snippet, strip_brackets, word_table
+from monitor.facts.text import Passage, clause_before, sentence_span, snippet, strip_brackets, word_table
 
 _MONEY = re.compile(
     r"(?:£|\bGBP\s?)\s?(?P<amount>\d{1,3}(?:,\d{3})+|\d+)(?P<pence>\.\d{1,2})?"

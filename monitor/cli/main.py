@@ -20,14 +20,14 @@ from rich.text import Text
 from crawler.yamlconf import ConfigError
 from monitor.app import App, open_app
 from monitor.classify import build_classifiers
+from monitor.cli.export import write_csv, write_jsonl
 from monitor.config import load_config
-from monitor.export import write_csv, write_jsonl
-from monitor.messages import shown_date
+from monitor.notify.messages import shown_date
 from storage.db import Database, DatabaseUnavailable, resolve_database_url, upgrade
 from storage.responses import get_response, list_versions
 
 if TYPE_CHECKING:
-    from monitor.crawls import CheckReport
+    from monitor.service.crawls import CheckReport
 
 CONFIG_ERROR_EXIT = 2
 # Scripts read these tables too: never truncate cells when output is not a terminal. What is printed
@@ -152,8 +152,8 @@ def crawl(obj: Context, source_ids: tuple[str, ...], mode: str | None) -> None:
     it as interrupted, and exits (status 130).
     """
     from monitor.classify import build_classifiers
-    from monitor.crawls import CrawlSummary, crawl_source, next_full_crawl
-    from monitor.notify import deliver_pending
+    from monitor.notify.deliver import deliver_pending
+    from monitor.service.crawls import CrawlSummary, crawl_source, next_full_crawl
 
     app = obj.app()
     sources = [app.config.source(i) for i in source_ids] or [s for s in app.config.sources if s.enabled]
@@ -211,7 +211,7 @@ def _print_crawl_table(summaries: list[Any]) -> None:
 @click.pass_obj
 def run(obj: Context) -> None:
     """Run the service: crawl every enabled source on its schedule until stopped (SIGTERM)."""
-    from monitor.service import serve
+    from monitor.service.scheduler import serve
 
     sys.exit(serve(obj.config_dir, obj.db, obj.data_dir))
 
@@ -225,7 +225,7 @@ def sources() -> None:
 @click.pass_obj
 def sources_list(obj: Context) -> None:
     """List sources: platform, schedule, last run, when edits are found, and health."""
-    from monitor.crawls import next_full_crawl
+    from monitor.service.crawls import next_full_crawl
     from storage.models import SourceHealth
     from storage.problems import problems_of_run, summarise
     from storage.runs import recent_runs
@@ -277,7 +277,7 @@ def sources_list(obj: Context) -> None:
 )
 def sources_discover(csv_file: Path, output: TextIO) -> None:
     """Candidate sources (YAML) from WhatDoTheyKnow's all-authorities.csv "Disclosure log" column."""
-    from monitor.discover import discover, read_authorities, render_yaml
+    from monitor.sources.discover import discover, read_authorities, render_yaml
 
     try:
         rows = read_authorities(csv_file)
@@ -303,7 +303,7 @@ def sources_check(obj: Context, source_ids: tuple[str, ...], every: bool) -> Non
     responses, attachments or next pages, and which were rejected and why. ``--all`` (or no names)
     prints one line per enabled source: address, status, responses listed, fields filled, what to fix.
     """
-    from monitor.crawls import check_source
+    from monitor.service.crawls import check_source
 
     config = load_config(obj.config_dir)
     if source_ids and every:
@@ -369,7 +369,7 @@ def subscribers() -> None:
 @click.pass_obj
 def subscribers_list(obj: Context) -> None:
     """Subscribers with their channels (secrets hidden), topics, filters and cadence."""
-    from monitor.notify import redact_url
+    from monitor.notify.deliver import redact_url
     from storage.models import Subscriber
 
     app = obj.app()
@@ -434,8 +434,8 @@ def subscribers_add(
     nothing is stored (the message shows the URL's scheme, never its secrets).
     """
     from crawler.yamlconf import ConfigValueError
-    from monitor.apprise_urls import check_apprise_url
     from monitor.config import SubscriberConfig
+    from monitor.notify.apprise_urls import check_apprise_url
     from storage.outbox import SubscriberError, SubscriberRow, add_subscriber
 
     for url in urls:
@@ -593,7 +593,7 @@ def responses_show(obj: Context, response_id: int) -> None:
 @click.pass_obj
 def responses_diff(obj: Context, response_id: int, versions: tuple[int, ...]) -> None:
     """What changed between two versions of a response (numbered from 1; default: the last two)."""
-    from monitor.version_diff import diff_versions, render_diff
+    from monitor.changes.versions import diff_versions, render_diff
 
     if len(versions) not in (0, 2):
         raise click.UsageError("give two version numbers, or none for the last two")
@@ -677,8 +677,8 @@ def facts(obj: Context, vendor: str | None, limit: int, as_json: bool) -> None:
     """Facts read from CCTV responses: vendors, camera counts and types, money, contract dates."""
     from sqlalchemy import select
 
-    from monitor.facts import Facts
-    from monitor.factstore import versions_with_vendor
+    from monitor.facts.extract import Facts
+    from monitor.facts.store import versions_with_vendor
     from storage.models import ResponseFacts
 
     app = obj.app()
@@ -718,7 +718,7 @@ def facts(obj: Context, vendor: str | None, limit: int, as_json: bool) -> None:
 @click.pass_obj
 def reclassify(obj: Context) -> None:
     """Re-score every stored response with the current topics (after editing topics.yaml). No alerts."""
-    from monitor.changes import reclassify as rescore
+    from monitor.changes.detect import reclassify as rescore
 
     app = obj.app()
     with app.database.session() as session:
@@ -731,7 +731,7 @@ def reclassify(obj: Context) -> None:
 @click.pass_obj
 def demo(obj: Context) -> None:
     """Crawl a bundled sample log on 127.0.0.1 twice and print the notifications a subscriber gets."""
-    from monitor.demo import run_demo
+    from monitor.demo.run import run_demo
 
     sys.exit(run_demo(obj.data_dir))
 
@@ -786,7 +786,7 @@ def notifications_list(obj: Context, failed: bool, limit: int) -> None:
 @click.pass_obj
 def notifications_deliver(obj: Context) -> None:
     """Send every due notification now (the service does this every minute)."""
-    from monitor.notify import deliver_pending
+    from monitor.notify.deliver import deliver_pending
 
     app = obj.app()
     report = deliver_pending(app.database, app.config.notifications)
@@ -798,7 +798,7 @@ def notifications_deliver(obj: Context) -> None:
 @click.pass_obj
 def notifications_retry(obj: Context, notification_ids: tuple[int, ...]) -> None:
     """Requeue dead notifications (or the given ids) and try to deliver them now."""
-    from monitor.notify import deliver_pending
+    from monitor.notify.deliver import deliver_pending
     from storage.outbox import requeue_dead
 
     app = obj.app()
@@ -818,7 +818,7 @@ def notify() -> None:
 @click.pass_obj
 def notify_test(obj: Context, subscriber: str) -> None:
     """Send a test message to SUBSCRIBER's URLs now and report the result (nothing is queued)."""
-    from monitor.notify import redact_url, send
+    from monitor.notify.deliver import redact_url, send
     from storage.outbox import SubscriberError, find_subscriber
 
     app = obj.app()

@@ -1,6 +1,6 @@
 """What an operator needs from ``foiwatch sources check``: the fields read, and one phrase of what to fix.
 
-``check_source`` (``monitor.crawls``) crawls a source's first listing page into a throw-away
+``check_source`` (``monitor.service.crawls``) crawls a source's first listing page into a throw-away
 database; the crawl leaves what it made of every link on the listing in ``links/<source>.json``
 (``crawler.spiders.base.write_link_log``). The judgements here are pure functions of that report.
 """

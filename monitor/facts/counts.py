@@ -13,7 +13,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from monitor.facts_text import Passage, sentence_before, snippet, strip_brackets, word_table
+from monitor.facts.text import Passage, sentence_before, snippet, strip_brackets, word_table
 
 _UNITS = word_table(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "

@@ -1,11 +1,12 @@
 """Precision and recall of a topic classifier on a labelled evaluation set (``eval/cctv.jsonl``), then
-the accuracy of the response-outcome rule on ``eval/outcomes.jsonl`` (``monitor.outcome_eval``) and the
-precision and recall of the exemptions parser on ``eval/exemptions.jsonl`` (``monitor.exemption_eval``).
+the accuracy of the response-outcome rule on ``eval/outcomes.jsonl`` (``monitor.evaluation.outcomes``)
+and the precision and recall of the exemptions parser on ``eval/exemptions.jsonl``
+(``monitor.evaluation.exemptions``).
 
 A report, not a test: it always exits 0 unless the set or the configuration cannot be read (exit 2).
 The set is split by a fixed rule into ``dev`` (which tuning may look at) and ``test`` (which it must
 not); see ``eval/README.md``. Run
-``python -m monitor.evaluate [--split dev|test|all] [--outcomes OUTCOME_FILE] [FILE]``.
+``python -m monitor.evaluation.topics [--split dev|test|all] [--outcomes OUTCOME_FILE] [FILE]``.
 """
 
 from __future__ import annotations
@@ -21,13 +22,13 @@ from crawler.normalise import classify_outcome
 from crawler.yamlconf import ConfigError
 from monitor.classify import Verdict, build_classifiers
 from monitor.config import load_config
-from monitor.exemption_eval import (
+from monitor.evaluation.exemptions import (
     DEFAULT_EXEMPTION_FILE,
     load_exemption_items,
     read_all,
     write_exemption_report,
 )
-from monitor.outcome_eval import (
+from monitor.evaluation.outcomes import (
     DEFAULT_OUTCOME_FILE,
     EvalFileError,
     load_outcome_items,
@@ -36,7 +37,7 @@ from monitor.outcome_eval import (
     write_outcome_report,
 )
 
-DEFAULT_FILE = Path(__file__).resolve().parents[1] / "eval" / "cctv.jsonl"
+DEFAULT_FILE = Path(__file__).resolve().parents[2] / "eval" / "cctv.jsonl"
 TOPIC = "cctv"
 SPLITS = ("dev", "test")
 MALFORMED_EXIT = 2
@@ -190,7 +191,8 @@ def write_report(outcomes: Sequence[Outcome], splits: Sequence[str], out: TextIO
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m monitor.evaluate", description="Precision and recall of the CCTV topic classifier."
+        prog="python -m monitor.evaluation.topics",
+        description="Precision and recall of the CCTV topic classifier.",
     )
     parser.add_argument("--split", choices=(*SPLITS, "all"), default="all", help="which part of the set")
     parser.add_argument("--config", type=Path, default=None, help="configuration folder (default: shipped)")
