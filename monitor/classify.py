@@ -22,8 +22,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import Any
 
 from monitor.config import TopicConfig
 
@@ -333,3 +335,26 @@ class TopicClassifier:
 
 def build_classifiers(topics: dict[str, TopicConfig]) -> dict[str, TopicClassifier]:
     return {name: TopicClassifier(name, topic) for name, topic in topics.items()}
+
+
+def classify_record(classifiers: Mapping[str, TopicClassifier], record: object) -> dict[str, Any]:
+    """The verdicts on one record (title, request, response), as ``foiwatch classify`` prints them.
+
+    Raises ``ValueError`` when ``record`` is not an object.
+    """
+    if not isinstance(record, dict):
+        raise ValueError("each line must be a JSON object")
+    fields = {k: str(record.get(k) or "") for k in ("title", "request", "response")}
+    verdicts = {name: c.classify(**fields) for name, c in classifiers.items()}
+    cctv = verdicts.get("cctv")
+    return {
+        "cctv": bool(cctv and cctv.matched),
+        "score": cctv.score if cctv else 0.0,
+        "terms": cctv.terms if cctv else [],
+        "snippets": cctv.snippets if cctv else [],
+        "why": cctv.reason if cctv else "",
+        "topics": {
+            n: {"matched": v.matched, "score": v.score, "terms": v.terms, "why": v.reason}
+            for n, v in verdicts.items()
+        },
+    }

@@ -112,6 +112,11 @@ def add_subscriber(session: Session, row: SubscriberRow) -> Subscriber:
     return subscriber
 
 
+def list_subscribers(session: Session) -> list[Subscriber]:
+    """Every subscriber, removed ones included, by name."""
+    return list(session.scalars(select(Subscriber).order_by(Subscriber.name)))
+
+
 def find_subscriber(session: Session, name: str) -> Subscriber:
     subscriber = session.scalars(select(Subscriber).where(Subscriber.name == name)).first()
     if subscriber is None:

@@ -114,6 +114,22 @@ def diff_versions(old: VersionLike, new: VersionLike) -> VersionDiff:
     return VersionDiff(fields, texts)
 
 
+def versions_to_compare(response_id: int, count: int, numbers: Sequence[int] = ()) -> tuple[int, int]:
+    """The two version numbers (from 1) to compare: ``numbers`` checked, or the last two.
+
+    Raises ``ValueError`` saying why when there is nothing to compare or a number is out of range.
+    """
+    if len(numbers) not in (0, 2):
+        raise ValueError("give two version numbers, or none for the last two")
+    if count < 2 and not numbers:
+        raise ValueError(f"response {response_id} has one version: nothing to compare")
+    first, second = numbers or (count - 1, count)
+    for number in (first, second):
+        if not 1 <= number <= count:
+            raise ValueError(f"response {response_id} has versions 1 to {count}, not {number}")
+    return first, second
+
+
 def render_diff(diff: VersionDiff) -> str:
     """Plain text for people: one line a field (was -> now), then each text's changed lines."""
     if diff.empty:

@@ -1,4 +1,4 @@
-"""Bulk export of stored responses (latest version of each) as JSON Lines or CSV."""
+"""``foiwatch export``: stored responses (latest version of each) as JSON Lines or CSV."""
 
 from __future__ import annotations
 
@@ -7,7 +7,11 @@ import json
 from collections.abc import Iterable
 from typing import Any, TextIO
 
+import click
+
+from monitor.cli.common import Context
 from storage.models import ResponseVersion
+from storage.responses import list_versions
 
 FIELDS = [
     "id",
@@ -78,3 +82,16 @@ def write_csv(versions: Iterable[ResponseVersion], output: TextIO) -> None:
     writer.writeheader()
     for version in versions:
         writer.writerow({key: _cell(value) for key, value in export_record(version).items()})
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--topic", help="Only responses matching this topic.")
+@click.option("--output", type=click.File("w", encoding="utf-8"), default="-", help="File (default: stdout).")
+@click.pass_obj
+def export(obj: Context, fmt: str, topic: str | None, output: TextIO) -> None:
+    """Export one record per response (latest version) as JSON Lines or CSV."""
+    app = obj.app()
+    with app.database.session() as session:
+        versions = list_versions(session, topic=topic)
+        (write_jsonl if fmt == "jsonl" else write_csv)(versions, output)

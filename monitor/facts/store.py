@@ -47,3 +47,10 @@ def versions_with_vendor(session: Session, vendor: str) -> list[int]:
             select(ResponseFacts.version_id).where(ResponseFacts.vendor_index.contains(f"|{name}|"))
         )
     )
+
+
+def versions_with_facts(session: Session, vendor: str | None = None) -> list[int]:
+    """Ids of versions with facts; with ``vendor``, only those naming it (see ``versions_with_vendor``)."""
+    if vendor:
+        return versions_with_vendor(session, vendor)
+    return list(session.scalars(select(ResponseFacts.version_id)))

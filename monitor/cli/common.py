@@ -1,0 +1,53 @@
+"""What every command shares: the context holding the open application, and verbatim table cells."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from monitor.app import App, open_app
+
+CONFIG_ERROR_EXIT = 2
+# Scripts read these tables too: never truncate cells when output is not a terminal. What is printed
+# is data (scraped titles, stored errors), never Rich markup or :emoji: codes: "[/b]" must not crash.
+console = Console(width=None if sys.stdout.isatty() else 240, markup=False, emoji=False)
+
+
+# C0 and C1 control characters but tab and newline: scraped text must not steer the terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def cell(value: object) -> Text:
+    """A table cell showing ``value`` as stored (None as empty), whatever brackets it holds; control
+    characters (an escape sequence in a scraped title) are shown as ``?``, never sent to the terminal."""
+    return Text(_CONTROL.sub("?", "" if value is None else str(value)))
+
+
+def add_row(table: Table, *values: object) -> None:
+    """Add one row to ``table``, each value a verbatim cell."""
+    table.add_row(*(cell(value) for value in values))
+
+
+class ConfigValueRefused(click.ClickException):
+    """An option value refused like a configuration error: exit status ``CONFIG_ERROR_EXIT``."""
+
+    exit_code = CONFIG_ERROR_EXIT
+
+
+class Context:
+    """The global options, and the application opened from them on first use."""
+
+    def __init__(self, config: Path | None, db: str | None, data_dir: Path | None) -> None:
+        self.config_dir, self.db, self.data_dir = config, db, data_dir
+        self._app: App | None = None
+
+    def app(self) -> App:
+        if self._app is None:
+            self._app = open_app(self.config_dir, self.db, self.data_dir)
+        return self._app

@@ -1,0 +1,97 @@
+"""``foiwatch responses``: list, show and diff stored FOI responses."""
+
+from __future__ import annotations
+
+import click
+from rich.table import Table
+
+from monitor.cli.common import Context, add_row, console
+from monitor.notify.messages import shown_date
+from storage.responses import get_response, list_versions
+
+
+@click.group()
+def responses() -> None:
+    """Stored FOI responses."""
+
+
+@responses.command("list")
+@click.option("--topic", help="Only responses matching this topic, e.g. cctv.")
+@click.option("--source", "source_id", help="Only this source.")
+@click.option("--limit", default=50, show_default=True)
+@click.pass_obj
+def responses_list(obj: Context, topic: str | None, source_id: str | None, limit: int) -> None:
+    """List the latest version of stored responses, newest first."""
+    app = obj.app()
+    table = Table("id", "published", "authority", "reference", "title", "outcome", "topics")
+    with app.database.session() as session:
+        for version in list_versions(session, topic=topic, source_id=source_id, limit=limit):
+            topics = ", ".join(sorted({m.topic for m in version.topic_matches if m.matched}))
+            add_row(
+                table,
+                version.response_id,
+                version.published,
+                version.authority,
+                version.response.reference,
+                version.title,
+                version.outcome,
+                topics,
+            )
+    console.print(table)
+
+
+@responses.command("show")
+@click.argument("response_id", type=int)
+@click.pass_obj
+def responses_show(obj: Context, response_id: int) -> None:
+    """Show one response with every stored version."""
+    app = obj.app()
+    with app.database.session() as session:
+        response = get_response(session, response_id)
+        if response is None:
+            raise click.ClickException(f"no response with id {response_id}")
+        current = response.versions[-1]
+        click.echo(f"{current.authority}: {current.title}")
+        click.echo(f"reference: {response.reference or '-'}   published: {shown_date(current)}")
+        click.echo(f"outcome: {current.outcome or '-'}   exemptions: {', '.join(current.exemptions) or '-'}")
+        click.echo(f"url: {current.url}")
+        click.echo(
+            f"first seen: {response.first_seen:%Y-%m-%d %H:%M} UTC   versions: {len(response.versions)}"
+            + (f"   withdrawn: {response.withdrawn_at:%Y-%m-%d}" if response.withdrawn_at else "")
+        )
+        for match in current.topic_matches:
+            verdict = "matches" if match.matched else "does not match"
+            click.echo(
+                f"topic {match.topic}: {verdict} (score {match.score:.2f}; {', '.join(match.terms[:8])})"
+            )
+        for attachment in current.attachments:
+            click.echo(f"attachment: {attachment.name or '-'} {attachment.url}")
+        click.echo("\nREQUEST\n" + (current.request_text or "(not found on the page)"))
+        click.echo("\nRESPONSE\n" + current.response_text)
+
+
+@responses.command("diff")
+@click.argument("response_id", type=int)
+@click.argument("versions", type=int, nargs=-1)
+@click.pass_obj
+def responses_diff(obj: Context, response_id: int, versions: tuple[int, ...]) -> None:
+    """What changed between two versions of a response (numbered from 1; default: the last two)."""
+    from monitor.changes.versions import diff_versions, render_diff, versions_to_compare
+
+    if len(versions) not in (0, 2):
+        raise click.UsageError("give two version numbers, or none for the last two")
+    app = obj.app()
+    with app.database.session() as session:
+        response = get_response(session, response_id)
+        if response is None:
+            raise click.ClickException(f"no response with id {response_id}")
+        try:
+            first, second = versions_to_compare(response_id, len(response.versions), versions)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+        old, new = response.versions[first - 1], response.versions[second - 1]
+        click.echo(
+            f"{new.authority}: {new.title}\nversion {first} (seen {old.first_seen:%Y-%m-%d %H:%M} UTC) -> "
+            f"version {second} (seen {new.first_seen:%Y-%m-%d %H:%M} UTC)"
+        )
+        click.echo(render_diff(diff_versions(old, new)))
