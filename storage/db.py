@@ -233,6 +233,8 @@ class Database:
     def __init__(self, url: str, migrate: bool = True) -> None:
         self.url = url
         self.engine = make_engine(url)
+        # for messages: the SQLite file, or host:port/name; never the password
+        self.location = _location(self.engine.url)
         if migrate:
             upgrade(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)

@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from storage.clock import utcnow
@@ -284,3 +284,16 @@ def list_notifications(
     if statuses:
         query = query.where(Notification.status.in_(sorted(statuses)))
     return list(session.scalars(query))
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    """How many notifications are in each status (pending, sending, sent, failed, dead, held...)."""
+    rows = session.execute(select(Notification.status, func.count()).group_by(Notification.status))
+    return {status: count for status, count in rows}
+
+
+def oldest_undelivered(session: Session) -> datetime | None:
+    """When the oldest message still waiting to go out (pending, sending or failed) was queued."""
+    return session.scalar(
+        select(func.min(Notification.created_at)).where(Notification.status.in_((PENDING, SENDING, FAILED)))
+    )

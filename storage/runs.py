@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -131,3 +131,39 @@ def recent_runs(session: Session, source_id: str | None = None, limit: int = 20)
     if source_id:
         query = query.where(CrawlRun.source_id == source_id)
     return list(session.scalars(query))
+
+
+def crawling_now(session: Session) -> list[CrawlRun]:
+    """Runs marked running whose process is alive (or, on another host, not yet stale), oldest first."""
+    running = session.scalars(select(CrawlRun).where(CrawlRun.status == "running").order_by(CrawlRun.id))
+    return [run for run in running if not _is_abandoned(run)]
+
+
+def last_finished_run(session: Session, source_id: str) -> CrawlRun | None:
+    """The source's latest run that is over (succeeded, failed or interrupted)."""
+    return session.scalars(
+        select(CrawlRun)
+        .where(CrawlRun.source_id == source_id, CrawlRun.status != "running")
+        .order_by(CrawlRun.id.desc())
+    ).first()
+
+
+def last_run_with(session: Session, source_id: str, status: str, mode: str | None = None) -> CrawlRun | None:
+    """The source's latest run with this status (and mode, if given)."""
+    query = select(CrawlRun).where(CrawlRun.source_id == source_id, CrawlRun.status == status)
+    if mode:
+        query = query.where(CrawlRun.mode == mode)
+    return session.scalars(query.order_by(CrawlRun.id.desc())).first()
+
+
+def runs_by_status(session: Session) -> dict[str, dict[str, int]]:
+    """How many runs each source has had, by status: ``{"met": {"succeeded": 40, "failed": 2}}``."""
+    rows = session.execute(
+        select(CrawlRun.source_id, CrawlRun.status, func.count()).group_by(
+            CrawlRun.source_id, CrawlRun.status
+        )
+    )
+    counts: dict[str, dict[str, int]] = {}
+    for source_id, status, count in rows:
+        counts.setdefault(source_id, {})[status] = count
+    return counts

@@ -21,6 +21,7 @@ from monitor.cli.maintenance import db, demo
 from monitor.cli.notifications import notifications, notify
 from monitor.cli.responses import responses
 from monitor.cli.sources import sources
+from monitor.cli.status import status
 from monitor.cli.subscribers import subscribers
 from storage.db import DatabaseUnavailable
 
@@ -76,6 +77,7 @@ def main(
 for command in (
     crawl,
     run,
+    status,
     sources,
     subscribers,
     responses,

@@ -25,48 +25,41 @@ def sources() -> None:
 @click.pass_obj
 def sources_list(obj: Context) -> None:
     """List sources: platform, schedule, last run, when edits are found, and health."""
-    from monitor.service.crawls import next_full_crawl
-    from storage.models import SourceHealth
-    from storage.problems import problems_of_run, summarise
-    from storage.runs import recent_runs
+    from monitor.service.status import service_status
 
     app = obj.app()
     every = app.config.crawler.full_crawl_every_hours
     table = Table(
         "id", "platform", "authority", "schedule", "enabled", "last run", "edits found", "health", "url"
     )
-    with app.database.session() as session:
-        for source in app.config.sources:
-            last = recent_runs(session, source.id, limit=1)
-            when = "never"
-            if last:
-                run = last[0]
-                when = f"{run.started_at:%Y-%m-%d %H:%M} {run.mode} {run.status}"
-                problems = summarise(problems_of_run(session, run.id))
-                if run.error_summary or problems:
-                    when += f": {run.error_summary or problems}"
-            due = next_full_crawl(app.database, app.config, source.id)
-            edits = (
-                f"within {every:g} h (next full crawl {due:%Y-%m-%d %H:%M})"
-                if every > 0 and due
-                else ("next crawl (full)" if every > 0 else "every crawl (always full)")
-            )
-            health = session.get(SourceHealth, source.id)
-            address = source.url
-            if last and last[0].start_address and last[0].start_address != source.url:
-                address += f" (log read at {last[0].start_address})"  # found from a landing page
-            add_row(
-                table,
-                source.id,
-                source.platform,
-                source.authority,
-                source.schedule or app.config.service.default_schedule,
-                "yes" if source.enabled else "no",
-                when,
-                edits,
-                f"{health.status}: {health.last_problem}" if health and health.status != "healthy" else "ok",
-                address,
-            )
+    for source in service_status(app).sources:
+        run = source.last_run
+        when = "never"
+        if run:
+            when = f"{run.started_at:%Y-%m-%d %H:%M} {run.mode} {run.status}"
+            if run.cause or run.problems:
+                when += f": {run.cause or run.problems}"
+        due = source.next_full_crawl
+        edits = (
+            f"within {every:g} h (next full crawl {due:%Y-%m-%d %H:%M})"
+            if every > 0 and due
+            else ("next crawl (full)" if every > 0 else "every crawl (always full)")
+        )
+        address = source.url
+        if run and run.start_address and run.start_address != source.url:
+            address += f" (log read at {run.start_address})"  # found from a landing page
+        add_row(
+            table,
+            source.id,
+            source.platform,
+            source.authority,
+            source.schedule,
+            "yes" if source.enabled else "no",
+            when,
+            edits,
+            f"{source.health}: {source.health_problem}" if source.health != "healthy" else "ok",
+            address,
+        )
     console.print(table)
 
 

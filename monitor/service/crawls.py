@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from crawler.config import SourceConfig
 from monitor.changes.detect import record_changes
@@ -35,7 +36,7 @@ from storage.db import Database
 from storage.models import CrawlRun
 from storage.problems import ProblemRecord, problems_of_run, record_problems, summarise
 from storage.responses import list_versions
-from storage.runs import SourceBusy, SourceRow, finish_run, start_run, sync_sources
+from storage.runs import SourceBusy, SourceRow, finish_run, last_run_with, start_run, sync_sources
 
 log = logging.getLogger(__name__)
 
@@ -66,23 +67,23 @@ def register_sources(database: Database, config: Config) -> None:
         sync_sources(session, rows)
 
 
-def last_full_crawl(database: Database, source_id: str) -> datetime | None:
-    """When the source's last successful full crawl (which revalidates every response) started."""
-    with database.session() as session:
-        return session.scalars(
-            select(CrawlRun.started_at)
-            .where(CrawlRun.source_id == source_id, CrawlRun.status == "succeeded", CrawlRun.mode == "full")
-            .order_by(CrawlRun.id.desc())
-        ).first()
+def full_crawl_due(session: Session, config: Config, source_id: str, now: datetime) -> datetime | None:
+    """When the source's crawls turn full again (None: its next crawl is a full one).
+
+    A full crawl revalidates every response; one is due ``crawler.full_crawl_every_hours`` after the
+    last successful one started (0: every crawl is full).
+    """
+    every = config.crawler.full_crawl_every_hours
+    last_full = last_run_with(session, source_id, "succeeded", "full") if every > 0 else None
+    if last_full is None or now - last_full.started_at >= timedelta(hours=every):
+        return None
+    return last_full.started_at + timedelta(hours=every)
 
 
 def next_full_crawl(database: Database, config: Config, source_id: str) -> datetime | None:
-    """When the source's crawls turn full again (None: its next crawl is a full one)."""
-    every = config.crawler.full_crawl_every_hours
-    last_full = last_full_crawl(database, source_id) if every > 0 else None
-    if last_full is None or utcnow() - last_full >= timedelta(hours=every):
-        return None
-    return last_full + timedelta(hours=every)
+    """``full_crawl_due`` now, in a session of its own."""
+    with database.session() as session:
+        return full_crawl_due(session, config, source_id, utcnow())
 
 
 def choose_mode(database: Database, config: Config, source_id: str) -> str:
