@@ -24,6 +24,8 @@ from twisted.internet import defer, error
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
+from storage.problems import cause_in_words
+
 # Scrapy signal: kwargs stage (listing, page, attachment, link, item), url, cause.
 problem_found = object()
 
@@ -98,5 +100,5 @@ def describe_failure(
         if "redirections" in message:
             return f"too many redirects (a redirect loop?){where}"
         return f"not fetched: {message}{where}"
-    name = failure.type.__name__ if failure.type else "error"
-    return f"{name}: {failure.getErrorMessage()}{where}"
+    name = failure.type.__name__ if failure.type else "Error"
+    return f"{cause_in_words(f'{name}: {failure.getErrorMessage()}')}{where}"

@@ -183,6 +183,14 @@ class HealthSettings(BaseModel):
     min_field_ratio: Annotated[float, Field(gt=0, le=1)] = 0.5
 
 
+class LoggingSettings(BaseModel):
+    """How the service and the commands log (``--log-format`` on the command line wins)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    format: Literal["text", "json"] = "text"
+
+
 class SettingsFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -190,6 +198,7 @@ class SettingsFile(BaseModel):
     service: ServiceSettings = ServiceSettings()
     notifications: NotificationSettings = NotificationSettings()
     health: HealthSettings = HealthSettings()
+    logging: LoggingSettings = LoggingSettings()
 
 
 @dataclass(frozen=True)
@@ -202,6 +211,7 @@ class Config:
     service: ServiceSettings
     notifications: NotificationSettings
     health: HealthSettings
+    logging: LoggingSettings = LoggingSettings()
 
     def source(self, source_id: str) -> SourceConfig:
         for source in self.sources:
@@ -295,4 +305,5 @@ def load_config(directory: Path | None = None) -> Config:
         service=settings.service,
         notifications=settings.notifications,
         health=settings.health,
+        logging=settings.logging,
     )

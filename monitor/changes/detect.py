@@ -334,7 +334,8 @@ def record_changes(
         len(diff.withdrawn),
     )
     run.diffed = True
-    log.info(
+    # At INFO the crawl's own end line says as much (monitor.service.crawls); this adds the messages.
+    log.debug(
         "run %s of %s: %d new, %d changed, %d withdrawn, %d notifications%s%s",
         run.id,
         run.source_id,

@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from monitor.app import App, open_app
+from monitor.logs import apply_settings
 
 CONFIG_ERROR_EXIT = 2
 # Scripts read these tables too: never truncate cells when output is not a terminal. What is printed
@@ -50,4 +51,5 @@ class Context:
     def app(self) -> App:
         if self._app is None:
             self._app = open_app(self.config_dir, self.db, self.data_dir)
+            apply_settings(self._app.config.logging.format)
         return self._app

@@ -5,8 +5,6 @@ Each command group lives in its own module of this package and is registered bel
 
 from __future__ import annotations
 
-import logging
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +21,7 @@ from monitor.cli.responses import responses
 from monitor.cli.sources import sources
 from monitor.cli.status import status
 from monitor.cli.subscribers import subscribers
+from monitor.logs import configure_logging
 from storage.db import DatabaseUnavailable
 
 
@@ -59,18 +58,23 @@ class FoiwatchGroup(click.Group):
     help="Where the SQLite database, HTTP cache and crawl logs live (default: ./data).",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Log debug detail.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    envvar="FOIWATCH_LOG_FORMAT",
+    help="Log lines as text, or one JSON object per line (default: settings.yaml logging.format, text).",
+)
 @click.pass_context
 def main(
-    ctx: click.Context, config_dir: Path | None, db: str | None, data_dir: Path | None, verbose: bool
+    ctx: click.Context,
+    config_dir: Path | None,
+    db: str | None,
+    data_dir: Path | None,
+    verbose: bool,
+    log_format: str | None,
 ) -> None:
     """foiwatch: watch UK FOI disclosure logs and tell subscribers about new CCTV responses."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    for noisy in ("apscheduler.executors", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging(log_format, verbose)
     ctx.obj = Context(config_dir, db, data_dir)
 
 

@@ -34,7 +34,14 @@ from monitor.sources.checks import filled_percent, read_link_log, what_to_fix
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import CrawlRun
-from storage.problems import ProblemRecord, problems_of_run, record_problems, summarise
+from storage.problems import (
+    ProblemRecord,
+    cause_in_words,
+    problems_of_run,
+    record_problems,
+    run_cause,
+    summarise,
+)
 from storage.responses import list_versions
 from storage.runs import SourceBusy, SourceRow, finish_run, last_run_with, start_run, sync_sources
 
@@ -55,10 +62,25 @@ class CrawlSummary:
     errors: int = 0
     error: str | None = None
     health: str = "healthy"
+    # why the run failed or was judged bad, in words (``storage.problems.run_cause``)
+    cause: str | None = None
+    seconds: float | None = None
 
     @property
     def failed(self) -> bool:
         return self.status not in ("succeeded", "busy", "stopped")
+
+    def in_words(self) -> str:
+        """The end of a crawl in one line, for the log: result, counts or cause, and time taken."""
+        took = f" in {self.seconds:.0f} s" if self.seconds is not None else ""
+        if self.status == "succeeded":
+            counts = f"{self.items} items, {self.new} new, {self.changed} changed, {self.withdrawn} withdrawn"
+            problem = f"; {self.cause}" if self.cause else ""
+            return f"crawl of {self.source_id} finished: succeeded, {counts}{took}{problem}"
+        if self.status in ("busy", "stopped"):
+            return f"crawl of {self.source_id} not started: {self.error}"
+        cause = (self.cause or "see its log").removeprefix(f"{self.status}: ")
+        return f"crawl of {self.source_id} finished: {self.status}: {cause}{took}"
 
 
 def register_sources(database: Database, config: Config) -> None:
@@ -235,7 +257,10 @@ def crawl_source(
         with database.session() as session:
             run_id = start_run(session, source.id, chosen).id
     except SourceBusy as exc:
-        return CrawlSummary(source.id, "busy", mode=chosen, error=str(exc))
+        busy = CrawlSummary(source.id, "busy", mode=chosen, error=str(exc))
+        log.info(busy.in_words(), extra={"source": source.id, "status": "busy"})
+        return busy
+    log.info("crawl of %s started (%s)", source.id, chosen, extra={"source": source.id, "run_id": run_id})
     # Earlier runs never diffed (a crash, or a run just closed as abandoned) go first, oldest first.
     process_undiffed_runs(database, classifiers, source.id)
     job = {
@@ -254,6 +279,8 @@ def crawl_source(
         )
     except BaseException:
         _close_run(database, run_id, -1, stopped=True)
+        fields = {"source": source.id, "run_id": run_id, "status": "interrupted"}
+        log.info("crawl of %s finished: interrupted", source.id, extra=fields)
         raise
     stopped = _stopping.is_set()
     _close_run(database, run_id, code, stopped)
@@ -261,7 +288,10 @@ def crawl_source(
         # An interrupted run is diffed by the source's next crawl; a stop must be quick.
         _diff_run(database, run_id, classifiers)
     health = _judge_health(database, run_id, config)
-    return _summary(database, run_id, health)
+    summary = _summary(database, run_id, health)
+    fields = {"source": source.id, "run_id": run_id, "mode": chosen, "status": summary.status}
+    log.log(logging.ERROR if summary.failed else logging.INFO, summary.in_words(), extra=fields)
+    return summary
 
 
 def _judge_health(database: Database, run_id: int, config: Config) -> str:
@@ -277,8 +307,9 @@ def _summary(database: Database, run_id: int, health: str) -> CrawlSummary:
     with database.session() as session:
         run = session.get_one(CrawlRun, run_id)
         problems = summarise(problems_of_run(session, run_id))
-        said = dict.fromkeys(p for p in (run.error_summary, run.health_problem, problems) if p)
-        error = "; ".join(said) or None
+        said = [cause_in_words(p) for p in (run.error_summary, run.health_problem, problems)]
+        error = "; ".join(dict.fromkeys(p for p in said if p)) or None
+        took = (run.finished_at - run.started_at).total_seconds() if run.finished_at else None
         return CrawlSummary(
             source_id=run.source_id,
             status=run.status,
@@ -292,6 +323,8 @@ def _summary(database: Database, run_id: int, health: str) -> CrawlSummary:
             errors=run.errors,
             error=error,
             health=health,
+            cause=run_cause(session, run),
+            seconds=took,
         )
 
 

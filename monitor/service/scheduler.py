@@ -36,6 +36,7 @@ from crawler.yamlconf import ConfigError
 from monitor.app import App, open_app, sync_config
 from monitor.classify import build_classifiers
 from monitor.config import Config, load_config
+from monitor.logs import apply_settings
 from monitor.notify.deliver import deliver_pending
 from monitor.service.crawls import allow_crawls, crawl_source, stop_all_crawls
 from storage.clock import utcnow
@@ -100,10 +101,8 @@ class Service:
             except ConfigError:
                 log.warning("scheduled crawl of %s skipped: no longer configured", source_id)
                 return
-            summary = crawl_source(
-                self.app.database, config, source, self.app.data_dir, classifiers=self.classifiers
-            )
-            log.info("scheduled crawl of %s: %s", source_id, summary)
+            # crawl_source logs one line as the crawl starts and one as it ends
+            crawl_source(self.app.database, config, source, self.app.data_dir, classifiers=self.classifiers)
             self.deliver()
 
     def deliver(self) -> None:
@@ -221,6 +220,7 @@ def serve(config_dir: Path | None, database_url: str | None, data_dir: Path | No
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGHUP, lambda _signum, _frame: reload_requested.set())
     app = open_app(config_dir, database_url, data_dir)
+    apply_settings(app.config.logging.format)
     pid, host = os.getpid(), socket.gethostname()
     try:
         with app.database.session() as session:
