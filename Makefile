@@ -20,18 +20,19 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
-## run: install and start the service on the shipped configuration (SQLite in ./data)
+## run: install and start the service on the shipped configuration (SQLite in ./data; without
+## --data-dir foiwatch uses the user's data folder, e.g. ~/.local/share/foiwatch)
 run: install
-	$(BIN)/foiwatch run
+	$(BIN)/foiwatch --data-dir data run
 
 ## test: install with test extras and run the whole suite, two workers (the crash test included;
 ## `$(BIN)/pytest -m "not crash"` leaves it out while you work)
 test: install-test
 	$(BIN)/pytest -n 2
 
-## demo: crawl a bundled sample log on 127.0.0.1 twice and print the notifications
+## demo: crawl a bundled sample log on 127.0.0.1 twice and print the notifications (kept in ./data/demo)
 demo: install
-	$(BIN)/foiwatch demo
+	$(BIN)/foiwatch --data-dir data/demo demo
 
 ## eval: CCTV classifier precision and recall (eval/cctv.jsonl), outcome accuracy (eval/outcomes.jsonl),
 ## exemptions cited (eval/exemptions.jsonl), then field-by-field accuracy of the page readers (eval/fields)

@@ -7,7 +7,15 @@ from pathlib import Path
 
 from monitor.config import Config, load_config
 from monitor.service.crawls import register_sources
-from storage.db import Database, default_data_dir, make_folder, resolve_database_url
+from storage.db import (
+    Database,
+    NoDatabaseYet,
+    choose_database_url,
+    default_data_dir,
+    make_folder,
+    missing_database,
+    resolve_database_url,
+)
 from storage.outbox import SubscriberRow, sync_subscribers
 
 
@@ -19,14 +27,26 @@ class App:
 
 
 def open_app(
-    config_dir: Path | None = None, database_url: str | None = None, data_dir: Path | None = None
+    config_dir: Path | None = None,
+    database_url: str | None = None,
+    data_dir: Path | None = None,
+    create: bool = True,
 ) -> App:
     """Load and validate the configuration, open (and migrate) the database, register sources.
 
-    Raises ``ConfigError`` or ``DatabaseUnavailable``, each with a message fit to show as is.
+    With ``create=False`` (commands that only read) a SQLite database that does not exist yet is not
+    created: ``NoDatabaseYet`` says where it was looked for. Raises ``ConfigError`` or
+    ``DatabaseUnavailable``, each with a message fit to show as is.
     """
     config = load_config(config_dir)
     directory = (data_dir or default_data_dir()).resolve()
+    if not create:
+        missing = missing_database(choose_database_url(database_url, directory))
+        if missing:
+            raise NoDatabaseYet(
+                f"no database at {missing} yet: run `foiwatch crawl` (or `foiwatch run`) to fill it, "
+                "or pass --data-dir (or FOIWATCH_DATA_DIR) if the data is elsewhere"
+            )
     make_folder(directory, f"the data folder {directory}")
     database = Database(resolve_database_url(database_url, directory))
     sync_config(database, config)

@@ -1,7 +1,11 @@
 """Engines, sessions and migrations.
 
-SQLite (the default) lives in the data directory in WAL mode so the service, a manual crawl and a
+SQLite (the default) lives in the data folder in WAL mode so the service, a manual crawl and a
 crawl subprocess can read while one writes. Any SQLAlchemy URL works; PostgreSQL is tested.
+
+The data folder is the user's own (``~/.local/share/foiwatch`` on Linux, the platform's convention
+elsewhere) unless ``--data-dir`` or ``FOIWATCH_DATA_DIR`` names another, so a command run from any
+folder finds the same database.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from platformdirs import user_data_dir
 from sqlalchemy import Connection, CursorResult, Engine, Result, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
@@ -60,21 +65,50 @@ def make_folder(directory: Path, purpose: str) -> None:
         raise DatabaseUnavailable(f"cannot create {purpose}: {_os_reason(directory, exc)}") from exc
 
 
+class NoDatabaseYet(RuntimeError):
+    """A command that only reads found no database where it looked; ``str()`` says where and what
+    to do. Nothing was created."""
+
+
 def default_data_dir() -> Path:
-    """Where the SQLite database and HTTP cache live: ``FOIWATCH_DATA_DIR`` or ``./data``."""
-    return Path(os.environ.get("FOIWATCH_DATA_DIR", "data")).resolve()
+    """Where the SQLite database, HTTP cache and crawl logs live: ``FOIWATCH_DATA_DIR`` if set, else
+    the user's data folder (``platformdirs.user_data_dir("foiwatch")``: ``~/.local/share/foiwatch`` on
+    Linux, ``~/Library/Application Support/foiwatch`` on macOS, ``%LOCALAPPDATA%\\foiwatch`` on
+    Windows), wherever the command is run from."""
+    chosen = os.environ.get("FOIWATCH_DATA_DIR")
+    return Path(chosen or user_data_dir("foiwatch", appauthor=False)).expanduser().resolve()
 
 
-def resolve_database_url(url: str | None, data_dir: Path | None = None) -> str:
-    """Pick the database URL: explicit, else ``FOIWATCH_DATABASE_URL``, else SQLite in the data dir."""
+def choose_database_url(url: str | None, data_dir: Path | None = None) -> str:
+    """The database URL: explicit, else ``FOIWATCH_DATABASE_URL``, else SQLite in the data folder.
+    Nothing is created."""
     if url:
         return url
     env_url = os.environ.get("FOIWATCH_DATABASE_URL")
     if env_url:
         return env_url
     directory = data_dir or default_data_dir()
-    make_folder(directory, f"the data folder {directory}")
     return f"sqlite:///{directory / 'foiwatch.sqlite3'}"
+
+
+def resolve_database_url(url: str | None, data_dir: Path | None = None) -> str:
+    """``choose_database_url``, creating the data folder when the database is SQLite in it."""
+    if not url and not os.environ.get("FOIWATCH_DATABASE_URL"):
+        directory = data_dir or default_data_dir()
+        make_folder(directory, f"the data folder {directory}")
+    return choose_database_url(url, data_dir)
+
+
+def missing_database(url: str) -> str | None:
+    """Where a SQLite database that does not exist yet would be; None when it exists (or is not a
+    SQLite file: a server's database is there or not, and connecting says so)."""
+    parsed = _parse_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    path = Path(parsed.database)
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    # Under a file, or a folder that cannot be entered: not "missing", opening it says what is wrong.
+    return str(path) if existing != path and existing.is_dir() else None
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

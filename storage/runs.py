@@ -167,3 +167,8 @@ def runs_by_status(session: Session) -> dict[str, dict[str, int]]:
     for source_id, status, count in rows:
         counts.setdefault(source_id, {})[status] = count
     return counts
+
+
+def any_runs(session: Session) -> bool:
+    """Whether any source was ever crawled into this database."""
+    return session.scalars(select(CrawlRun.id).limit(1)).first() is not None

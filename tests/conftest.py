@@ -23,6 +23,18 @@ REPO = Path(__file__).resolve().parents[1]
 PG_ENV = "FOIWATCH_TEST_DATABASE_URL"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _scratch_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No test, nor a command it runs, touches the user's own data folder (the default one)."""
+    before = os.environ.get("FOIWATCH_DATA_DIR")
+    os.environ["FOIWATCH_DATA_DIR"] = str(tmp_path_factory.mktemp("default-data-dir"))
+    yield
+    if before is None:
+        os.environ.pop("FOIWATCH_DATA_DIR", None)
+    else:
+        os.environ["FOIWATCH_DATA_DIR"] = before
+
+
 def _database_backends() -> list[str]:
     return ["sqlite", "postgresql"] if os.environ.get(PG_ENV) else ["sqlite"]
 

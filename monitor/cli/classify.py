@@ -47,7 +47,7 @@ def facts(obj: Context, vendor: str | None, limit: int, as_json: bool) -> None:
     from monitor.facts.extract import Facts
     from monitor.facts.store import versions_with_facts
 
-    app = obj.app()
+    app = obj.app(reads=True)
     table = Table("id", "published", "authority", "title", "facts")
     with app.database.session() as session:
         ids = versions_with_facts(session, vendor)
@@ -83,7 +83,7 @@ def reclassify(obj: Context) -> None:
     """Re-score every stored response with the current topics (after editing topics.yaml). No alerts."""
     from monitor.changes.detect import reclassify as rescore
 
-    app = obj.app()
+    app = obj.app(reads=True)
     with app.database.session() as session:
         counts = rescore(session, build_classifiers(app.config.topics))
     for topic, count in counts.items():

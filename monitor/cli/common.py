@@ -13,8 +13,10 @@ from rich.text import Text
 
 from monitor.app import App, open_app
 from monitor.logs import apply_settings
+from storage.runs import any_runs
 
 CONFIG_ERROR_EXIT = 2
+ELSEWHERE = "run `foiwatch crawl`, or pass --data-dir (or FOIWATCH_DATA_DIR) if the data is elsewhere"
 # Scripts read these tables too: never truncate cells when output is not a terminal. What is printed
 # is data (scraped titles, stored errors), never Rich markup or :emoji: codes: "[/b]" must not crash.
 console = Console(width=None if sys.stdout.isatty() else 240, markup=False, emoji=False)
@@ -48,8 +50,16 @@ class Context:
         self.config_dir, self.db, self.data_dir = config, db, data_dir
         self._app: App | None = None
 
-    def app(self) -> App:
+    def app(self, reads: bool = False) -> App:
+        """The open application. A command that only ``reads`` creates no database: where there is
+        none it stops with ``NoDatabaseYet``, and where one holds no crawls it says so on stderr."""
         if self._app is None:
-            self._app = open_app(self.config_dir, self.db, self.data_dir)
+            self._app = open_app(self.config_dir, self.db, self.data_dir, create=not reads)
             apply_settings(self._app.config.logging.format)
+            if reads:
+                with self._app.database.session() as session:
+                    crawled = any_runs(session)
+                if not crawled:
+                    where = self._app.database.location
+                    click.echo(f"note: the database at {where} holds no crawls yet: {ELSEWHERE}", err=True)
         return self._app

@@ -91,7 +91,7 @@ def write_csv(versions: Iterable[ResponseVersion], output: TextIO) -> None:
 @click.pass_obj
 def export(obj: Context, fmt: str, topic: str | None, output: TextIO) -> None:
     """Export one record per response (latest version) as JSON Lines or CSV."""
-    app = obj.app()
+    app = obj.app(reads=True)
     with app.database.session() as session:
         versions = list_versions(session, topic=topic)
         (write_jsonl if fmt == "jsonl" else write_csv)(versions, output)

@@ -22,7 +22,7 @@ from monitor.cli.sources import sources
 from monitor.cli.status import status
 from monitor.cli.subscribers import subscribers
 from monitor.logs import configure_logging
-from storage.db import DatabaseUnavailable
+from storage.db import DatabaseUnavailable, NoDatabaseYet
 
 
 class FoiwatchGroup(click.Group):
@@ -38,6 +38,9 @@ class FoiwatchGroup(click.Group):
             # Like a bad configuration, the setup must be fixed before anything can run.
             click.echo(f"database error: {exc}", err=True)
             ctx.exit(CONFIG_ERROR_EXIT)
+        except NoDatabaseYet as exc:
+            click.echo(str(exc), err=True)
+            ctx.exit(1)
 
 
 @click.group(cls=FoiwatchGroup)
@@ -55,7 +58,8 @@ class FoiwatchGroup(click.Group):
     "--data-dir",
     type=click.Path(path_type=Path),
     envvar="FOIWATCH_DATA_DIR",
-    help="Where the SQLite database, HTTP cache and crawl logs live (default: ./data).",
+    help="Where the SQLite database, HTTP cache and crawl logs live (default: the user's data folder, "
+    "e.g. ~/.local/share/foiwatch; `foiwatch status` shows it).",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Log debug detail.")
 @click.option(

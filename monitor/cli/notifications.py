@@ -21,7 +21,7 @@ def notifications_list(obj: Context, failed: bool, limit: int) -> None:
     """List notifications with their status, attempts and last error (secrets redacted)."""
     from storage.outbox import DEAD, FAILED, list_notifications
 
-    app = obj.app()
+    app = obj.app(reads=True)
     table = Table("id", "created", "subscriber", "event", "status", "attempts", "title", "last error")
     with app.database.session() as session:
         rows = list_notifications(session, statuses={FAILED, DEAD} if failed else None, limit=limit)

@@ -22,7 +22,7 @@ def responses() -> None:
 @click.pass_obj
 def responses_list(obj: Context, topic: str | None, source_id: str | None, limit: int) -> None:
     """List the latest version of stored responses, newest first."""
-    app = obj.app()
+    app = obj.app(reads=True)
     table = Table("id", "published", "authority", "reference", "title", "outcome", "topics")
     with app.database.session() as session:
         for version in list_versions(session, topic=topic, source_id=source_id, limit=limit):
@@ -45,7 +45,7 @@ def responses_list(obj: Context, topic: str | None, source_id: str | None, limit
 @click.pass_obj
 def responses_show(obj: Context, response_id: int) -> None:
     """Show one response with every stored version."""
-    app = obj.app()
+    app = obj.app(reads=True)
     with app.database.session() as session:
         response = get_response(session, response_id)
         if response is None:
@@ -80,7 +80,7 @@ def responses_diff(obj: Context, response_id: int, versions: tuple[int, ...]) ->
 
     if len(versions) not in (0, 2):
         raise click.UsageError("give two version numbers, or none for the last two")
-    app = obj.app()
+    app = obj.app(reads=True)
     with app.database.session() as session:
         response = get_response(session, response_id)
         if response is None:

@@ -27,7 +27,7 @@ def sources_list(obj: Context) -> None:
     """List sources: platform, schedule, last run, when edits are found, and health."""
     from monitor.service.status import service_status
 
-    app = obj.app()
+    app = obj.app(reads=True)
     every = app.config.crawler.full_crawl_every_hours
     table = Table(
         "id", "platform", "authority", "schedule", "enabled", "last run", "edits found", "health", "url"

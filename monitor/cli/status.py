@@ -87,7 +87,7 @@ def status_lines(status: ServiceStatus) -> list[str]:
 def status(obj: Context, as_json: bool) -> None:
     """Each source's schedule, next run and its mode, last run (result, cause in words) and health;
     what is crawling now; notifications pending, failed and dead."""
-    app = obj.app()
+    app = obj.app(reads=True)
     found = service_status(app)
     if as_json:
         click.echo(json.dumps(found.as_dict(), indent=2, ensure_ascii=False))

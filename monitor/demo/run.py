@@ -22,6 +22,8 @@ from monitor.notify.deliver import deliver_pending
 from monitor.service.crawls import CrawlSummary, crawl_source
 
 LOG_PATH = "/foi-ai/demo-constabulary/disclosure-log/"
+# Marks a data folder as the demo's own, so a later demo may start it afresh.
+DEMO_MARK = ".foiwatch-demo"
 
 
 def _write_config(directory: Path, start_url: str, subscriber_url: str) -> None:
@@ -52,6 +54,25 @@ def _print_summary(label: str, summary: CrawlSummary) -> None:
     )
 
 
+def fresh_demo_folder(directory: Path) -> None:
+    """Empty a folder the demo made before (the demo starts from nothing every time), or make one.
+
+    A folder holding a database the demo did not make is never touched: ``ClickException``.
+    """
+    database = directory / "foiwatch.sqlite3"
+    if database.exists() and not (directory / DEMO_MARK).exists():
+        raise click.ClickException(
+            f"{directory} holds a foiwatch database that is not the demo's; give the demo a folder of its "
+            "own with --data-dir"
+        )
+    for name in ("foiwatch.sqlite3", "foiwatch.sqlite3-wal", "foiwatch.sqlite3-shm"):
+        (directory / name).unlink(missing_ok=True)
+    for folder in ("httpcache", "logs", "links"):
+        shutil.rmtree(directory / folder, ignore_errors=True)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / DEMO_MARK).write_text("made by `foiwatch demo`, which empties it when run again\n")
+
+
 def run_demo(data_dir: Path | None = None) -> int:
     """Run the demo; returns the exit status (0 when the baseline was silent and alerts arrived)."""
     site_root = Path(str(resources.files("monitor.demo") / "site"))
@@ -60,6 +81,8 @@ def run_demo(data_dir: Path | None = None) -> int:
         (work / "config").mkdir()
         with LocalSite(site_root / "phase1") as site, Receiver() as receiver:
             _write_config(work / "config", site.url(LOG_PATH), receiver.apprise_url())
+            if data_dir is not None:
+                fresh_demo_folder(data_dir)
             app = open_app(work / "config", None, data_dir or work / "data")
             source = app.config.sources[0]
             click.echo(f"Serving a sample disclosure log at {site.url(LOG_PATH)}")

@@ -198,7 +198,8 @@ def test_a_sender_killed_mid_delivery_loses_nothing(tmp_path: Path) -> None:
         )
         data = tmp_path / "data"
         base = [sys.executable, "-m", "monitor.cli.main", "--config", str(config), "--data-dir", str(data)]
-        subprocess.run([*base, "sources", "list"], check=True, capture_output=True)  # creates the database
+        # creates the database with the configured subscribers
+        subprocess.run([*base, "subscribers", "list"], check=True, capture_output=True)
         database = Database(f"sqlite:///{data / 'foiwatch.sqlite3'}")
         with database.session() as session:
             desk = session.scalars(select(Subscriber.id).where(Subscriber.name == "desk")).one()
