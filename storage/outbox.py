@@ -117,6 +117,11 @@ def list_subscribers(session: Session) -> list[Subscriber]:
     return list(session.scalars(select(Subscriber).order_by(Subscriber.name)))
 
 
+def subscriber_names(session: Session) -> dict[int, str]:
+    """Each subscriber's name by its row id (messages name their subscriber by id)."""
+    return {row.id: row.name for row in session.execute(select(Subscriber.id, Subscriber.name))}
+
+
 def find_subscriber(session: Session, name: str) -> Subscriber:
     subscriber = session.scalars(select(Subscriber).where(Subscriber.name == name)).first()
     if subscriber is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from storage.clock import london_day, utcnow
 from storage.db import affected_rows
-from storage.models import Attachment, Response, ResponseVersion, TopicMatch
+from storage.models import Attachment, Response, ResponseVersion, Source, TopicMatch
 from storage.records import ResponseRecord, SnapshotEntry
 
 
@@ -329,8 +329,11 @@ def list_versions(
     source_id: str | None = None,
     limit: int | None = None,
     version_ids: list[int] | None = None,
+    authority: str | None = None,
+    since: date | None = None,
 ) -> list[ResponseVersion]:
-    """Current version of each response, newest first, optionally only those matching a topic."""
+    """Current version of each response, newest first; optionally only those matching a topic, from
+    one source or authority (its name exactly), or published on or after ``since``."""
     query = (
         select(ResponseVersion)
         .join(Response, Response.id == ResponseVersion.response_id)
@@ -355,11 +358,21 @@ def list_versions(
         )
     if source_id:
         query = query.where(Response.source_id == source_id)
+    if authority:
+        query = query.where(ResponseVersion.authority == authority)
+    if since:
+        query = query.where(ResponseVersion.published >= since)
     if version_ids is not None:
         query = query.where(ResponseVersion.id.in_(version_ids))
     if limit:
         query = query.limit(limit)
     return list(session.scalars(query))
+
+
+def known_authorities(session: Session) -> list[str]:
+    """Every authority named by a stored version or a registered source, by name."""
+    named = select(ResponseVersion.authority).union(select(Source.authority))
+    return sorted(set(session.scalars(named)))
 
 
 def get_response(session: Session, response_id: int) -> Response | None:

@@ -172,3 +172,8 @@ def runs_by_status(session: Session) -> dict[str, dict[str, int]]:
 def any_runs(session: Session) -> bool:
     """Whether any source was ever crawled into this database."""
     return session.scalars(select(CrawlRun.id).limit(1)).first() is not None
+
+
+def known_source_ids(session: Session) -> list[str]:
+    """Every source ever registered (a source dropped from the configuration keeps its history)."""
+    return list(session.scalars(select(Source.id).order_by(Source.id)))

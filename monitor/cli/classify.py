@@ -10,7 +10,7 @@ import click
 from rich.table import Table
 
 from monitor.classify import build_classifiers, classify_record
-from monitor.cli.common import Context, add_row, console
+from monitor.cli.common import Context, add_row, console, id_column
 from monitor.config import load_config
 from storage.responses import list_versions
 
@@ -48,7 +48,7 @@ def facts(obj: Context, vendor: str | None, limit: int, as_json: bool) -> None:
     from monitor.facts.store import versions_with_facts
 
     app = obj.app(reads=True)
-    table = Table("id", "published", "authority", "title", "facts")
+    table = Table(id_column("id"), "published", "authority", "title", "facts")
     with app.database.session() as session:
         ids = versions_with_facts(session, vendor)
         for version in list_versions(session, version_ids=ids, limit=limit):

@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 from monitor.app import App, open_app
 from monitor.logs import apply_settings
+from monitor.lookup import UnknownName, resolve_name
 from storage.runs import any_runs
 
 CONFIG_ERROR_EXIT = 2
 ELSEWHERE = "run `foiwatch crawl`, or pass --data-dir (or FOIWATCH_DATA_DIR) if the data is elsewhere"
-# Scripts read these tables too: never truncate cells when output is not a terminal. What is printed
-# is data (scraped titles, stored errors), never Rich markup or :emoji: codes: "[/b]" must not crash.
-console = Console(width=None if sys.stdout.isatty() else 240, markup=False, emoji=False)
+# Scripts read these tables too: never truncate cells when output is not a terminal (unless COLUMNS
+# says how wide it is). What is printed is data (scraped titles, stored errors), never Rich markup or
+# :emoji: codes: "[/b]" must not crash.
+_WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 240
+console = Console(width=_WIDTH, markup=False, emoji=False)
 
 
 # C0 and C1 control characters but tab and newline: scraped text must not steer the terminal.
@@ -30,6 +35,22 @@ def cell(value: object) -> Text:
     """A table cell showing ``value`` as stored (None as empty), whatever brackets it holds; control
     characters (an escape sequence in a scraped title) are shown as ``?``, never sent to the terminal."""
     return Text(_CONTROL.sub("?", "" if value is None else str(value)))
+
+
+def id_column(header: str) -> Column:
+    """A column of ids or names people type into other commands: never wrapped or cut short, so
+    on a narrow terminal the other columns give way."""
+    return Column(header, no_wrap=True, overflow="fold")
+
+
+def resolved(kind: str, given: str | None, known: Iterable[str], option: str) -> str | None:
+    """The known name an option's value stands for, or a usage error suggesting the closest."""
+    if given is None:
+        return None
+    try:
+        return resolve_name(kind, given, known)
+    except UnknownName as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from exc
 
 
 def add_row(table: Table, *values: object) -> None:

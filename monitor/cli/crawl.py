@@ -11,7 +11,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from monitor.cli.common import Context, add_row, cell, console
+from monitor.cli.common import Context, add_row, cell, console, id_column
 
 
 @contextlib.contextmanager
@@ -87,7 +87,16 @@ def crawl(obj: Context, source_ids: tuple[str, ...], mode: str | None) -> None:
 
 def _print_crawl_table(summaries: list[Any]) -> None:
     table = Table(
-        "source", "mode", "status", "pages", "items", "new", "changed", "withdrawn", "errors", "problem"
+        id_column("source"),
+        "mode",
+        "status",
+        "pages",
+        "items",
+        "new",
+        "changed",
+        "withdrawn",
+        "errors",
+        "problem",
     )
     for s in summaries:
         add_row(

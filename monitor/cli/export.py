@@ -9,7 +9,7 @@ from typing import Any, TextIO
 
 import click
 
-from monitor.cli.common import Context
+from monitor.cli.common import Context, resolved
 from storage.models import ResponseVersion
 from storage.responses import list_versions
 
@@ -93,5 +93,5 @@ def export(obj: Context, fmt: str, topic: str | None, output: TextIO) -> None:
     """Export one record per response (latest version) as JSON Lines or CSV."""
     app = obj.app(reads=True)
     with app.database.session() as session:
-        versions = list_versions(session, topic=topic)
+        versions = list_versions(session, topic=resolved("topic", topic, app.config.topics, "--topic"))
         (write_jsonl if fmt == "jsonl" else write_csv)(versions, output)

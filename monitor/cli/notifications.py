@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from rich.table import Table
 
-from monitor.cli.common import Context, add_row, console
+from monitor.cli.common import Context, add_row, console, id_column
 
 
 @click.group()
@@ -18,20 +18,36 @@ def notifications() -> None:
 @click.option("--limit", default=50, show_default=True)
 @click.pass_obj
 def notifications_list(obj: Context, failed: bool, limit: int) -> None:
-    """List notifications with their status, attempts and last error (secrets redacted)."""
-    from storage.outbox import DEAD, FAILED, list_notifications
+    """List notifications with their status, attempts and last error (secrets redacted).
+
+    ``id`` is what ``notifications retry`` takes, ``subscriber`` what the ``subscribers`` commands
+    take, ``response`` what ``responses show`` takes.
+    """
+    from storage.outbox import DEAD, FAILED, list_notifications, subscriber_names
 
     app = obj.app(reads=True)
-    table = Table("id", "created", "subscriber", "event", "status", "attempts", "title", "last error")
+    table = Table(
+        id_column("id"),
+        "created",
+        id_column("subscriber"),
+        "event",
+        id_column("response"),
+        "status",
+        "attempts",
+        "title",
+        "last error",
+    )
     with app.database.session() as session:
         rows = list_notifications(session, statuses={FAILED, DEAD} if failed else None, limit=limit)
+        names = subscriber_names(session)
         for row in rows:
             add_row(
                 table,
                 row.id,
                 f"{row.created_at:%Y-%m-%d %H:%M}",
-                row.subscriber_id,
+                names.get(row.subscriber_id, row.subscriber_id),
                 row.event,
+                row.response_id,
                 row.status,
                 row.attempts,
                 row.title,

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import click
 from rich.table import Table
 
-from monitor.cli.common import Context, add_row, console
+from monitor.cli.common import Context, add_row, console, id_column, resolved
+from monitor.lookup import parse_day
 from monitor.notify.messages import shown_date
-from storage.responses import get_response, list_versions
+from storage.responses import get_response, known_authorities, list_versions
+from storage.runs import known_source_ids
 
 
 @click.group()
@@ -17,15 +21,36 @@ def responses() -> None:
 
 @responses.command("list")
 @click.option("--topic", help="Only responses matching this topic, e.g. cctv.")
-@click.option("--source", "source_id", help="Only this source.")
+@click.option("--source", "source_id", help="Only this source (its id).")
+@click.option("--authority", help="Only this authority (its name as `responses list` shows it).")
+@click.option("--since", help="Only responses published on or after this day: 2026-01-31 or 31/01/2026.")
 @click.option("--limit", default=50, show_default=True)
 @click.pass_obj
-def responses_list(obj: Context, topic: str | None, source_id: str | None, limit: int) -> None:
-    """List the latest version of stored responses, newest first."""
+def responses_list(
+    obj: Context,
+    topic: str | None,
+    source_id: str | None,
+    authority: str | None,
+    since: str | None,
+    limit: int,
+) -> None:
+    """List the latest version of stored responses, newest first.
+
+    An unknown topic, source or authority is an error that names the closest known ones.
+    """
     app = obj.app(reads=True)
-    table = Table("id", "published", "authority", "reference", "title", "outcome", "topics")
+    table = Table(id_column("id"), "published", "authority", "reference", "title", "outcome", "topics")
     with app.database.session() as session:
-        for version in list_versions(session, topic=topic, source_id=source_id, limit=limit):
+        # Each filter checked first: an unknown name is an error, never an empty table.
+        chosen = list_versions(
+            session,
+            topic=resolved("topic", topic, app.config.topics, "--topic"),
+            source_id=resolved("source", source_id, known_source_ids(session), "--source"),
+            authority=resolved("authority", authority, known_authorities(session), "--authority"),
+            since=_day(since, "--since"),
+            limit=limit,
+        )
+        for version in chosen:
             topics = ", ".join(sorted({m.topic for m in version.topic_matches if m.matched}))
             add_row(
                 table,
@@ -38,6 +63,13 @@ def responses_list(obj: Context, topic: str | None, source_id: str | None, limit
                 topics,
             )
     console.print(table)
+
+
+def _day(text: str | None, option: str) -> date | None:
+    try:
+        return parse_day(text) if text else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from exc
 
 
 @responses.command("show")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, TextIO
 import click
 from rich.table import Table
 
-from monitor.cli.common import Context, add_row, console
+from monitor.cli.common import Context, add_row, console, id_column
 from monitor.config import load_config
 
 if TYPE_CHECKING:
@@ -30,7 +30,15 @@ def sources_list(obj: Context) -> None:
     app = obj.app(reads=True)
     every = app.config.crawler.full_crawl_every_hours
     table = Table(
-        "id", "platform", "authority", "schedule", "enabled", "last run", "edits found", "health", "url"
+        id_column("id"),
+        "platform",
+        "authority",
+        "schedule",
+        "enabled",
+        "last run",
+        "edits found",
+        "health",
+        "url",
     )
     for source in service_status(app).sources:
         run = source.last_run

@@ -9,7 +9,7 @@ from datetime import datetime
 import click
 from rich.table import Table
 
-from monitor.cli.common import Context, add_row, cell, console
+from monitor.cli.common import Context, add_row, cell, console, id_column
 from monitor.service.status import ServiceStatus, SourceStatus, service_status
 
 
@@ -95,7 +95,7 @@ def status(obj: Context, as_json: bool) -> None:
     lines = status_lines(found)
     for line in lines[:2]:
         console.print(cell(line))
-    table = Table("source", "schedule", "next run", "mode", "last run", "health")
+    table = Table(id_column("source"), "schedule", "next run", "mode", "last run", "health")
     for source in found.sources:
         health = source.health + (f": {source.health_problem}" if source.health_problem else "")
         add_row(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from rich.table import Table
 
-from monitor.cli.common import ConfigValueRefused, Context, add_row, console
+from monitor.cli.common import ConfigValueRefused, Context, add_row, console, id_column, resolved
 
 
 @click.group()
@@ -21,7 +21,7 @@ def subscribers_list(obj: Context) -> None:
     from storage.outbox import list_subscribers
 
     app = obj.app()
-    table = Table("name", "from", "urls", "topics", "filters", "cadence", "state")
+    table = Table(id_column("name"), "from", "urls", "topics", "filters", "cadence", "state")
     with app.database.session() as session:
         for s in list_subscribers(session):
             filters = "; ".join(
@@ -94,16 +94,13 @@ def subscribers_add(
         checked = SubscriberConfig(name=name, urls=list(urls), topics=list(topics) or ["cctv"])
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
-    unknown = [t for t in checked.topics if t not in app.config.topics]
-    known_sources = {s.id for s in app.config.sources}
-    if unknown or any(s not in known_sources for s in sources_):
-        raise click.ClickException(
-            f"unknown topic or source: {', '.join(unknown + [s for s in sources_ if s not in known_sources])}"
-        )
+    topics_ = tuple(resolved("topic", t, app.config.topics, "--topic") or t for t in checked.topics)
+    known_sources = [s.id for s in app.config.sources]
+    sources_ = tuple(resolved("source", s, known_sources, "--source") or s for s in sources_)
     row = SubscriberRow(
         name,
         urls,
-        tuple(checked.topics),
+        topics_,
         authorities,
         True,
         admin,

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -116,3 +119,85 @@ def test_failed_filter_finds_failed_rows_older_than_the_limit(tmp_path: Path) ->
     limited = CliRunner().invoke(main, [*base, "notifications", "list", "--failed", "--limit", "2"])
     assert "failed two" in limited.output and "dead one" in limited.output
     assert "failed one" not in limited.output
+
+
+@pytest.mark.parametrize(
+    ("options", "shown", "hidden"),
+    [
+        (["--authority", "metropolitan police service"], [MARKUP_TITLE, CLOSING_TAG], []),
+        (["--since", "2024-01-01"], [CLOSING_TAG], [MARKUP_TITLE]),  # published 2024-12-09 and 2023-11-28
+        (["--since", "28/11/2023"], [CLOSING_TAG, MARKUP_TITLE], []),
+        (["--source", "METROPOLITAN-police", "--topic", "cctv"], [MARKUP_TITLE, CLOSING_TAG], []),
+    ],
+    ids=["authority", "since-iso", "since-uk", "source-and-topic"],
+)
+def test_responses_list_filters(
+    stored: list[str], options: list[str], shown: list[str], hidden: list[str]
+) -> None:
+    result = CliRunner().invoke(main, [*stored, "responses", "list", *options])
+    assert result.exit_code == 0, result.output
+    assert all(title in result.output for title in shown)
+    assert not any(title in result.output for title in hidden)
+
+
+@pytest.mark.parametrize(
+    ("options", "error"),
+    [
+        (
+            ["--source", "metropolitan-polce"],
+            "no source 'metropolitan-polce'; did you mean 'metropolitan-police'?",
+        ),
+        (["--topic", "cctvv"], "no topic 'cctvv'; did you mean 'cctv'?"),
+        (["--authority", "Metropolitan Polce"], "did you mean 'Metropolitan Police Service'?"),
+        (["--since", "last week"], "'last week' is not a date: use a date such as 2026-01-31 or 31/01/2026"),
+    ],
+    ids=["source", "topic", "authority", "since"],
+)
+def test_unknown_names_are_errors_with_suggestions(stored: list[str], options: list[str], error: str) -> None:
+    result = CliRunner().invoke(main, [*stored, "responses", "list", *options])
+    assert result.exit_code == 2
+    assert error in " ".join(result.output.split())  # click may wrap the message
+
+
+def test_export_refuses_an_unknown_topic(stored: list[str]) -> None:
+    result = CliRunner().invoke(main, [*stored, "export", "--topic", "ctv"])
+    assert result.exit_code == 2 and "did you mean 'cctv'?" in result.output
+
+
+def test_ids_are_whole_on_a_narrow_terminal_and_name_what_other_commands_take(stored: list[str]) -> None:
+    def narrow(*command: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "monitor.cli.main", *stored, *command],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "COLUMNS": "60"},
+        )
+        assert done.returncode == 0, done.stderr
+        assert max(len(line) for line in done.stdout.splitlines()) <= 60
+        return done.stdout
+
+    def first_column(output: str) -> set[str]:
+        return {line.split("│")[1].strip() for line in output.splitlines() if line.startswith("│")}
+
+    listed = narrow("notifications", "list")
+    subscribers = first_column(narrow("subscribers", "list"))
+    assert subscribers == {"desk"}
+    rows = [line.split("│") for line in listed.splitlines() if line.startswith("│")]
+    assert {row[3].strip() for row in rows if row[3].strip()} == {"desk"}  # a name `subscribers` takes
+    assert {row[1].strip() for row in rows if row[1].strip()} == {"1", "2"}  # ids `retry` takes
+    responses = narrow("responses", "list")
+    ids = {cell for cell in first_column(responses) if cell}
+    assert len(ids) == 2 and all(cell.isdigit() for cell in ids)
+
+
+def test_subscribers_add_refuses_unknown_topics_and_sources_with_suggestions(tmp_path: Path) -> None:
+    base, database = _setup(tmp_path)
+    database.dispose()
+    url = ["--url", "json://127.0.0.1:9/"]
+    topic = CliRunner().invoke(main, [*base, "subscribers", "add", "nat", *url, "--topic", "ccvt"])
+    assert topic.exit_code == 2 and "no topic 'ccvt'; did you mean 'cctv'?" in topic.output
+    source = CliRunner().invoke(main, [*base, "subscribers", "add", "nat", *url, "--source", "metropolitan"])
+    assert source.exit_code == 2 and "did you mean 'metropolitan-police'?" in source.output
+    listed = CliRunner().invoke(main, [*base, "subscribers", "list"])
+    assert "nat" not in listed.output  # nothing was stored
