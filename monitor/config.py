@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
@@ -20,6 +22,8 @@ from crawler.yamlconf import ConfigError, check_unique, read_yaml, validate
 from monitor.notify.apprise_urls import check_apprise_url
 
 Weight = Annotated[float, Field(gt=0, le=1)]
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST_NAME = re.compile(rf"(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*")
 
 
 def _usable_by_apprise(url: str) -> str:
@@ -131,6 +135,25 @@ class ServiceSettings(BaseModel):
     first_crawl_within_seconds: Annotated[int, Field(ge=0)] = 30
     # no schedule may poll a source more often than this
     min_interval_seconds: Annotated[int, Field(gt=0)] = 60
+    # where the web pages, the API, /healthz and /metrics are served (127.0.0.1: this machine only)
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8080
+    # crawl run records older than this many days are deleted (0: kept for ever), but never one a
+    # stored response or version points at, nor a source's latest successful run
+    keep_runs_days: Annotated[int, Field(ge=0)] = 365
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            if not _HOST_NAME.fullmatch(value):
+                raise ValueError(
+                    f"{value!r} is neither an IP address nor a host name; use 127.0.0.1 (this machine only) "
+                    "or 0.0.0.0 (every interface)"
+                ) from None
+        return value
 
     @field_validator("default_schedule")
     @classmethod

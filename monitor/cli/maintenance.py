@@ -13,10 +13,14 @@ from storage.db import Database, resolve_database_url, upgrade
 @click.command()
 @click.pass_obj
 def demo(obj: Context) -> None:
-    """Crawl a bundled sample log on 127.0.0.1 twice and print the notifications a subscriber gets."""
+    """Crawl a bundled sample log on 127.0.0.1 twice and print the notifications a subscriber gets.
+
+    With --data-dir (``make demo`` passes ./data/demo) what it stored is kept, to browse with
+    ``foiwatch --data-dir DIR serve``; the folder is emptied first if an earlier demo made it.
+    """
     from monitor.demo.run import run_demo
 
-    sys.exit(run_demo(obj.data_dir))
+    sys.exit(run_demo(obj.data_dir, obj.config_dir))
 
 
 @click.group()

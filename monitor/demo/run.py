@@ -9,6 +9,7 @@ delivered for real through apprise to a local JSON endpoint.
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 import tempfile
 from importlib import resources
@@ -16,7 +17,9 @@ from pathlib import Path
 
 import click
 
+from crawler.yamlconf import ConfigError
 from monitor.app import open_app
+from monitor.config import ServiceSettings, load_config
 from monitor.demo.localsite import LocalSite, Receiver
 from monitor.notify.deliver import deliver_pending
 from monitor.service.crawls import CrawlSummary, crawl_source
@@ -73,8 +76,34 @@ def fresh_demo_folder(directory: Path) -> None:
     (directory / DEMO_MARK).write_text("made by `foiwatch demo`, which empties it when run again\n")
 
 
-def run_demo(data_dir: Path | None = None) -> int:
-    """Run the demo; returns the exit status (0 when the baseline was silent and alerts arrived)."""
+def browse_hint(data_dir: Path | None, config_dir: Path | None = None) -> str:
+    """How to read what the demo stored in a browser: the ``serve`` command and the address, on the
+    host and port of ``service`` in the settings ``serve`` will read."""
+    if data_dir is None:
+        return (
+            "What the demo stored went with its temporary folder. To browse it, keep it:\n"
+            "  foiwatch --data-dir DIR demo\n  foiwatch --data-dir DIR serve"
+        )
+    try:
+        service = load_config(config_dir).service
+    except ConfigError:
+        service = ServiceSettings()  # `serve` will say what is wrong with the configuration
+    host = "127.0.0.1" if service.host in ("0.0.0.0", "::") else service.host
+    shown = f"[{host}]" if ":" in host else host
+    config = f"--config {shlex.quote(str(config_dir))} " if config_dir else ""
+    return (
+        "Browse what it stored:\n"
+        f"  foiwatch {config}--data-dir {shlex.quote(str(data_dir.resolve()))} serve\n"
+        f"then open http://{shown}:{service.port}/"
+    )
+
+
+def run_demo(data_dir: Path | None = None, config_dir: Path | None = None) -> int:
+    """Run the demo; returns the exit status (0 when the baseline was silent and alerts arrived).
+
+    With ``data_dir`` what it stored stays there to browse (``config_dir`` only names the settings
+    the printed ``serve`` command will read); without, it goes with a temporary folder.
+    """
     site_root = Path(str(resources.files("monitor.demo") / "site"))
     with tempfile.TemporaryDirectory(prefix="foiwatch-demo-") as scratch:
         work = Path(scratch)
@@ -109,4 +138,5 @@ def run_demo(data_dir: Path | None = None) -> int:
                 click.echo(message.get("message", ""))
                 click.echo("")
             app.database.dispose()
+    click.echo(browse_hint(data_dir, config_dir))
     return 0 if baseline_messages == 0 and report.sent > 0 and report.failed == 0 else 1

@@ -188,7 +188,7 @@ def test_classify_reports_a_bad_line_and_goes_on(tmp_path: Path) -> None:
 
 def test_demo_notifies_exactly_the_new_cctv_responses(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "monitor.cli.main", "demo"],
+        [sys.executable, "-m", "monitor.cli.main", "--data-dir", "kept", "demo"],
         capture_output=True,
         text=True,
         timeout=600,
@@ -206,6 +206,11 @@ def test_demo_notifies_exactly_the_new_cctv_responses(tmp_path: Path) -> None:
         "Police vehicle fleet",
     ):
         assert negative not in out
+    # what it stored stays, and it says how to browse it
+    assert (tmp_path / "kept" / "foiwatch.sqlite3").exists()
+    assert out.rstrip().endswith(
+        f"Browse what it stored:\n  foiwatch --data-dir {tmp_path / 'kept'} serve\nthen open http://127.0.0.1:8080/"
+    )
 
 
 def test_reclassify_after_adding_a_topic_notifies_nobody(tmp_path: Path, soh_site: LocalSite) -> None:

@@ -142,3 +142,28 @@ def test_a_bad_default_schedule_is_reported_in_settings_yaml(
     assert error.problem.startswith(f"service.default_schedule: schedule '{schedule}'")
     assert problem in error.problem
     assert error.fix == "use a 5-field cron expression such as '0 6 * * *' or 'every 6 hours'"
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("port: 0", "service.port: "),
+        ("port: 70000", "service.port: "),
+        ("host: 'not a host!'", "'not a host!' is neither an IP address nor a host name"),
+        ("keep_runs_days: -1", "service.keep_runs_days: "),
+        ("logging_format: json", "service.logging_format: "),
+    ],
+)
+def test_service_address_and_retention_are_checked(tmp_path: Path, line: str, problem: str) -> None:
+    config = write_config(tmp_path / "config", [])
+    (config / "settings.yaml").write_text(f"service:\n  jitter_seconds: 10\n  {line}\n", encoding="utf-8")
+    error = _load_error(config)
+    assert (error.file, error.line) == (config / "settings.yaml", 3)
+    assert problem in error.problem
+
+
+def test_service_address_and_retention_defaults(tmp_path: Path) -> None:
+    service = load_config(write_config(tmp_path / "config", [])).service
+    assert (service.host, service.port, service.keep_runs_days) == ("127.0.0.1", 8080, 365)
+    shipped = load_config(None)
+    assert (shipped.service.host, shipped.service.port, shipped.logging.format) == ("127.0.0.1", 8080, "text")

@@ -89,3 +89,13 @@ def test_the_demo_starts_its_own_folder_afresh_and_never_clears_another(tmp_path
     with pytest.raises(click.ClickException, match="not the demo's"):
         fresh_demo_folder(theirs)
     assert (theirs / "foiwatch.sqlite3").read_bytes() == b"months of crawls"
+
+
+def test_the_demos_browse_hint_follows_the_service_settings(tmp_path: Path) -> None:
+    from monitor.demo.run import browse_hint
+
+    config = write_config(tmp_path / "config", [], service={"host": "0.0.0.0", "port": 9090})
+    hint = browse_hint(tmp_path / "demo", config)
+    assert f"foiwatch --config {config} --data-dir {tmp_path / 'demo'} serve" in hint
+    assert hint.endswith("then open http://127.0.0.1:9090/")  # every interface includes this machine
+    assert "foiwatch --data-dir DIR demo" in browse_hint(None)
