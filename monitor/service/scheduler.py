@@ -40,10 +40,12 @@ from monitor.logs import apply_settings
 from monitor.notify.deliver import deliver_pending
 from monitor.service.crawls import allow_crawls, crawl_source, stop_all_crawls
 from storage.clock import utcnow
+from storage.retention import prune_runs
 from storage.service_lock import ServiceRunning, acquire, heartbeat, release
 
 log = logging.getLogger(__name__)
 DELIVERY_JOB_ID = "deliver-notifications"
+PRUNE_JOB_ID = "prune-runs"
 STOP_DEADLINE_SECONDS = 6.0
 HEARTBEAT_SECONDS = 30.0
 
@@ -60,6 +62,11 @@ def run_source_job(source_id: str) -> None:
 def deliver_job() -> None:
     if _service is not None:
         _service.deliver()
+
+
+def prune_job() -> None:
+    if _service is not None:
+        _service.prune()
 
 
 class Service:
@@ -113,6 +120,17 @@ class Service:
                 self.app.database, self.app.config.notifications, should_stop=self.stopping.is_set
             )
 
+    def prune(self) -> int:
+        """Delete crawl run records older than ``service.keep_runs_days`` (see storage.retention)."""
+        days = self.app.config.service.keep_runs_days
+        if self.stopping.is_set() or days == 0:
+            return 0
+        with self._job(), self.app.database.session() as session:
+            pruned = prune_runs(session, utcnow() - timedelta(days=days))
+        if pruned:
+            log.info("deleted %d crawl run records older than %d days", pruned, days)
+        return pruned
+
     def reload(self) -> bool:
         """Read the configuration again; keep the running one if the new one is invalid."""
         try:
@@ -161,7 +179,7 @@ def build_scheduler(service: Service) -> BackgroundScheduler:
 def schedule_jobs(scheduler: BackgroundScheduler, config: Config) -> None:
     """Make the scheduler's jobs match the configuration; a known job keeps its next run time."""
     settings = config.service
-    wanted = {DELIVERY_JOB_ID}
+    wanted = {DELIVERY_JOB_ID, PRUNE_JOB_ID}
     for source in config.sources:
         if not source.enabled:
             continue
@@ -189,6 +207,17 @@ def schedule_jobs(scheduler: BackgroundScheduler, config: Config) -> None:
         trigger="interval",
         seconds=settings.delivery_interval_seconds,
         replace_existing=True,
+    )
+    existing = scheduler.get_job(PRUNE_JOB_ID)
+    scheduler.add_job(
+        prune_job,
+        id=PRUNE_JOB_ID,
+        name="delete old crawl run records",
+        trigger="interval",
+        days=1,
+        replace_existing=True,
+        # daily, counted from the service's first start; a restart keeps the time
+        next_run_time=existing.next_run_time if existing else utcnow() + timedelta(minutes=10),
     )
     for job in scheduler.get_jobs():
         if job.id not in wanted:

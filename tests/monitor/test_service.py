@@ -60,7 +60,7 @@ def test_scheduler_runs_repeated_crawls_in_one_process(
     scheduler = build_scheduler(service)
     try:
         jobs = {job.id: job for job in scheduler.get_jobs()}
-        assert set(jobs) == {"crawl:met", "crawl:cleveland", "deliver-notifications"}
+        assert set(jobs) == {"crawl:met", "crawl:cleveland", "deliver-notifications", "prune-runs"}
         assert jobs["crawl:met"].max_instances == 1 and jobs["crawl:met"].coalesce
 
         def finished_runs() -> list[tuple[str, str]]:

@@ -54,14 +54,14 @@ def _source(source_id: str, **extra: object) -> dict[str, object]:
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> App:
+def app(tmp_path: Path, database_url: str) -> App:
     """Three sources (one failed on DNS, one crawling now, one disabled), an outbox in each state."""
     config = write_config(
         tmp_path / "config",
         [_source("met", schedule="every 6 hours"), _source("kent"), _source("off", enabled=False)],
         subscribers=[{"name": "desk", "urls": ["json://127.0.0.1:9/"]}],
     )
-    opened = open_app(config, None, tmp_path / "data")
+    opened = open_app(config, database_url, tmp_path / "data")
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     with opened.database.session() as session:
@@ -106,7 +106,7 @@ def test_service_status_gathers_sources_crawls_and_the_outbox(app: App) -> None:
 
 
 def test_status_command_prints_causes_in_words_and_json(app: App, tmp_path: Path) -> None:
-    base = ["--config", str(app.config.directory), "--data-dir", str(app.data_dir)]
+    base = ["--config", str(app.config.directory), "--data-dir", str(app.data_dir), "--db", app.database.url]
     result = CliRunner().invoke(main, [*base, "status"])
     assert result.exit_code == 0, result.output
     met_row = next(line for line in result.output.splitlines() if " met " in line)
