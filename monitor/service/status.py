@@ -55,7 +55,8 @@ class SourceStatus:
 
     ``next_run`` is None for a disabled source, and for an interval schedule that never ran (the
     service crawls such a source soon after it starts); it is in the past when a run is overdue
-    (the service is not running, or is busy). ``health`` is healthy, degraded or unhealthy.
+    (the service is not running, or is busy). ``health`` is healthy or unhealthy (after
+    ``health.alert_after_runs`` bad runs in a row); ``bad_runs`` counts the bad runs in a row so far.
     """
 
     id: str
@@ -71,12 +72,14 @@ class SourceStatus:
     last_success_at: datetime | None
     health: str
     health_problem: str | None
+    bad_runs: int = 0
     runs: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class CrawlNow:
-    """A crawl in progress, by a process that is alive."""
+    """A crawl in progress, by a process that is alive; ``stuck`` once it has run longer than
+    ``service.crawl_timeout_seconds`` (the service stops a crawl then, so it should not be)."""
 
     source_id: str
     run_id: int
@@ -84,12 +87,14 @@ class CrawlNow:
     started_at: datetime
     running_seconds: float
     owner: str
+    stuck: bool = False
 
 
 @dataclass(frozen=True)
 class OutboxStatus:
     """Notifications by state; ``oldest_waiting_at`` is when the oldest message not yet delivered
-    (pending, sending or failed and to be retried) was queued."""
+    (pending, sending or failed and to be retried) was queued. ``by_status`` counts every state
+    (sent and digested too)."""
 
     pending: int
     sending: int
@@ -98,6 +103,7 @@ class OutboxStatus:
     held: int
     oldest_waiting_at: datetime | None
     oldest_waiting_seconds: float | None
+    by_status: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -195,6 +201,7 @@ def source_status(
         last_success_at=success.started_at if success else None,
         health=health.status if health else "healthy",
         health_problem=health.last_problem if health and health.status != "healthy" else None,
+        bad_runs=health.consecutive_bad if health else 0,
         runs=runs,
     )
 
@@ -210,6 +217,7 @@ def _outbox(session: Session, now: datetime) -> OutboxStatus:
         held=counts.get(HELD, 0),
         oldest_waiting_at=oldest,
         oldest_waiting_seconds=(now - oldest).total_seconds() if oldest else None,
+        by_status=counts,
     )
 
 
@@ -222,6 +230,14 @@ def _service_process(session: Session, now: datetime) -> ServiceProcess | None:
     return ServiceProcess(lock.pid, lock.host, lock.started_at, lock.heartbeat_at, alive)
 
 
+def _crawl_now(run: CrawlRun, now: datetime, timeout_seconds: float) -> CrawlNow:
+    running = (now - run.started_at).total_seconds()
+    owner = f"{run.pid}@{run.host}" if run.pid else "unknown"
+    return CrawlNow(
+        run.source_id, run.id, run.mode, run.started_at, running, owner, running > timeout_seconds
+    )
+
+
 def service_status(app: App) -> ServiceStatus:
     """How every configured source stands, what is crawling now, and the outbox, read from the
     database (no running scheduler needed)."""
@@ -232,17 +248,8 @@ def service_status(app: App) -> ServiceStatus:
             source_status(session, app.config, source, runs.get(source.id, {}), now)
             for source in app.config.sources
         ]
-        crawling = [
-            CrawlNow(
-                run.source_id,
-                run.id,
-                run.mode,
-                run.started_at,
-                (now - run.started_at).total_seconds(),
-                f"{run.pid}@{run.host}" if run.pid else "unknown",
-            )
-            for run in crawling_now(session)
-        ]
+        timeout = app.config.service.crawl_timeout_seconds
+        crawling = [_crawl_now(run, now, timeout) for run in crawling_now(session)]
         return ServiceStatus(
             at=now,
             database=app.database.location,

@@ -94,9 +94,10 @@ def test_service_status_gathers_sources_crawls_and_the_outbox(app: App) -> None:
     assert met.runs == {"failed": 1}
     assert kent.last_run is None and kent.next_run is None  # only a running run: not over yet
     assert off.next_run is None and not off.enabled
-    assert [(c.source_id, c.mode) for c in status.crawling] == [("kent", "incremental")]
+    assert [(c.source_id, c.mode, c.stuck) for c in status.crawling] == [("kent", "incremental", False)]
     outbox = status.notifications
-    assert (outbox.pending, outbox.failed, outbox.dead) == (2, 1, 0 + 1)
+    assert (outbox.pending, outbox.failed, outbox.dead) == (2, 1, 1)
+    assert outbox.by_status == {"pending": 2, "failed": 1, "dead": 1, "sent": 1}
     # the oldest waiting is the failed one, queued two hours ago
     assert outbox.oldest_waiting_seconds is not None and 7100 < outbox.oldest_waiting_seconds < 7300
     assert status.service is None
@@ -128,3 +129,38 @@ def test_run_ids_left_running_by_a_dead_process_are_not_crawling(app: App) -> No
         ghost = session.scalars(select(CrawlRun).where(CrawlRun.source_id == "off")).one()
         assert ghost.status == "running"
     assert "off" not in {c.source_id for c in service_status(app).crawling}
+
+
+def test_a_live_service_and_an_unhealthy_source_are_shown(app: App) -> None:
+    import os
+    import socket
+
+    from storage.models import SourceHealth
+    from storage.service_lock import acquire
+
+    with app.database.session() as session:
+        acquire(session, os.getpid(), socket.gethostname())
+    with app.database.session() as session:
+        health = SourceHealth(
+            source_id="met",
+            status="unhealthy",
+            consecutive_bad=3,
+            last_problem="DNS lookup failed for www.met.police.uk",
+            updated_at=utcnow(),
+        )
+        session.add(health)
+        kent = session.scalars(select(CrawlRun).where(CrawlRun.source_id == "kent")).one()
+        kent.started_at = utcnow() - timedelta(hours=2)  # past the 1 h crawl timeout
+    status = service_status(app)
+    assert [(c.source_id, c.stuck) for c in status.crawling] == [("kent", True)]
+    assert status.service is not None and status.service.alive and status.service.pid == os.getpid()
+    met = status.sources[0]
+    assert (met.health, met.bad_runs, met.health_problem) == (
+        "unhealthy",
+        3,
+        "DNS lookup failed for www.met.police.uk",
+    )
+    base = ["--config", str(app.config.directory), "--data-dir", str(app.data_dir), "--db", app.database.url]
+    shown = CliRunner().invoke(main, [*base, "status"]).output
+    assert f"service: running: process {os.getpid()}" in shown
+    assert "unhealthy: DNS lookup failed" in shown
