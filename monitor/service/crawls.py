@@ -36,7 +36,6 @@ from storage.db import Database
 from storage.models import CrawlRun
 from storage.problems import (
     ProblemRecord,
-    cause_in_words,
     problems_of_run,
     record_problems,
     run_cause,
@@ -307,8 +306,8 @@ def _summary(database: Database, run_id: int, health: str) -> CrawlSummary:
     with database.session() as session:
         run = session.get_one(CrawlRun, run_id)
         problems = summarise(problems_of_run(session, run_id))
-        said = [cause_in_words(p) for p in (run.error_summary, run.health_problem, problems)]
-        error = "; ".join(dict.fromkeys(p for p in said if p)) or None
+        said = dict.fromkeys(p for p in (run.error_summary, run.health_problem, problems) if p)
+        error = "; ".join(said) or None
         took = (run.finished_at - run.started_at).total_seconds() if run.finished_at else None
         return CrawlSummary(
             source_id=run.source_id,
