@@ -131,6 +131,10 @@ class ServiceSettings(BaseModel):
     first_crawl_within_seconds: Annotated[int, Field(ge=0)] = 30
     # no schedule may poll a source more often than this
     min_interval_seconds: Annotated[int, Field(gt=0)] = 60
+    # the web pages, API and feeds (foiwatch serve; foiwatch run serves them too unless web is false)
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8080
+    web: bool = True
 
     @field_validator("default_schedule")
     @classmethod

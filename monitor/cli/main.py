@@ -843,5 +843,10 @@ def notify_test(obj: Context, subscriber: str) -> None:
     click.echo(f"test message delivered to {targets}")
 
 
+# Commands kept in their own modules register here (they import Context from this one).
+from monitor.cli.serve import serve  # noqa: E402
+
+main.add_command(serve)
+
 if __name__ == "__main__":
     main()
