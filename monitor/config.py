@@ -133,7 +133,7 @@ class ServiceSettings(BaseModel):
     min_interval_seconds: Annotated[int, Field(gt=0)] = 60
     # the web pages, API and feeds (foiwatch serve; foiwatch run serves them too unless web is false)
     host: str = "127.0.0.1"
-    port: Annotated[int, Field(ge=1, le=65535)] = 8080
+    port: Annotated[int, Field(ge=0, le=65535)] = 8080  # 0: any free port (said in the log)
     web: bool = True
 
     @field_validator("default_schedule")

@@ -35,7 +35,6 @@ from sqlalchemy import (
     column,
     delete,
     func,
-    literal,
     literal_column,
     select,
     text,
@@ -386,7 +385,8 @@ def with_text_match(session: Session, statement: Select[Any], query: TextQuery) 
     to order by (smaller is better)."""
     if session.get_bind().dialect.name == "postgresql":
         document: ColumnElement[Any] = literal_column("response_index.document")
-        tsq = func.to_tsquery(literal("simple"), bindparam(None, tsquery(query), unique=True))
+        config: ColumnElement[Any] = literal_column("'simple'::regconfig")
+        tsq = func.to_tsquery(config, bindparam(None, tsquery(query), unique=True))
         return statement.where(document.bool_op("@@")(tsq)), -func.ts_rank_cd(document, tsq)
     matching = (
         text(

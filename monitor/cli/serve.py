@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from monitor.web.context import WebContext
 from monitor.web.server import AddressInUse, serve_forever
 
-from .main import Context
+if TYPE_CHECKING:  # main.py registers this command, so it cannot be imported from here
+    from .main import Context
 
 
 @click.command()

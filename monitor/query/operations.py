@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.clock import utcnow
@@ -103,15 +103,6 @@ def figures(session: Session) -> Figures:
     oldest = session.scalar(select(func.min(Notification.created_at)).where(Notification.status == "pending"))
     age = (utcnow() - oldest).total_seconds() if oldest is not None else None
     return Figures(sources, notifications, age)
-
-
-def database_problem(session: Session) -> str | None:
-    """None when the database answers; otherwise why not, in words."""
-    try:
-        session.execute(text("SELECT 1"))
-    except Exception as exc:
-        return f"the database does not answer: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
-    return None
 
 
 def stuck_crawls(session: Session, timeout_seconds: int, now: datetime | None = None) -> list[str]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, distinct, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from storage.models import Attachment, Response, ResponseFacts, ResponseIndex, ResponseVersion, TopicMatch
@@ -149,7 +149,7 @@ def _suggest(value: str, known: list[str]) -> list[str]:
 
 
 def known_values(session: Session, column: Any) -> list[str]:
-    return [v for v in session.scalars(select(distinct(column)).order_by(column)) if v]
+    return [v for v in session.scalars(select(column).distinct().order_by(column)) if v]
 
 
 def known_topics(session: Session, configured: list[str] | None = None) -> list[str]:

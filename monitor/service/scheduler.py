@@ -38,6 +38,8 @@ from monitor.classify import build_classifiers
 from monitor.config import Config, load_config
 from monitor.notify.deliver import deliver_pending
 from monitor.service.crawls import allow_crawls, crawl_source, stop_all_crawls
+from monitor.web.context import WebContext
+from monitor.web.server import AddressInUse, BackgroundServer
 from storage.clock import utcnow
 from storage.service_lock import ServiceRunning, acquire, heartbeat, release
 
@@ -208,6 +210,27 @@ def _keep_alive(app: App, pid: int, host: str, stopping: threading.Event) -> Non
             log.exception("service heartbeat failed; will try again")
 
 
+def _start_web(service: Service, keeper: threading.Thread) -> BackgroundServer | None:
+    """The web pages beside the scheduler, unless ``service.web`` is false; /healthz asks ``liveness``."""
+    settings = service.app.config.service
+    if not settings.web:
+        return None
+
+    def liveness() -> list[str]:
+        problems = []
+        if service.stopping.is_set():
+            problems.append("the service is stopping")
+        elif service.scheduler is None or not service.scheduler.running:
+            problems.append("the scheduler is not running")
+        if not keeper.is_alive() and not service.stopping.is_set():
+            problems.append("the service lock's heartbeat has stopped")
+        return problems
+
+    web = BackgroundServer(WebContext(service.app, liveness=liveness), settings.host, settings.port)
+    web.start()
+    return web
+
+
 def serve(config_dir: Path | None, database_url: str | None, data_dir: Path | None) -> int:
     """Run until SIGTERM or SIGINT (SIGHUP reloads the configuration); the exit status."""
     stop_requested, reload_requested = threading.Event(), threading.Event()
@@ -235,8 +258,17 @@ def serve(config_dir: Path | None, database_url: str | None, data_dir: Path | No
         )
     service = Service(app, config_dir, stop_requested)
     scheduler = build_scheduler(service)
+    keeper = threading.Thread(target=_keep_alive, args=(app, pid, host, service.stopping), daemon=True)
+    try:
+        web = _start_web(service, keeper)
+    except AddressInUse as exc:
+        print(f"foiwatch run: {exc}, or set service.web: false", file=sys.stderr)
+        with contextlib.suppress(Exception), app.database.session() as session:
+            release(session, pid, host)
+        app.database.dispose()
+        return 2
     scheduler.resume()
-    threading.Thread(target=_keep_alive, args=(app, pid, host, service.stopping), daemon=True).start()
+    keeper.start()
     for job in scheduler.get_jobs():
         log.info("scheduled %s: next run %s", job.name, job.next_run_time)
     while not service.stopping.wait(1.0):
@@ -244,6 +276,8 @@ def serve(config_dir: Path | None, database_url: str | None, data_dir: Path | No
             reload_requested.clear()
             service.reload()
     finished = service.stop()
+    if web is not None:
+        web.stop()
     with contextlib.suppress(Exception), app.database.session() as session:
         release(session, pid, host)
     if not finished:

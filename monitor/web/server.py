@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 
 import uvicorn
 
@@ -52,7 +53,7 @@ def serve_forever(context: WebContext, host: str, port: int) -> None:
     """``foiwatch serve``: until SIGINT or SIGTERM."""
     sock = bind(host, port)
     server = build_server(context)
-    log.info("serving on http://%s:%d/", host, port)
+    log.info("serving on http://%s:%d/", host, sock.getsockname()[1])
     server.run(sockets=[sock])
 
 
@@ -63,7 +64,7 @@ class BackgroundServer:
         self.socket = bind(host, port)
         self.server = build_server(context)
         self.thread = threading.Thread(target=self._run, name="web", daemon=True)
-        self.host, self.port = host, port
+        self.host, self.port = host, self.socket.getsockname()[1]
 
     def _run(self) -> None:
         try:
@@ -71,8 +72,12 @@ class BackgroundServer:
         except Exception:
             log.exception("the web server stopped")
 
-    def start(self) -> None:
+    def start(self, timeout: float = 15.0) -> None:
+        """Start serving; returns once the server accepts requests (or has failed, said in the log)."""
         self.thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started and self.thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.02)
         log.info("web pages on http://%s:%d/", self.host, self.port)
 
     def alive(self) -> bool:
