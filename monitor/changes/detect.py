@@ -23,7 +23,6 @@ from storage.models import CrawlRun, ResponseVersion, Subscriber
 from storage.outbox import OutgoingMessage, active_subscribers, enqueue
 from storage.problems import ProblemRecord, record_problems
 from storage.records import SnapshotEntry
-from storage.search import refresh_index, stale_responses
 from storage.responses import (
     absent_since,
     list_versions,
@@ -34,6 +33,7 @@ from storage.responses import (
     snapshot_of_run,
     unassessed_versions,
 )
+from storage.search import refresh_index, stale_responses
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from monitor.classify import Verdict
 from monitor.config import NotificationSettings
+from monitor.facts.extract import Facts
 from monitor.notify.messages import render_digest, response_context
 from storage.clock import utcnow
-from monitor.facts.extract import Facts
 from storage.models import Notification, ResponseFacts, ResponseVersion, Subscriber, TopicMatch
 from storage.outbox import DIGESTED, HELD, OutgoingMessage, enqueue
 
