@@ -20,6 +20,7 @@ from rich.text import Text
 from crawler.yamlconf import ConfigError
 from monitor.app import App, open_app
 from monitor.classify import build_classifiers
+from monitor.cli.archive import archive
 from monitor.cli.export import write_csv, write_jsonl
 from monitor.config import load_config
 from monitor.notify.messages import shown_date
@@ -841,6 +842,9 @@ def notify_test(obj: Context, subscriber: str) -> None:
     if not ok:
         raise click.ClickException(f"test message to {targets} failed: {error}")
     click.echo(f"test message delivered to {targets}")
+
+
+main.add_command(archive)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ import socket
 import sys
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ from monitor.classify import build_classifiers
 from monitor.config import Config, load_config
 from monitor.notify.deliver import deliver_pending
 from monitor.service.crawls import allow_crawls, crawl_source, stop_all_crawls
+from storage.archive import prune_archive
 from storage.clock import utcnow
 from storage.service_lock import ServiceRunning, acquire, heartbeat, release
 
@@ -45,6 +46,8 @@ log = logging.getLogger(__name__)
 DELIVERY_JOB_ID = "deliver-notifications"
 STOP_DEADLINE_SECONDS = 6.0
 HEARTBEAT_SECONDS = 30.0
+# The evidence archive's retention is applied after a crawl at most this often.
+ARCHIVE_PRUNE_EVERY = timedelta(days=1)
 
 # The running service, for the job functions the persistent job store names by import path.
 _service: Service | None = None
@@ -72,6 +75,8 @@ class Service:
         self._active = 0
         self._idle = threading.Condition()
         self.scheduler: BackgroundScheduler | None = None
+        self._archive_pruned_at: datetime | None = None
+        self._prune_lock = threading.Lock()
         allow_crawls()
         _service = self
 
@@ -105,6 +110,30 @@ class Service:
             )
             log.info("scheduled crawl of %s: %s", source_id, summary)
             self.deliver()
+            self.prune_archive()
+
+    def prune_archive(self) -> None:
+        """Apply the evidence archive's retention, at most once every ``ARCHIVE_PRUNE_EVERY``."""
+        with self._prune_lock:
+            now = utcnow()
+            if self.stopping.is_set() or (
+                self._archive_pruned_at is not None and now - self._archive_pruned_at < ARCHIVE_PRUNE_EVERY
+            ):
+                return
+            self._archive_pruned_at = now
+        try:
+            retention = self.app.config.archive.retention_days
+            report = prune_archive(self.app.database, self.app.data_dir, retention)
+        except Exception:
+            log.exception("the evidence archive could not be pruned; it will be tried again tomorrow")
+            return
+        if report.copies or report.blobs:
+            log.info(
+                "evidence archive pruned: %d copies older than %d days forgotten, %d files removed",
+                report.copies,
+                retention,
+                report.blobs,
+            )
 
     def deliver(self) -> None:
         if self.stopping.is_set():
