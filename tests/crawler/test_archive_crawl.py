@@ -26,7 +26,13 @@ CLEVELAND_LOG = "/foi-ai/cleveland-police/disclosure/"
 ESTATE = "foi-ai/metropolitan-police/disclosure-2024/december-2024/cctv-on-the-police-estate/index.html"
 
 
-def _app(tmp_path: Path, database_url: str, site: LocalSite, archive: dict[str, object] | None = None) -> App:
+def _app(
+    tmp_path: Path,
+    database_url: str,
+    site: LocalSite,
+    archive: dict[str, object] | None = None,
+    crawler: dict[str, object] | None = None,
+) -> App:
     config = write_config(
         tmp_path / "config",
         [
@@ -44,6 +50,7 @@ def _app(tmp_path: Path, database_url: str, site: LocalSite, archive: dict[str, 
                 "url": site.url(CLEVELAND_LOG),
             },
         ],
+        crawler=crawler,
     )
     if archive is not None:
         settings = yaml.safe_load((config / "settings.yaml").read_text(encoding="utf-8"))
@@ -168,6 +175,32 @@ def test_the_warc_export_reads_back_with_the_same_addresses_dates_and_bytes(
     assert set(seen) == set(expected)
 
 
+def test_nothing_over_the_download_limit_is_archived(
+    tmp_path: Path, database_url: str, soh_site: LocalSite
+) -> None:
+    # Letters may be downloaded past crawler.max_download_bytes (they have their own cap); the
+    # archive keeps nothing larger than it all the same.
+    letter = "/SysSiteAssets/foi-media/metropolitan-police/disclosure_2023/november_2023/"
+    big = tmp_path / "overlay" / letter.strip("/") / "police-officer-overtime-spend-2022-23.pdf"
+    big.parent.mkdir(parents=True)
+    original = soh_site.file_for(letter + big.name)
+    assert original is not None
+    big.write_bytes(original.read_bytes() + b"\n%" + b"x" * 30_000 + b"\n")
+    soh_site.overlays = [tmp_path / "overlay"]
+    app = _app(tmp_path, database_url, soh_site, crawler={"max_download_bytes": 20_000})
+    summary = _crawl(app, "met")
+    assert summary.status == "succeeded" and summary.items == 12 and summary.run_id is not None
+    with app.database.session() as session:
+        stored = session.scalars(select(Attachment).where(Attachment.url.endswith(big.name))).one()
+        archived = {c.url.rsplit("/", 1)[-1] for c in list_copies(session) if c.attachment_id}
+        problems = problems_of_run(session, summary.run_id, "archive")
+    assert stored.size == big.stat().st_size  # downloaded and stored as an attachment
+    assert big.name not in archived and len(archived) == 3
+    assert [p.cause for p in problems] == [
+        f"not archived: {big.stat().st_size:,} bytes is over the 20,000-byte download limit"
+    ]
+
+
 def test_a_failure_to_archive_is_a_problem_of_the_run_and_loses_no_response(
     tmp_path: Path, database_url: str, soh_site: LocalSite
 ) -> None:
@@ -201,6 +234,11 @@ def test_list_and_prune_commands(tmp_path: Path, database_url: str, soh_site: Lo
     lines = listed.output.splitlines()
     assert lines[0].startswith("id\tfetched (UTC)\tstatus") and len(lines) == 2
     assert "\t200\t" in lines[1] and soh_site.base_url in lines[1]
+    later = tmp_path / "later.warc.gz"
+    exported = CliRunner().invoke(
+        foiwatch, [*base, "archive", "export", "--since", "2100-01-01", "--output", str(later)]
+    )
+    assert exported.exit_code == 0 and "0 response records written" in exported.output
     pruned = CliRunner().invoke(foiwatch, [*base, "archive", "prune"])
     assert pruned.exit_code == 0, pruned.output
     assert "retention 30 days: forgot 0 copies, removed 0 files" in pruned.output
