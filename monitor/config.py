@@ -187,6 +187,16 @@ class HealthSettings(BaseModel):
     min_field_ratio: Annotated[float, Field(gt=0, le=1)] = 0.5
 
 
+class ArchiveSettings(BaseModel):
+    """The evidence archive: original bytes of the pages and attachments behind each new version."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    # copies fetched longer ago than this are forgotten and their bytes removed; 0 keeps them all
+    retention_days: Annotated[int, Field(ge=0)] = 0
+
+
 class SettingsFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -194,6 +204,7 @@ class SettingsFile(BaseModel):
     service: ServiceSettings = ServiceSettings()
     notifications: NotificationSettings = NotificationSettings()
     health: HealthSettings = HealthSettings()
+    archive: ArchiveSettings = ArchiveSettings()
 
 
 @dataclass(frozen=True)
@@ -206,6 +217,7 @@ class Config:
     service: ServiceSettings
     notifications: NotificationSettings
     health: HealthSettings
+    archive: ArchiveSettings = ArchiveSettings()
 
     def source(self, source_id: str) -> SourceConfig:
         for source in self.sources:
@@ -299,4 +311,5 @@ def load_config(directory: Path | None = None) -> Config:
         service=settings.service,
         notifications=settings.notifications,
         health=settings.health,
+        archive=settings.archive,
     )

@@ -346,3 +346,27 @@ class ResponseIndex(Base):
     vendors: Mapped[str] = mapped_column(Text, default="|")
     # when the current version was first seen: a changed response counts as recent again
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class ArchivedCopy(Base):
+    """The original bytes of a fetched page or attachment, kept as evidence of what it said.
+
+    One row per version (or attachment of a version) whose fetch was archived; the bytes are the
+    blob named ``sha256`` under ``<data-dir>/archive/`` (``storage.archive``), shared by every row
+    with the same bytes. ``headers`` are the response's HTTP headers as ``[name, value]`` pairs.
+    """
+
+    __tablename__ = "archived_copies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    fetched_at: Mapped[datetime] = mapped_column(index=True)
+    status: Mapped[int] = mapped_column(Integer)
+    protocol: Mapped[str | None] = mapped_column(String(20))
+    headers: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    content_type: Mapped[str | None] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(Integer)
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"), index=True)
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("response_versions.id"), index=True)
+    attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id"), index=True)

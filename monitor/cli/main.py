@@ -844,9 +844,11 @@ def notify_test(obj: Context, subscriber: str) -> None:
 
 
 # Commands kept in their own modules register here (they import Context from this one).
+from monitor.cli.archive import archive  # noqa: E402
 from monitor.cli.serve import serve  # noqa: E402
 
 main.add_command(serve)
+main.add_command(archive)
 
 if __name__ == "__main__":
     main()

@@ -23,7 +23,7 @@ import socket
 import sys
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ from monitor.notify.deliver import deliver_pending
 from monitor.service.crawls import allow_crawls, crawl_source, stop_all_crawls
 from monitor.web.context import WebContext
 from monitor.web.server import AddressInUse, BackgroundServer
+from storage.archive import prune_archive
 from storage.clock import utcnow
 from storage.service_lock import ServiceRunning, acquire, heartbeat, release
 
@@ -47,6 +48,8 @@ log = logging.getLogger(__name__)
 DELIVERY_JOB_ID = "deliver-notifications"
 STOP_DEADLINE_SECONDS = 6.0
 HEARTBEAT_SECONDS = 30.0
+# The evidence archive's retention is applied after a crawl at most this often.
+ARCHIVE_PRUNE_EVERY = timedelta(days=1)
 
 # The running service, for the job functions the persistent job store names by import path.
 _service: Service | None = None
@@ -74,6 +77,8 @@ class Service:
         self._active = 0
         self._idle = threading.Condition()
         self.scheduler: BackgroundScheduler | None = None
+        self._archive_pruned_at: datetime | None = None
+        self._prune_lock = threading.Lock()
         allow_crawls()
         _service = self
 
@@ -107,6 +112,30 @@ class Service:
             )
             log.info("scheduled crawl of %s: %s", source_id, summary)
             self.deliver()
+            self.prune_archive()
+
+    def prune_archive(self) -> None:
+        """Apply the evidence archive's retention, at most once every ``ARCHIVE_PRUNE_EVERY``."""
+        with self._prune_lock:
+            now = utcnow()
+            if self.stopping.is_set() or (
+                self._archive_pruned_at is not None and now - self._archive_pruned_at < ARCHIVE_PRUNE_EVERY
+            ):
+                return
+            self._archive_pruned_at = now
+        try:
+            retention = self.app.config.archive.retention_days
+            report = prune_archive(self.app.database, self.app.data_dir, retention)
+        except Exception:
+            log.exception("the evidence archive could not be pruned; it will be tried again tomorrow")
+            return
+        if report.copies or report.blobs:
+            log.info(
+                "evidence archive pruned: %d copies older than %d days forgotten, %d files removed",
+                report.copies,
+                retention,
+                report.blobs,
+            )
 
     def deliver(self) -> None:
         if self.stopping.is_set():

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -19,9 +21,11 @@ from monitor.query.search import (
     known_topics,
     search_responses,
 )
+from storage.archive import ArchiveError, copies_for_response, open_copy
 
-from .context import context_of, render
+from .context import WebContext, context_of, render
 from .params import search_request
+from .render import moment
 
 
 def _topics(request: Request) -> list[str]:
@@ -132,9 +136,21 @@ def _version_pair(request: Request) -> tuple[int | None, int | None]:
     return int(first), int(second)
 
 
-def _copies(context: object, session: object, response_id: int) -> dict[int, list[object]]:
-    """Archived copies by version id, when the evidence archive is part of this install."""
-    return {}
+@dataclass(frozen=True)
+class CopyLink:
+    id: int
+    label: str
+
+
+def _copies(context: WebContext, session: Session, response_id: int) -> dict[int, list[CopyLink]]:
+    """Each version's archived copies (the page, then its attachments), to link from the history."""
+    found: dict[int, list[CopyLink]] = {}
+    for version_id, copies in copies_for_response(session, response_id).items():
+        found[version_id] = [
+            CopyLink(c.id, f"{'page' if c.attachment_id is None else 'attachment'} {moment(c.fetched_at)}")
+            for c in copies
+        ]
+    return found
 
 
 def authority(request: Request) -> Response:
@@ -153,10 +169,44 @@ def sources(request: Request) -> Response:
     return render(request, "error.html.j2", 501, heading="Sources", message="not built yet", suggestions=[])
 
 
+# An archived page is evidence, shown as fetched: no script of it runs, nothing it names is loaded.
+ARCHIVE_POLICY = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+
+
 def archived_copy(request: Request) -> Response:
-    return render(
-        request, "error.html.j2", 404, heading="No archived copy", message="not found", suggestions=[]
-    )
+    """The original bytes of an archived page or attachment, as fetched, with scripts disabled."""
+    context = context_of(request)
+    copy_id = int(request.path_params["copy_id"])
+    try:
+        with context.app.database.session() as session:
+            copy = open_copy(session, context.app.data_dir, copy_id)
+    except ArchiveError as exc:
+        return render(
+            request,
+            "error.html.j2",
+            410,
+            heading="Archived copy unreadable",
+            message=str(exc),
+            suggestions=[],
+        )
+    if copy is None:
+        return render(
+            request,
+            "error.html.j2",
+            404,
+            heading="No archived copy",
+            message=f"foiwatch holds no archived copy {copy_id}.",
+            suggestions=[],
+        )
+    filename = copy.url.rstrip("/").rsplit("/", 1)[-1] or "page"
+    headers = {
+        "Content-Security-Policy": ARCHIVE_POLICY,
+        "Content-Disposition": f"inline; filename*=UTF-8''{quote(filename)}",
+        "X-Archived-From": copy.url.encode("ascii", "replace").decode(),
+        "X-Archived-At": copy.fetched_at.isoformat(),
+        "X-Archived-SHA256": copy.sha256,
+    }
+    return Response(copy.body, media_type=copy.content_type or "application/octet-stream", headers=headers)
 
 
 def _unknown(request: Request, exc: UnknownValue) -> Response:

@@ -111,6 +111,7 @@ def web_app(stored: Stored, tmp_path: Path) -> Iterator[App]:
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     shutil.copy(stored.data_dir / "foiwatch.sqlite3", data_dir / "foiwatch.sqlite3")
+    shutil.copytree(stored.data_dir / "archive", data_dir / "archive")
     app = open_app(None, None, data_dir)
     yield app
     app.database.dispose()

@@ -185,3 +185,19 @@ def test_metrics_count_runs_changes_and_notifications(client: TestClient) -> Non
     assert samples[("foiwatch_notifications", (("state", "sent"),))] == 2
     assert ("foiwatch_last_success_timestamp_seconds", (source,)) in samples
     assert samples[("foiwatch_oldest_pending_notification_age_seconds", ())] == 0
+
+
+def test_each_version_links_its_archived_copy_served_with_scripts_disabled(
+    client: TestClient, stored: Stored
+) -> None:
+    updated = stored.ids["01.FOI.26.005390"]
+    page = client.get(f"/responses/{updated}").text
+    links = re.findall(r'href="/archive/(\d+)">page ', page)
+    assert len(links) == 2  # one archived page per version
+    first, second = (client.get(f"/archive/{copy_id}") for copy_id in links)
+    for copy in (first, second):
+        assert copy.status_code == 200 and copy.headers["content-type"].startswith("text/html")
+        assert copy.headers["content-security-policy"].startswith("sandbox;")
+        assert "script-src" not in copy.headers["content-security-policy"]
+    assert b"Approximately 4000." in first.content and b"Approximately 4,250." in second.content
+    assert client.get("/archive/987654").status_code == 404
