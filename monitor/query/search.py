@@ -233,12 +233,13 @@ def search_responses(
         raise QueryError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
     page, per_page = max(1, page), min(max(1, per_page), MAX_PER_PAGE)
     text_query = parse_query(filters.q) if filters.q else None
-    base = select(ResponseIndex.response_id).join(Response, Response.id == ResponseIndex.response_id)
+    base = select(ResponseIndex.response_id)
+    if not filters.include_withdrawn:
+        base = base.join(Response, Response.id == ResponseIndex.response_id)
     base = _filtered(base, filters)
     rank = None
     if text_query is not None:
         base, rank = with_text_match(session, base, text_query)
-    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
     newest: tuple[Any, ...] = (ResponseIndex.published.desc().nulls_last(), ResponseIndex.response_id.desc())
     if sort == "relevance" and rank is not None:
         order: tuple[Any, ...] = (rank, *newest)
@@ -246,7 +247,18 @@ def search_responses(
         order = (ResponseIndex.updated_at.desc(), *newest)
     else:
         order = newest
-    ids = list(session.scalars(base.order_by(*order).limit(per_page).offset((page - 1) * per_page)))
+    # one pass gives the page and the total (a second pass over thousands of matches would double the time)
+    rows = session.execute(
+        base.add_columns(func.count().over().label("total"))
+        .order_by(*order)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    ids = [row[0] for row in rows]
+    if rows:
+        total = int(rows[0].total)
+    else:  # past the last page, or nothing found
+        total = (session.scalar(select(func.count()).select_from(base.subquery())) or 0) if page > 1 else 0
     items = summaries(session, ids, text_query if details else None, details)
     return SearchPage(items, total, page, per_page, text_query)
 
