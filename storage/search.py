@@ -190,16 +190,36 @@ def tsquery(query: TextQuery) -> str:
 # --- the word index: created by migration 0008, written by refresh_index -------------------------
 
 
+SQLITE_WORD_STORE = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS response_words USING fts5(document, tokenize = 'unicode61')"
+)
+
+
 def create_word_index(connection: Connection) -> None:
+    """Create the word store where it is missing (migration 0008, and ``rebuild_index``)."""
     if connection.dialect.name == "postgresql":
-        connection.execute(text("ALTER TABLE response_index ADD COLUMN document tsvector"))
+        connection.execute(text("ALTER TABLE response_index ADD COLUMN IF NOT EXISTS document tsvector"))
         connection.execute(
-            text("CREATE INDEX ix_response_index_document ON response_index USING gin (document)")
+            text(
+                "CREATE INDEX IF NOT EXISTS ix_response_index_document ON response_index USING gin (document)"
+            )
         )
     else:
-        connection.execute(
-            text("CREATE VIRTUAL TABLE response_words USING fts5(document, tokenize = 'unicode61')")
-        )
+        connection.execute(text(SQLITE_WORD_STORE))
+
+
+def rebuild_index(session: Session) -> int:
+    """``foiwatch db reindex``: put back a missing word store and index every response again."""
+    create_word_index(session.connection())
+    return refresh_index(session)
+
+
+def is_word_index(name: str | None, type_: str) -> bool:
+    """Whether a database object is part of the word index, which the models do not describe (for
+    alembic's comparisons of models and schema)."""
+    if type_ == "table":
+        return bool(name and name.startswith("response_words"))
+    return name in ("document", "ix_response_index_document")
 
 
 def drop_word_index(connection: Connection) -> None:

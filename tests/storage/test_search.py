@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from storage.db import Database
 from storage.models import Response, ResponseIndex
@@ -280,3 +280,27 @@ def test_search_returns_the_same_responses_on_sqlite_and_postgresql(both: tuple[
         )
         found_any += bool(on_sqlite)
     assert found_any >= len(PARITY_QUERIES) - 3  # the comparison is over real answers, not empty sets
+
+
+def test_upgrading_an_older_database_indexes_what_it_already_holds(tmp_path: Path) -> None:
+    """A database from before the search index (revision 0007) gets it filled by the migration."""
+    from alembic import command
+
+    from storage.db import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    database = Database(url)
+    _store(database, SMALL)
+    database.dispose()
+    config = alembic_config(url)
+    command.downgrade(config, "0007")
+    with Database(url, migrate=False).engine.connect() as connection:
+        assert "response_index" not in connection.dialect.get_table_names(connection)
+    command.upgrade(config, "head")  # what opening an older database does (once per process)
+    upgraded = Database(url)
+    try:
+        assert _keys(upgraded, "hikvision") == {"A4"}
+        with upgraded.session() as session:
+            assert session.scalar(select(func.count()).select_from(ResponseIndex)) == len(SMALL)
+    finally:
+        upgraded.dispose()
