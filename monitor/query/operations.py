@@ -105,9 +105,11 @@ def figures(session: Session) -> Figures:
     return Figures(sources, notifications, age)
 
 
-def stuck_crawls(session: Session, timeout_seconds: int, now: datetime | None = None) -> list[str]:
-    """Crawls still marked running long after they should have been stopped, in words."""
-    limit = (now or utcnow()) - timedelta(seconds=timeout_seconds)
+def stuck_crawls(
+    session: Session, timeout_seconds: int, grace_seconds: int = 0, now: datetime | None = None
+) -> list[str]:
+    """Crawls still marked running ``grace_seconds`` after their timeout should have stopped them."""
+    limit = (now or utcnow()) - timedelta(seconds=timeout_seconds + grace_seconds)
     return [
         f"the crawl of {run.source_id} (run {run.id}) has been running since "
         f"{run.started_at:%Y-%m-%d %H:%M} UTC, past its {timeout_seconds} s timeout"

@@ -28,9 +28,9 @@ def healthz(request: Request) -> JSONResponse:
     if problem:
         problems.append(problem)
     elif context.liveness is not None:
-        timeout = context.app.config.service.crawl_timeout_seconds + STUCK_GRACE_SECONDS
+        timeout = context.app.config.service.crawl_timeout_seconds
         with context.app.database.session() as session:
-            problems += stuck_crawls(session, timeout)
+            problems += stuck_crawls(session, timeout, STUCK_GRACE_SECONDS)
     if context.liveness is not None:
         problems += context.liveness()
     body = {

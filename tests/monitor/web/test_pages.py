@@ -201,3 +201,29 @@ def test_each_version_links_its_archived_copy_served_with_scripts_disabled(
         assert "script-src" not in copy.headers["content-security-policy"]
     assert b"Approximately 4000." in first.content and b"Approximately 4,250." in second.content
     assert client.get("/archive/987654").status_code == 404
+
+
+def test_healthz_under_the_service_reports_a_stuck_crawl_and_a_dead_scheduler(web_app) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from monitor.web.app import create_app
+    from monitor.web.context import WebContext
+    from storage.clock import utcnow
+    from storage.models import CrawlRun
+
+    problems: list[str] = []
+    with TestClient(create_app(WebContext(web_app, liveness=lambda: problems))) as service:
+        answer = service.get("/healthz").json()
+        assert answer == {"status": "ok", "problems": [], "scheduler": "checked"}
+        with web_app.database.session() as session:
+            session.add(
+                CrawlRun(
+                    source_id="demo-constabulary", started_at=utcnow() - timedelta(hours=3), status="running"
+                )
+            )
+        stuck = service.get("/healthz")
+        assert stuck.status_code == 503
+        assert "the crawl of demo-constabulary" in stuck.json()["problems"][0]
+        assert "past its 3600 s timeout" in stuck.json()["problems"][0]
+        problems.append("the scheduler is not running")
+        assert "the scheduler is not running" in service.get("/healthz").json()["problems"]
