@@ -53,8 +53,17 @@ def latest(request: Request) -> Response:
         request.app.url_path_for("feed_topic", topic=filters.topic) if filters.topic else "/feeds/search.atom"
     )
     params = {"topic": filters.topic or ""}
+    configured_topic = context.app.config.topics.get(filters.topic or "")
+    label = (configured_topic.label if configured_topic else "") or filters.topic or ""
     return render(
-        request, "latest.html.j2", page=page, topic=filters.topic, topics=topics, feed_url=feed, params=params
+        request,
+        "latest.html.j2",
+        page=page,
+        topic=filters.topic,
+        label=label,
+        topics=topics,
+        feed_url=feed,
+        params=params,
     )
 
 
