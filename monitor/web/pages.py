@@ -148,7 +148,7 @@ def _version_pair(request: Request) -> tuple[int | None, int | None]:
 @dataclass(frozen=True)
 class CopyLink:
     id: int
-    label: str
+    text: str
 
 
 def _copies(context: WebContext, session: Session, response_id: int) -> dict[int, list[CopyLink]]:

@@ -55,7 +55,8 @@ def _shot(page: Page, name: str) -> None:
 
 def test_the_latest_page_shows_the_demos_cctv_responses(page: Page, server: str) -> None:
     page.goto(server + "/")
-    expect(page.get_by_role("heading", name="Latest responses: CCTV and surveillance cameras")).to_be_visible()
+    heading = page.get_by_role("heading", name="Latest responses: CCTV and surveillance cameras")
+    expect(heading).to_be_visible()
     for title in DEMO_CCTV:
         expect(page.get_by_role("link", name=title, exact=True)).to_be_visible()
     expect(page.get_by_role("link", name="Firearms and shotgun certificates")).to_have_count(0)
