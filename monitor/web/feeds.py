@@ -47,9 +47,12 @@ def _feed(request: Request, title: str, html_path: str, **fixed: str) -> Respons
 
 
 def search(request: Request) -> Response:
-    wanted = search_request(request.query_params) if request.query_params else None
-    described = ", ".join(f"{k} {v}" for k, v in (wanted.params() if wanted else {}).items())
-    html = f"{request.app.url_path_for('search')}?{urlencode(wanted.params() if wanted else {})}"
+    try:
+        wanted = search_request(request.query_params)
+    except QueryError as exc:
+        return Response(str(exc), status_code=400, media_type="text/plain; charset=utf-8")
+    described = ", ".join(f"{k} {v}" for k, v in wanted.params().items())
+    html = f"{request.app.url_path_for('search')}?{urlencode(wanted.params())}"
     return _feed(request, f"foiwatch: {described or 'all responses'}", html)
 
 

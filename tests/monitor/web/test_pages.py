@@ -227,3 +227,11 @@ def test_healthz_under_the_service_reports_a_stuck_crawl_and_a_dead_scheduler(we
         assert "past its 3600 s timeout" in stuck.json()["problems"][0]
         problems.append("the scheduler is not running")
         assert "the scheduler is not running" in service.get("/healthz").json()["problems"]
+
+
+def test_a_search_feed_stays_valid_whatever_the_query_holds(client: TestClient) -> None:
+    answer = client.get("/feeds/search.atom", params={"q": 'cctv \x01\x0b <b>&"', "topic": "cctv"})
+    assert answer.status_code == 200
+    feed = feedparser.parse(answer.content)
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert client.get("/feeds/search.atom", params={"from": "yesterday"}).status_code == 400
