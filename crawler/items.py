@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from storage.archive import FetchedCopy
+
 
 @dataclass
 class ResponseItem:
@@ -32,3 +34,7 @@ class ResponseItem:
     # page prints. False where many responses share one address (rows of a data file, feed
     # entries without a link of their own).
     own_page: bool = True
+    # The response this item was read from, as received, when the evidence archive is on
+    # (set by ``crawler.archive.PageCapture``; an attachment's download is under its
+    # ``crawler.archive.ARCHIVED_FETCH`` key).
+    page: FetchedCopy | None = None

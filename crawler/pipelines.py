@@ -1,21 +1,32 @@
-"""Item pipelines: validate and normalise an item, then store it in one transaction."""
+"""Item pipelines: validate and normalise an item, then store it in one transaction.
+
+A response stored as a new version is archived in the same transaction when the evidence archive
+is on (``crawler.archive``): the page it was read from and the attachments downloaded for it. An
+archive that cannot be written is a problem of the run, never a reason to lose the response.
+"""
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
+from sqlalchemy.orm import Session
 
+from crawler.archive import ARCHIVED_FETCH, archiving
 from crawler.authorities import canonical_authority
 from crawler.items import ResponseItem
 from crawler.normalise import OUTCOMES, normalise_reference
 from crawler.platforms.listing import canonical_url
+from crawler.problems import report_problem
+from storage.archive import ArchiveError, FetchedCopy, archive_copy
 from storage.db import Database
+from storage.models import ResponseVersion
 from storage.records import DATE_SOURCES, AttachmentRecord, ResponseRecord
-from storage.responses import mark_listed, store_response
+from storage.responses import StoreOutcome, mark_listed, store_version
 from storage.runs import start_run
 
 log = logging.getLogger(__name__)
@@ -91,6 +102,11 @@ def to_record(item: ResponseItem) -> ResponseRecord:
     )
 
 
+def _write_failure(exc: OSError) -> str:
+    where = f" ({exc.filename})" if exc.filename else ""
+    return f"not archived: the archive folder cannot be written: {exc.strerror or exc}{where}"
+
+
 class StorePipeline:
     """Stores each valid item; opens its own crawl run when none was handed over (plain ``scrapy crawl``)."""
 
@@ -150,7 +166,9 @@ class StorePipeline:
         assert self.database is not None
         try:
             with self.database.session() as session:
-                outcome = store_response(session, self.run_id, record)
+                outcome, version = store_version(session, self.run_id, record)
+                if outcome is not StoreOutcome.UNCHANGED and version is not None:
+                    self.archive(session, item, version)
         except Exception as exc:  # the database is down or refused the row: count it, keep crawling
             stats.inc_value("foiwatch/store_errors")
             log.error("could not store %s: %s", record.url, exc)
@@ -160,3 +178,29 @@ class StorePipeline:
             if getattr(record, name):
                 stats.inc_value(f"foiwatch/filled/{name}")
         return item
+
+    def archive(self, session: Session, item: ResponseItem, version: ResponseVersion) -> None:
+        """Keep the page and attachment bytes a new version was read from, where the crawl has them.
+
+        The version's attachments are the item's, in order (``to_record``). A copy that cannot be
+        kept is reported and skipped; the version is stored all the same.
+        """
+        if not archiving(self.crawler):
+            return
+        copies: list[tuple[FetchedCopy | None, int | None]] = [(item.page, None)]
+        copies += [
+            (fetched.get(ARCHIVED_FETCH), stored.id)
+            for fetched, stored in zip(item.attachments, version.attachments, strict=False)
+        ]
+        data_dir = Path(self.crawler.settings["FOIWATCH_DATA_DIR"])
+        max_bytes = self.crawler.settings.getint("DOWNLOAD_MAXSIZE") or None
+        for copy, attachment_id in copies:
+            if copy is None:
+                continue
+            try:
+                archive_copy(session, data_dir, copy, item.source_id, version.id, attachment_id, max_bytes)
+            except (ArchiveError, OSError) as exc:
+                self.crawler.stats.inc_value("foiwatch/archive_errors")
+                cause = str(exc) if isinstance(exc, ArchiveError) else _write_failure(exc)
+                report_problem(self.crawler, "archive", copy.url, cause)
+                log.warning("%s: %s", copy.url, cause)

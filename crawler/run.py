@@ -34,8 +34,12 @@ def build_settings(
     data_dir: Path,
     database_url: str,
     run_id: int | None = None,
+    archive: bool = True,
 ) -> dict[str, Any]:
-    """Every Scrapy setting foiwatch relies on, from the operator's configuration."""
+    """Every Scrapy setting foiwatch relies on, from the operator's configuration.
+
+    ``archive`` keeps the evidence archive under ``data_dir`` (``archive.enabled`` in settings.yaml).
+    """
     settings: dict[str, Any] = {
         "BOT_NAME": BOT_NAME,
         "SPIDER_MODULES": SPIDER_MODULES,
@@ -73,6 +77,9 @@ def build_settings(
             "Cache-Control": "max-age=0",
         },
         "ITEM_PIPELINES": {"crawler.pipelines.StorePipeline": 300},
+        # Gives each item the response it was read from, for the evidence archive (off: NotConfigured).
+        "SPIDER_MIDDLEWARES": {"crawler.archive.PageCapture": 950},
+        "FOIWATCH_ARCHIVE": archive,
         # No consoles or remote control ports: nothing but the crawl listens or answers.
         "EXTENSIONS": {
             "crawler.extensions.RunRecorder": 500,
@@ -99,9 +106,10 @@ def crawl(
     database_url: str,
     run_id: int | None,
     mode: str,
+    archive: bool = True,
 ) -> int:
     """Crawl one source; 0 when the spider ran to its end (the run row holds the verdict), else 3."""
-    settings = build_settings(crawler_settings, data_dir, database_url, run_id)
+    settings = build_settings(crawler_settings, data_dir, database_url, run_id, archive)
     # The spider class is named below: Scrapy need not import every platform's spider to find it.
     settings["SPIDER_MODULES"] = []
     settings["LOG_INSTALL_ROOT_HANDLER"] = True
@@ -157,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         job["database_url"],
         job.get("run_id"),
         job.get("mode", "full"),
+        bool(job.get("archive", True)),
     )
 
 

@@ -135,9 +135,10 @@ class ServiceSettings(BaseModel):
     first_crawl_within_seconds: Annotated[int, Field(ge=0)] = 30
     # no schedule may poll a source more often than this
     min_interval_seconds: Annotated[int, Field(gt=0)] = 60
-    # where the web pages, the API, /healthz and /metrics are served (127.0.0.1: this machine only)
+    # the web pages, API and feeds (foiwatch serve; foiwatch run serves them too unless web is false)
     host: str = "127.0.0.1"
-    port: Annotated[int, Field(ge=1, le=65535)] = 8080
+    port: Annotated[int, Field(ge=0, le=65535)] = 8080  # 0: any free port (said in the log)
+    web: bool = True
     # crawl run records older than this many days are deleted (0: kept for ever), but never one a
     # stored response or version points at, nor a source's latest successful run
     keep_runs_days: Annotated[int, Field(ge=0)] = 365
@@ -206,6 +207,16 @@ class HealthSettings(BaseModel):
     min_field_ratio: Annotated[float, Field(gt=0, le=1)] = 0.5
 
 
+class ArchiveSettings(BaseModel):
+    """The evidence archive: original bytes of the pages and attachments behind each new version."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    # copies fetched longer ago than this are forgotten and their bytes removed; 0 keeps them all
+    retention_days: Annotated[int, Field(ge=0)] = 0
+
+
 class LoggingSettings(BaseModel):
     """How the service and the commands log (``--log-format`` on the command line wins)."""
 
@@ -221,6 +232,7 @@ class SettingsFile(BaseModel):
     service: ServiceSettings = ServiceSettings()
     notifications: NotificationSettings = NotificationSettings()
     health: HealthSettings = HealthSettings()
+    archive: ArchiveSettings = ArchiveSettings()
     logging: LoggingSettings = LoggingSettings()
 
 
@@ -234,6 +246,7 @@ class Config:
     service: ServiceSettings
     notifications: NotificationSettings
     health: HealthSettings
+    archive: ArchiveSettings = ArchiveSettings()
     logging: LoggingSettings = LoggingSettings()
 
     def source(self, source_id: str) -> SourceConfig:
@@ -328,5 +341,6 @@ def load_config(directory: Path | None = None) -> Config:
         service=settings.service,
         notifications=settings.notifications,
         health=settings.health,
+        archive=settings.archive,
         logging=settings.logging,
     )

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from platformdirs import user_data_dir
-from sqlalchemy import Connection, CursorResult, Engine, Result, create_engine, event
+from sqlalchemy import Connection, CursorResult, Engine, Result, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -285,6 +285,23 @@ class Database:
             raise
         finally:
             session.close()
+
+    def problem(self) -> str | None:
+        """None when the database answers with foiwatch's tables in it; otherwise why not, in words.
+
+        A SQLite file that was deleted or moved counts as gone even while an open connection can
+        still read the old file, and a database without foiwatch's tables is not foiwatch's.
+        """
+        url = self.engine.url
+        file = url.database if url.get_backend_name() == "sqlite" and url.database != ":memory:" else None
+        if file and not Path(file).exists():
+            return f"the database file {file} is gone"
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT version_num FROM alembic_version"))
+        except SQLAlchemyError as exc:
+            return str(_explain(url, exc))
+        return None
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -317,3 +317,56 @@ class ServiceLock(Base):
     host: Mapped[str] = mapped_column(String(255))
     started_at: Mapped[datetime]
     heartbeat_at: Mapped[datetime]
+
+
+class ResponseIndex(Base):
+    """What search and the read side filter on: one row per response, from its current version.
+
+    Derived data, rebuilt from the tables above at any time (``storage.search.refresh_index``). The
+    words themselves are indexed beside it: an FTS5 table on SQLite, a ``tsvector`` column with a GIN
+    index on PostgreSQL (migration 0008); neither is mapped here because neither is portable.
+    The ``|a|b|`` columns hold lists that a LIKE can look into on both databases.
+    """
+
+    __tablename__ = "response_index"
+
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True)
+    version_id: Mapped[int] = mapped_column(Integer)
+    version_count: Mapped[int] = mapped_column(Integer, default=1)
+    source_id: Mapped[str] = mapped_column(String(100), index=True)
+    authority: Mapped[str] = mapped_column(String(300), index=True)
+    reference: Mapped[str | None] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(Text)
+    published: Mapped[date | None] = mapped_column(Date, index=True)
+    date_source: Mapped[str | None] = mapped_column(String(20))
+    outcome: Mapped[str | None] = mapped_column(String(40))
+    topics: Mapped[str] = mapped_column(Text, default="|")
+    exemptions: Mapped[str] = mapped_column(Text, default="|")
+    vendors: Mapped[str] = mapped_column(Text, default="|")
+    # when the current version was first seen: a changed response counts as recent again
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class ArchivedCopy(Base):
+    """The original bytes of a fetched page or attachment, kept as evidence of what it said.
+
+    One row per version (or attachment of a version) whose fetch was archived; the bytes are the
+    blob named ``sha256`` under ``<data-dir>/archive/`` (``storage.archive``), shared by every row
+    with the same bytes. ``headers`` are the response's HTTP headers as ``[name, value]`` pairs.
+    """
+
+    __tablename__ = "archived_copies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    fetched_at: Mapped[datetime] = mapped_column(index=True)
+    status: Mapped[int] = mapped_column(Integer)
+    protocol: Mapped[str | None] = mapped_column(String(20))
+    headers: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    content_type: Mapped[str | None] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(Integer)
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"), index=True)
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("response_versions.id"), index=True)
+    attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id"), index=True)

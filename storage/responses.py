@@ -130,6 +130,14 @@ def _relabel(version: ResponseVersion | None, record: ResponseRecord) -> None:
 
 def store_response(session: Session, run_id: int | None, record: ResponseRecord) -> StoreOutcome:
     """Store one crawled response; a version row is added only when its content hash changes."""
+    return store_version(session, run_id, record)[0]
+
+
+def store_version(
+    session: Session, run_id: int | None, record: ResponseRecord
+) -> tuple[StoreOutcome, ResponseVersion | None]:
+    """``store_response``, also giving the response's current version: the one just added when
+    the outcome is new or changed (flushed, so it and its attachments have ids)."""
     now = utcnow()
     digest = record.content_hash()
     response, key = _resolve(session, run_id, record, digest)
@@ -150,7 +158,7 @@ def store_response(session: Session, run_id: int | None, record: ResponseRecord)
         response.versions.append(_new_version(record, digest, run_id, now))
         session.add(response)
         session.flush()
-        return StoreOutcome.NEW
+        return StoreOutcome.NEW, response.versions[-1]
 
     response.last_seen, response.url = now, record.url
     if run_id is not None:
@@ -164,12 +172,13 @@ def store_response(session: Session, run_id: int | None, record: ResponseRecord)
             current.last_seen = now
         _relabel(current, record)
         session.flush()
-        return StoreOutcome.UNCHANGED
+        return StoreOutcome.UNCHANGED, current
     response.current_hash = digest
     response.reference = record.reference
-    response.versions.append(_new_version(record, digest, run_id, now))
+    version = _new_version(record, digest, run_id, now)
+    response.versions.append(version)
     session.flush()
-    return StoreOutcome.CHANGED
+    return StoreOutcome.CHANGED, version
 
 
 def mark_listed(session: Session, source_id: str, run_id: int, urls: Sequence[str]) -> int:

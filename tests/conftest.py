@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -55,13 +56,9 @@ def pg_url() -> str | None:
     return url
 
 
-@pytest.fixture(params=_database_backends())
-def database_url(request: pytest.FixtureRequest, tmp_path: Path, pg_url: str | None) -> Iterator[str]:
-    """A fresh, empty database: a SQLite file, or a throw-away schema in the test PostgreSQL."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'foiwatch.sqlite3'}"
-        return
-    assert pg_url is not None
+@contextlib.contextmanager
+def pg_schema(pg_url: str) -> Iterator[str]:
+    """A URL to a throw-away schema in the test PostgreSQL, dropped afterwards."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -73,6 +70,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, pg_url: str | N
         with admin.connect() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(params=_database_backends())
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, pg_url: str | None) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a throw-away schema in the test PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'foiwatch.sqlite3'}"
+        return
+    assert pg_url is not None
+    with pg_schema(pg_url) as url:
+        yield url
 
 
 @pytest.fixture
@@ -146,7 +154,7 @@ def write_config(
         },
         "notifications": {"backoff_base_seconds": 1, "backoff_cap_seconds": 2, **(notifications or {})},
     }
-    if service:
-        settings["service"] = service
+    # port 0: the web pages of `foiwatch run` on any free port, so tests can run side by side
+    settings["service"] = {"port": 0, **(service or {})}
     (directory / "settings.yaml").write_text(yaml.safe_dump(settings), encoding="utf-8")
     return directory

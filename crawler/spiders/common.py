@@ -21,6 +21,7 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from crawler.archive import ARCHIVED_FETCH, archiving, fetched_copy
 from crawler.attachments import EXTRACTABLE, MAX_ATTACHMENT_BYTES, extract_text
 from crawler.config import PLATFORMS, default_config_dir, load_sources, options_model
 from crawler.items import ResponseItem
@@ -194,6 +195,8 @@ class FoiSpider(scrapy.Spider):
             attachment["name"] = filename
         text, error = extract_text(response.body, filename or response.url, content_type)
         attachment.update({"content_type": content_type, "size": len(response.body)})
+        if archiving(self.crawler):
+            attachment[ARCHIVED_FETCH] = fetched_copy(response)
         if text is not None:
             attachment["text"] = text
         if error:

@@ -33,6 +33,7 @@ from storage.responses import (
     snapshot_of_run,
     unassessed_versions,
 )
+from storage.search import refresh_index, stale_responses
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +138,7 @@ def reclassify(session: Session, classifiers: Mapping[str, TopicClassifier]) -> 
         _save(session, version, assessment, classifiers)
         for name, verdict in assessment.verdicts.items():
             counts[name] += verdict.matched
+    refresh_index(session)
     return counts
 
 
@@ -297,6 +299,19 @@ def _confirmed_withdrawals(
     return confirmed
 
 
+def _refresh_search(session: Session, run: CrawlRun, assessed: set[int]) -> None:
+    """Bring the search index up to date for this source; a failure here never undoes the diff.
+
+    Besides the responses just assessed, any whose index row is behind (an earlier failure, a
+    crash between storing and diffing) is rebuilt, so the index heals itself on the next run.
+    """
+    try:
+        with session.begin_nested():
+            refresh_index(session, sorted(assessed | set(stale_responses(session, run.source_id))))
+    except Exception:
+        log.exception("run %s of %s: the search index could not be updated", run.id, run.source_id)
+
+
 def record_changes(
     session: Session, run: CrawlRun, classifiers: Mapping[str, TopicClassifier], notify_changed: bool = False
 ) -> RunDiff:
@@ -326,8 +341,10 @@ def record_changes(
             if done is None:
                 failed.add(version.id)
             queued += done or 0
+    retried = {v.response_id for v in unassessed_versions(session, run.source_id, run.id)}
     queued += _retry_unassessed(session, run, classifiers, failed, notify_changed)
     mark_withdrawn(session, [entry.response_id for entry in diff.withdrawn])
+    _refresh_search(session, run, {e.response_id for e in diff.new + diff.changed} | retried)
     run.new_count, run.changed_count, run.withdrawn_count = (
         len(diff.new),
         len(diff.changed),

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from crawler.yamlconf import ConfigError
+from monitor.cli.archive import archive
 from monitor.cli.classify import classify, facts, reclassify
 from monitor.cli.common import CONFIG_ERROR_EXIT, Context
 from monitor.cli.crawl import crawl, run
@@ -18,6 +19,7 @@ from monitor.cli.export import export
 from monitor.cli.maintenance import db, demo
 from monitor.cli.notifications import notifications, notify
 from monitor.cli.responses import responses
+from monitor.cli.serve import serve
 from monitor.cli.sources import sources
 from monitor.cli.status import status
 from monitor.cli.subscribers import subscribers
@@ -97,6 +99,8 @@ for command in (
     db,
     notifications,
     notify,
+    serve,
+    archive,
 ):
     main.add_command(command)
 

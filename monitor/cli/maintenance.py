@@ -28,6 +28,18 @@ def db() -> None:
     """Database maintenance."""
 
 
+@db.command("reindex")
+@click.pass_obj
+def db_reindex(obj: Context) -> None:
+    """Rebuild the search index from the stored responses (after a restore, or if search misses)."""
+    from storage.search import rebuild_index
+
+    app = obj.app()
+    with app.database.session() as session:
+        count = rebuild_index(session)
+    click.echo(f"search index rebuilt: {count} responses indexed")
+
+
 @db.command("upgrade")
 @click.pass_obj
 def db_upgrade(obj: Context) -> None:

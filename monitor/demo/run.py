@@ -125,7 +125,7 @@ def run_demo(data_dir: Path | None = None, config_dir: Path | None = None) -> in
             )
 
             site.overlays = [site_root / "phase2"]
-            click.echo("\nThe site publishes four more responses (two about CCTV, two not).")
+            click.echo("\nThe site publishes four more responses (two about CCTV, two not) and corrects one.")
             _print_summary(
                 "Second crawl", crawl_source(app.database, app.config, source, app.data_dir, "full")
             )

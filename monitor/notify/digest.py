@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 
 from monitor.classify import Verdict
 from monitor.config import NotificationSettings
+from monitor.facts.extract import Facts
 from monitor.notify.messages import render_digest, response_context
 from storage.clock import utcnow
-from storage.models import Notification, ResponseVersion, Subscriber
+from storage.models import Notification, ResponseFacts, ResponseVersion, Subscriber, TopicMatch
 from storage.outbox import DIGESTED, HELD, OutgoingMessage, enqueue
 
 LONDON = ZoneInfo("Europe/London")
@@ -38,10 +39,24 @@ def digest_due(cadence: str, settings: NotificationSettings, now: datetime) -> s
 
 
 def _item(session: Session, row: Notification) -> dict[str, object] | None:
+    """What the digest says of one held message: the response, why it matched and its facts, as
+    the message it replaces would have said them."""
     version = session.get(ResponseVersion, row.version_id) if row.version_id else None
     if version is None:
         return None
-    return response_context(version, Verdict(row.topic, True, 0.0))
+    match = session.scalars(
+        select(TopicMatch)
+        .where(TopicMatch.version_id == version.id, TopicMatch.topic == row.topic)
+        .order_by(TopicMatch.id.desc())
+    ).first()
+    verdict = (
+        Verdict(row.topic, True, match.score, list(match.terms), list(match.snippets))
+        if match is not None
+        else Verdict(row.topic, True, 0.0)
+    )
+    stored = session.get(ResponseFacts, version.id)
+    facts = Facts.from_dict(stored.facts).summary() if stored is not None else []
+    return response_context(version, verdict, facts)
 
 
 def build_digests(session: Session, settings: NotificationSettings, now: datetime | None = None) -> int:

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from crawler.config import SourceConfig
 from monitor.changes.detect import record_changes
 from monitor.classify import TopicClassifier, build_classifiers
-from monitor.config import Config
+from monitor.config import ArchiveSettings, Config
 from monitor.service.health import update_health
 from monitor.sources.checks import filled_percent, read_link_log, what_to_fix
 from storage.clock import utcnow
@@ -270,6 +270,7 @@ def crawl_source(
         "database_url": database.url,
         "run_id": run_id,
         "mode": chosen,
+        "archive": config.archive.enabled,
         "parent_pid": os.getpid(),
     }
     try:
@@ -376,7 +377,9 @@ def check_source(config: Config, source: SourceConfig) -> CheckReport:
                 sync_sources(session, [register])
             one_page = source.model_copy(update={"max_pages": 1})
             quiet = config.crawler.model_copy(update={"http_cache": False})
-            checked = replace(config, crawler=quiet, sources=[one_page])
+            # Nothing of a check is kept, so nothing of it is archived.
+            unarchived = ArchiveSettings(enabled=False)
+            checked = replace(config, crawler=quiet, sources=[one_page], archive=unarchived)
             summary = crawl_source(database, checked, one_page, work, "full")
             with database.session() as session:
                 run = session.get_one(CrawlRun, summary.run_id)

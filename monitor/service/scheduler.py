@@ -23,7 +23,7 @@ import socket
 import sys
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,9 @@ from monitor.config import Config, load_config
 from monitor.logs import apply_settings
 from monitor.notify.deliver import deliver_pending
 from monitor.service.crawls import allow_crawls, crawl_source, stop_all_crawls
+from monitor.web.context import WebContext
+from monitor.web.server import AddressInUse, BackgroundServer
+from storage.archive import prune_archive
 from storage.clock import utcnow
 from storage.retention import prune_runs
 from storage.service_lock import ServiceRunning, acquire, heartbeat, release
@@ -48,6 +51,8 @@ DELIVERY_JOB_ID = "deliver-notifications"
 PRUNE_JOB_ID = "prune-runs"
 STOP_DEADLINE_SECONDS = 6.0
 HEARTBEAT_SECONDS = 30.0
+# The evidence archive's retention is applied after a crawl at most this often.
+ARCHIVE_PRUNE_EVERY = timedelta(days=1)
 
 # The running service, for the job functions the persistent job store names by import path.
 _service: Service | None = None
@@ -80,6 +85,8 @@ class Service:
         self._active = 0
         self._idle = threading.Condition()
         self.scheduler: BackgroundScheduler | None = None
+        self._archive_pruned_at: datetime | None = None
+        self._prune_lock = threading.Lock()
         allow_crawls()
         _service = self
 
@@ -111,6 +118,30 @@ class Service:
             # crawl_source logs one line as the crawl starts and one as it ends
             crawl_source(self.app.database, config, source, self.app.data_dir, classifiers=self.classifiers)
             self.deliver()
+            self.prune_archive()
+
+    def prune_archive(self) -> None:
+        """Apply the evidence archive's retention, at most once every ``ARCHIVE_PRUNE_EVERY``."""
+        with self._prune_lock:
+            now = utcnow()
+            if self.stopping.is_set() or (
+                self._archive_pruned_at is not None and now - self._archive_pruned_at < ARCHIVE_PRUNE_EVERY
+            ):
+                return
+            self._archive_pruned_at = now
+        try:
+            retention = self.app.config.archive.retention_days
+            report = prune_archive(self.app.database, self.app.data_dir, retention)
+        except Exception:
+            log.exception("the evidence archive could not be pruned; it will be tried again tomorrow")
+            return
+        if report.copies or report.blobs:
+            log.info(
+                "evidence archive pruned: %d copies older than %d days forgotten, %d files removed",
+                report.copies,
+                retention,
+                report.blobs,
+            )
 
     def deliver(self) -> None:
         if self.stopping.is_set():
@@ -236,6 +267,27 @@ def _keep_alive(app: App, pid: int, host: str, stopping: threading.Event) -> Non
             log.exception("service heartbeat failed; will try again")
 
 
+def _start_web(service: Service, keeper: threading.Thread) -> BackgroundServer | None:
+    """The web pages beside the scheduler, unless ``service.web`` is false; /healthz asks ``liveness``."""
+    settings = service.app.config.service
+    if not settings.web:
+        return None
+
+    def liveness() -> list[str]:
+        problems = []
+        if service.stopping.is_set():
+            problems.append("the service is stopping")
+        elif service.scheduler is None or not service.scheduler.running:
+            problems.append("the scheduler is not running")
+        if not keeper.is_alive() and not service.stopping.is_set():
+            problems.append("the service lock's heartbeat has stopped")
+        return problems
+
+    web = BackgroundServer(WebContext(service.app, liveness=liveness), settings.host, settings.port)
+    web.start()
+    return web
+
+
 def serve(config_dir: Path | None, database_url: str | None, data_dir: Path | None) -> int:
     """Run until SIGTERM or SIGINT (SIGHUP reloads the configuration); the exit status."""
     stop_requested, reload_requested = threading.Event(), threading.Event()
@@ -264,8 +316,17 @@ def serve(config_dir: Path | None, database_url: str | None, data_dir: Path | No
         )
     service = Service(app, config_dir, stop_requested)
     scheduler = build_scheduler(service)
+    keeper = threading.Thread(target=_keep_alive, args=(app, pid, host, service.stopping), daemon=True)
+    try:
+        web = _start_web(service, keeper)
+    except AddressInUse as exc:
+        print(f"foiwatch run: {exc}, or set service.web: false", file=sys.stderr)
+        with contextlib.suppress(Exception), app.database.session() as session:
+            release(session, pid, host)
+        app.database.dispose()
+        return 2
     scheduler.resume()
-    threading.Thread(target=_keep_alive, args=(app, pid, host, service.stopping), daemon=True).start()
+    keeper.start()
     for job in scheduler.get_jobs():
         log.info("scheduled %s: next run %s", job.name, job.next_run_time)
     while not service.stopping.wait(1.0):
@@ -273,6 +334,8 @@ def serve(config_dir: Path | None, database_url: str | None, data_dir: Path | No
             reload_requested.clear()
             service.reload()
     finished = service.stop()
+    if web is not None:
+        web.stop()
     with contextlib.suppress(Exception), app.database.session() as session:
         release(session, pid, host)
     if not finished:

@@ -6,6 +6,7 @@ Apprise URLs are checked by apprise itself, and no message or log line repeats a
 from __future__ import annotations
 
 import logging
+import shutil
 from pathlib import Path
 
 import apprise
@@ -14,7 +15,7 @@ import pytest
 from crawler.yamlconf import ConfigError
 from monitor.config import load_config
 from monitor.notify.apprise_urls import check_apprise_url
-from tests.conftest import write_config
+from tests.conftest import REPO, write_config
 
 SECRET = "s3cretTok3n"
 SUBSCRIBERS_HEAD = "subscribers:\n  - name: desk\n    urls:\n      - json://127.0.0.1:9/hook\n"
@@ -147,7 +148,7 @@ def test_a_bad_default_schedule_is_reported_in_settings_yaml(
 @pytest.mark.parametrize(
     ("line", "problem"),
     [
-        ("port: 0", "service.port: "),
+        ("port: -1", "service.port: "),
         ("port: 70000", "service.port: "),
         ("host: 'not a host!'", "'not a host!' is neither an IP address nor a host name"),
         ("keep_runs_days: -1", "service.keep_runs_days: "),
@@ -163,7 +164,10 @@ def test_service_address_and_retention_are_checked(tmp_path: Path, line: str, pr
 
 
 def test_service_address_and_retention_defaults(tmp_path: Path) -> None:
-    service = load_config(write_config(tmp_path / "config", [])).service
+    (tmp_path / "bare").mkdir()
+    (tmp_path / "bare" / "sources.yaml").write_text("sources: []\n", encoding="utf-8")
+    shutil.copy(REPO / "config" / "topics.yaml", tmp_path / "bare" / "topics.yaml")
+    service = load_config(tmp_path / "bare").service  # no settings.yaml: the defaults
     assert (service.host, service.port, service.keep_runs_days) == ("127.0.0.1", 8080, 365)
     shipped = load_config(None)
     assert (shipped.service.host, shipped.service.port, shipped.logging.format) == ("127.0.0.1", 8080, "text")

@@ -117,3 +117,38 @@ def test_sigterm_stops_the_service_cleanly(tmp_path: Path, soh_site: LocalSite) 
     assert process.returncode == 0, output
     assert "received SIGTERM: stopping" in output
     assert "stopped" in output
+
+
+def test_the_service_serves_the_web_pages_and_reports_itself_healthy(
+    tmp_path: Path, soh_site: LocalSite
+) -> None:
+    import json
+    import re
+    import threading
+    import urllib.request
+
+    config = write_config(tmp_path / "config", _sources(soh_site), service={"jitter_seconds": 0})
+    data = tmp_path / "data"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "monitor.cli.main", "--config", str(config), "--data-dir", str(data), "run"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        text=True,
+    )
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")), daemon=True).start()  # type: ignore[union-attr]
+    try:
+        _wait_for(lambda: any("web pages on http://" in line for line in lines), timeout=60)
+        address = re.search(r"web pages on (http://127\.0\.0\.1:\d+)/", "".join(lines)).group(1)  # type: ignore[union-attr]
+        with urllib.request.urlopen(f"{address}/healthz", timeout=10) as answer:
+            assert answer.status == 200
+            assert json.load(answer) == {"status": "ok", "problems": [], "scheduler": "checked"}
+        with urllib.request.urlopen(f"{address}/", timeout=10) as answer:
+            assert b"Latest" in answer.read()
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=90)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, "".join(lines)

@@ -113,6 +113,10 @@ def test_daily_digest_goes_out_once_at_its_hour(
     assert digest["title"] == "[foiwatch] daily digest: 2 new FOI responses"
     assert "== CCTV ==" in digest["message"] and "Metropolitan Police Service" in digest["message"]
     assert "Hikvision cameras in custody suites" in digest["message"]
+    # a digest keeps what each message would have said: why it matched, and the facts stated
+    hikvision = digest["message"].split("Hikvision cameras in custody suites", 1)[1].split("\n  - ", 1)[0]
+    assert "why: “" in hikvision and "Hikvision" in hikvision.split("why: “", 1)[1]
+    assert "fact: Vendors: Hikvision" in hikvision
     assert sorted(status for _, status in _queued(database)["morning"]) == ["digested", "digested", "sent"]
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import select, text
 from storage.clock import utcnow
 from storage.db import Database, alembic_config
 from storage.models import Base, Source
+from storage.search import is_word_index
 
 
 def _head(database: Database) -> str | None:
@@ -22,7 +23,12 @@ def _head(database: Database) -> str | None:
 
 def test_the_migrated_schema_is_what_the_models_describe(database: Database) -> None:
     with database.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        # the search index's word store is kept outside the models on purpose (storage/search.py)
+        opts = {
+            "compare_type": True,
+            "include_object": lambda _obj, name, type_, _reflected, _to: not is_word_index(name, type_),
+        }
+        context = MigrationContext.configure(connection, opts=opts)
         assert context.get_current_revision() == _head(database)
         # A model change without a migration shows up here as a non-empty list of operations.
         assert compare_metadata(context, Base.metadata) == []
