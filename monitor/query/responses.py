@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from monitor.changes.versions import VersionDiff, diff_versions
+from storage.archive import copies_for_response
 from storage.models import ResponseFacts, ResponseVersion
 from storage.responses import get_response
 
@@ -37,6 +38,17 @@ class VerdictInfo:
 
 
 @dataclass(frozen=True)
+class CopyInfo:
+    """An archived copy of a version's page or of one of its attachments (the evidence archive)."""
+
+    id: int
+    kind: str  # "page" or "attachment"
+    url: str
+    fetched_at: datetime
+    sha256: str
+
+
+@dataclass(frozen=True)
 class VersionInfo:
     number: int
     id: int
@@ -44,6 +56,7 @@ class VersionInfo:
     last_seen: datetime
     title: str
     content_hash: str
+    copies: list[CopyInfo] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -81,6 +94,10 @@ class ResponseDetail:
                     "last_seen": v.last_seen.isoformat(),
                     "title": v.title,
                     "content_hash": v.content_hash,
+                    "archived": [
+                        {"id": c.id, "kind": c.kind, "url": c.url, "fetched_at": c.fetched_at.isoformat()}
+                        for c in v.copies
+                    ],
                 }
                 for v in self.versions
             ],
@@ -96,6 +113,13 @@ def response_detail(session: Session, response_id: int) -> ResponseDetail | None
     if not items:
         return None
     current = response.versions[-1]
+    copies = {
+        version_id: [
+            CopyInfo(c.id, "page" if c.attachment_id is None else "attachment", c.url, c.fetched_at, c.sha256)
+            for c in rows
+        ]
+        for version_id, rows in copies_for_response(session, response_id).items()
+    }
     latest: dict[str, Any] = {}
     for match in sorted(current.topic_matches, key=lambda m: m.id):
         latest[match.topic] = match
@@ -112,7 +136,9 @@ def response_detail(session: Session, response_id: int) -> ResponseDetail | None
             for m in latest.values()
         ],
         versions=[
-            VersionInfo(number, v.id, v.first_seen, v.last_seen, v.title, v.content_hash)
+            VersionInfo(
+                number, v.id, v.first_seen, v.last_seen, v.title, v.content_hash, copies.get(v.id, [])
+            )
             for number, v in enumerate(response.versions, start=1)
         ],
         facts=items[0].facts,

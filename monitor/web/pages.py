@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
-from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -21,11 +19,10 @@ from monitor.query.search import (
     known_topics,
     search_responses,
 )
-from storage.archive import ArchiveError, copies_for_response, open_copy
+from storage.archive import ArchiveError, open_copy
 
-from .context import WebContext, context_of, render
+from .context import context_of, render
 from .params import search_request
-from .render import moment
 
 
 def _topics(request: Request) -> list[str]:
@@ -124,7 +121,6 @@ def response(request: Request) -> Response:
                 comparison = compare_versions(session, response_id, first, second)
             except QueryError as exc:
                 diff_error = str(exc)
-        copies = _copies(context, session, response_id)
     return render(
         request,
         "response.html.j2",
@@ -132,7 +128,6 @@ def response(request: Request) -> Response:
         comparison=comparison,
         diff_error=diff_error,
         view=view,
-        copies=copies,
     )
 
 
@@ -143,23 +138,6 @@ def _version_pair(request: Request) -> tuple[int | None, int | None]:
     if not (first.isdigit() and second.isdigit()):
         raise QueryError("choose two version numbers to compare")
     return int(first), int(second)
-
-
-@dataclass(frozen=True)
-class CopyLink:
-    id: int
-    text: str
-
-
-def _copies(context: WebContext, session: Session, response_id: int) -> dict[int, list[CopyLink]]:
-    """Each version's archived copies (the page, then its attachments), to link from the history."""
-    found: dict[int, list[CopyLink]] = {}
-    for version_id, copies in copies_for_response(session, response_id).items():
-        found[version_id] = [
-            CopyLink(c.id, f"{'page' if c.attachment_id is None else 'attachment'} {moment(c.fetched_at)}")
-            for c in copies
-        ]
-    return found
 
 
 def authority(request: Request) -> Response:

@@ -235,3 +235,41 @@ def test_a_search_feed_stays_valid_whatever_the_query_holds(client: TestClient) 
     feed = feedparser.parse(answer.content)
     assert not feed.bozo, feed.get("bozo_exception")
     assert client.get("/feeds/search.atom", params={"from": "yesterday"}).status_code == 400
+
+
+def test_healthz_is_503_when_the_postgresql_database_goes_away(tmp_path: Path, pg_url: str | None) -> None:
+    import os
+    import uuid
+
+    import pytest
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from monitor.app import open_app
+    from monitor.web.app import create_app
+    from monitor.web.context import WebContext
+
+    if not pg_url:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run this on PostgreSQL: set FOIWATCH_TEST_DATABASE_URL (.ci/run does)")
+        pytest.skip("PostgreSQL not configured for this run (FOIWATCH_TEST_DATABASE_URL)")
+    name = f"foiwatch_health_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        app = open_app(
+            None, make_url(pg_url).set(database=name).render_as_string(hide_password=False), tmp_path
+        )
+        with TestClient(create_app(WebContext(app))) as client:
+            assert client.get("/healthz").status_code == 200
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+            gone = client.get("/healthz")
+            assert gone.status_code == 503
+            assert name in gone.json()["problems"][0]
+        app.database.dispose()
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
