@@ -174,6 +174,11 @@ def any_runs(session: Session) -> bool:
     return session.scalars(select(CrawlRun.id).limit(1)).first() is not None
 
 
+def stored_sources(session: Session) -> list[Source]:
+    """Every source ever registered, configured now or not."""
+    return list(session.scalars(select(Source).order_by(Source.id)))
+
+
 def known_source_ids(session: Session) -> list[str]:
     """Every source ever registered (a source dropped from the configuration keeps its history)."""
     return list(session.scalars(select(Source.id).order_by(Source.id)))

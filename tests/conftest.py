@@ -11,6 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+# pytest-xdist's workers run with COLUMNS=80 in their environment, which the CLI takes as a narrow
+# terminal (monitor/cli/common.py): tests see what a script piping the output sees, unless one
+# sets COLUMNS itself.
+os.environ.pop("COLUMNS", None)
+
 import pytest
 import yaml
 from sqlalchemy import create_engine, text

@@ -7,7 +7,7 @@ next run of a source is worked out from its schedule and its last run, as the sc
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -23,7 +23,7 @@ from storage.models import CrawlRun, SourceHealth
 from storage.outbox import DEAD, FAILED, HELD, PENDING, SENDING, count_by_status, oldest_undelivered
 from storage.problems import problems_of_run, run_cause, summarise
 from storage.processes import owner_gone
-from storage.runs import crawling_now, last_finished_run, last_run_with, runs_by_status
+from storage.runs import crawling_now, last_finished_run, last_run_with, runs_by_status, stored_sources
 from storage.service_lock import HEARTBEAT_TIMEOUT, holder
 
 
@@ -238,6 +238,24 @@ def _crawl_now(run: CrawlRun, now: datetime, timeout_seconds: float) -> CrawlNow
     )
 
 
+def _history_only(
+    session: Session, config: Config, runs: dict[str, dict[str, int]], now: datetime
+) -> list[SourceStatus]:
+    """Sources this database has crawled that the configuration no longer names (or a folder's
+    configuration never did, as with the demo's): shown with their history, never scheduled."""
+    configured = {source.id for source in config.sources}
+    found = []
+    for row in stored_sources(session):
+        if row.id in configured or row.id not in runs:
+            continue
+        source = SourceConfig.model_construct(
+            id=row.id, platform=row.platform, authority=row.authority, url=row.url, enabled=False
+        )
+        status = source_status(session, config, source, runs[row.id], now)
+        found.append(replace(status, schedule="not in the configuration", next_run=None))
+    return found
+
+
 def service_status(app: App) -> ServiceStatus:
     """How every configured source stands, what is crawling now, and the outbox, read from the
     database (no running scheduler needed)."""
@@ -248,6 +266,7 @@ def service_status(app: App) -> ServiceStatus:
             source_status(session, app.config, source, runs.get(source.id, {}), now)
             for source in app.config.sources
         ]
+        sources += _history_only(session, app.config, runs, now)
         timeout = app.config.service.crawl_timeout_seconds
         crawling = [_crawl_now(run, now, timeout) for run in crawling_now(session)]
         return ServiceStatus(

@@ -19,6 +19,7 @@ from monitor.query.search import (
     known_topics,
     search_responses,
 )
+from monitor.service.status import service_status
 from storage.archive import ArchiveError, open_copy
 
 from .context import context_of, render
@@ -153,7 +154,8 @@ def authority(request: Request) -> Response:
 
 
 def sources(request: Request) -> Response:
-    return render(request, "error.html.j2", 501, heading="Sources", message="not built yet", suggestions=[])
+    """Each source's schedule, last run (with the cause of a failure in words), next run and health."""
+    return render(request, "sources.html.j2", status=service_status(context_of(request).app))
 
 
 # An archived page is evidence, shown as fetched: no script of it runs, nothing it names is loaded.

@@ -273,3 +273,14 @@ def test_healthz_is_503_when_the_postgresql_database_goes_away(tmp_path: Path, p
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_the_sources_page_shows_each_sources_last_run_next_run_and_health(client: TestClient) -> None:
+    page = client.get("/sources")
+    assert page.status_code == 200
+    row = page.text.split('id="source-demo-constabulary"', 1)[1].split("</tr>", 1)[0]
+    assert "succeeded" in row and "5 new" not in row  # the last run is the extras' run
+    assert "healthy" in row
+    assert "not in the configuration" in row  # crawled by the demo's own configuration
+    never = page.text.split('id="source-met"', 1)[1].split("</tr>", 1)[0]  # configured, never crawled
+    assert "never" in never and "full, as soon as the service starts" in never
