@@ -10,7 +10,8 @@ from rich.table import Table
 from monitor.cli.common import Context, add_row, console, id_column, resolved
 from monitor.lookup import parse_day
 from monitor.notify.messages import shown_date
-from storage.responses import get_response, known_authorities, list_versions
+from monitor.query.search import MAX_PER_PAGE, Filters, QueryError, search_responses
+from storage.responses import get_response, known_authorities
 from storage.runs import known_source_ids
 
 
@@ -20,49 +21,58 @@ def responses() -> None:
 
 
 @responses.command("list")
+@click.option(
+    "--query", "-q", "query", help='Words to find, as on the web search: cctv "body worn" -parking.'
+)
 @click.option("--topic", help="Only responses matching this topic, e.g. cctv.")
 @click.option("--source", "source_id", help="Only this source (its id).")
 @click.option("--authority", help="Only this authority (its name as `responses list` shows it).")
 @click.option("--since", help="Only responses published on or after this day: 2026-01-31 or 31/01/2026.")
-@click.option("--limit", default=50, show_default=True)
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, MAX_PER_PAGE))
 @click.pass_obj
 def responses_list(
     obj: Context,
+    query: str | None,
     topic: str | None,
     source_id: str | None,
     authority: str | None,
     since: str | None,
     limit: int,
 ) -> None:
-    """List the latest version of stored responses, newest first.
+    """List stored responses: newest published first, or best match first with --query.
 
-    An unknown topic, source or authority is an error that names the closest known ones.
+    The same search as the web pages (monitor.query). An unknown topic, source or authority is an
+    error that names the closest known ones.
     """
     app = obj.app(reads=True)
     table = Table(id_column("id"), "published", "authority", "reference", "title", "outcome", "topics")
     with app.database.session() as session:
         # Each filter checked first: an unknown name is an error, never an empty table.
-        chosen = list_versions(
-            session,
+        filters = Filters(
+            q=query or "",
             topic=resolved("topic", topic, app.config.topics, "--topic"),
-            source_id=resolved("source", source_id, known_source_ids(session), "--source"),
+            source=resolved("source", source_id, known_source_ids(session), "--source"),
             authority=resolved("authority", authority, known_authorities(session), "--authority"),
-            since=_day(since, "--since"),
-            limit=limit,
+            published_from=_day(since, "--since"),
         )
-        for version in chosen:
-            topics = ", ".join(sorted({m.topic for m in version.topic_matches if m.matched}))
-            add_row(
-                table,
-                version.response_id,
-                version.published,
-                version.authority,
-                version.response.reference,
-                version.title,
-                version.outcome,
-                topics,
-            )
+        try:
+            page = search_responses(session, filters, per_page=limit, sort="relevance" if query else "newest")
+        except QueryError as exc:
+            raise click.BadParameter(str(exc), param_hint="--query") from exc
+    for item in page.items:
+        add_row(
+            table,
+            item.id,
+            item.published,
+            item.authority,
+            item.reference,
+            item.title,
+            item.outcome,
+            ", ".join(item.topics),
+        )
     console.print(table)
+    if page.total > len(page.items):
+        click.echo(f"{len(page.items)} of {page.total} shown (--limit to see more)", err=True)
 
 
 def _day(text: str | None, option: str) -> date | None:

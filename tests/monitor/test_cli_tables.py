@@ -128,8 +128,10 @@ def test_failed_filter_finds_failed_rows_older_than_the_limit(tmp_path: Path) ->
         (["--since", "2024-01-01"], [CLOSING_TAG], [MARKUP_TITLE]),  # published 2024-12-09 and 2023-11-28
         (["--since", "28/11/2023"], [CLOSING_TAG, MARKUP_TITLE], []),
         (["--source", "METROPOLITAN-police", "--topic", "cctv"], [MARKUP_TITLE, CLOSING_TAG], []),
+        (["--query", "hikvision"], [MARKUP_TITLE], [CLOSING_TAG]),  # the web's search
+        (["--query", "estate -hikvision", "--topic", "cctv"], [CLOSING_TAG], [MARKUP_TITLE]),
     ],
-    ids=["authority", "since-iso", "since-uk", "source-and-topic"],
+    ids=["authority", "since-iso", "since-uk", "source-and-topic", "query", "query-and-topic"],
 )
 def test_responses_list_filters(
     stored: list[str], options: list[str], shown: list[str], hidden: list[str]
@@ -150,8 +152,9 @@ def test_responses_list_filters(
         (["--topic", "cctvv"], "no topic 'cctvv'; did you mean 'cctv'?"),
         (["--authority", "Metropolitan Polce"], "did you mean 'Metropolitan Police Service'?"),
         (["--since", "last week"], "'last week' is not a date: use a date such as 2026-01-31 or 31/01/2026"),
+        (["--query", "-cctv"], "a search needs at least one word that is not excluded"),
     ],
-    ids=["source", "topic", "authority", "since"],
+    ids=["source", "topic", "authority", "since", "query"],
 )
 def test_unknown_names_are_errors_with_suggestions(stored: list[str], options: list[str], error: str) -> None:
     result = CliRunner().invoke(main, [*stored, "responses", "list", *options])
