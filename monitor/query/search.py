@@ -352,6 +352,7 @@ def _facts(session: Session, version_ids: list[int]) -> dict[int, dict[str, Any]
 def _texts(session: Session, version_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
     """Each version's texts in the order a reader meets them, labelled for the snippet."""
     texts: dict[int, list[tuple[str, str]]] = {}
+    titles: dict[int, str] = {}
     for version_id, title, request, response in session.execute(
         select(
             ResponseVersion.id,
@@ -360,13 +361,17 @@ def _texts(session: Session, version_ids: list[int]) -> dict[int, list[tuple[str
             ResponseVersion.response_text,
         ).where(ResponseVersion.id.in_(version_ids))
     ):
-        texts[version_id] = [("title", title), ("request", request or ""), ("response", response or "")]
+        # the title is shown anyway: a passage of the texts says more, so it comes last
+        texts[version_id] = [("request", request or ""), ("response", response or "")]
+        titles[version_id] = title
     for version_id, name, body in session.execute(
         select(Attachment.version_id, Attachment.name, Attachment.text).where(
             Attachment.version_id.in_(version_ids), Attachment.text.is_not(None)
         )
     ):
         texts.setdefault(version_id, []).append((f"attachment {name or ''}".strip(), body or ""))
+    for version_id, title in titles.items():
+        texts[version_id].append(("title", title))
     return texts
 
 

@@ -19,7 +19,7 @@ from monitor.query.search import (
     known_topics,
     search_responses,
 )
-from monitor.service.status import service_status
+from monitor.service.status import SourceStatus, service_status
 from storage.archive import ArchiveError, open_copy
 
 from .context import context_of, render
@@ -155,7 +155,15 @@ def authority(request: Request) -> Response:
 
 def sources(request: Request) -> Response:
     """Each source's schedule, last run (with the cause of a failure in words), next run and health."""
-    return render(request, "sources.html.j2", status=service_status(context_of(request).app))
+    status = service_status(context_of(request).app)
+    return render(request, "sources.html.j2", status=status, sources=sorted(status.sources, key=_attention))
+
+
+def _attention(source: SourceStatus) -> tuple[int, float]:
+    """Sources in trouble first, then the most recently run; those never run last."""
+    if source.last_run is None:
+        return (2, 0.0)
+    return (0 if source.health != "healthy" else 1, -source.last_run.started_at.timestamp())
 
 
 # An archived page is evidence, shown as fetched: no script of it runs, nothing it names is loaded.

@@ -54,9 +54,10 @@ def test_discover_command_writes_valid_source_yaml(tmp_path: Path) -> None:
     assert "Somewhere Town Council: http://somewhere-tc.org.uk/minutes.html" in yaml_text
     # The candidates load as a configuration as they are.
     config = write_config(tmp_path / "config", entries)
-    listed = CliRunner().invoke(
-        main, ["--config", str(config), "--data-dir", str(tmp_path / "d"), "sources", "list"]
-    )
+    where = ["--config", str(config), "--data-dir", str(tmp_path / "d")]
+    created = CliRunner().invoke(main, [*where, "db", "upgrade"])  # `sources list` creates no database
+    assert created.exit_code == 0, created.output
+    listed = CliRunner().invoke(main, [*where, "sources", "list"])
     assert listed.exit_code == 0, listed.output
 
 
