@@ -9,8 +9,10 @@ delivered for real through apprise to a local JSON endpoint.
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import shutil
+import sys
 import tempfile
 from importlib import resources
 from pathlib import Path
@@ -93,9 +95,18 @@ def browse_hint(data_dir: Path | None, config_dir: Path | None = None) -> str:
     config = f"--config {shlex.quote(str(config_dir))} " if config_dir else ""
     return (
         "Browse what it stored:\n"
-        f"  foiwatch {config}--data-dir {shlex.quote(str(data_dir.resolve()))} serve\n"
+        f"  {_command()} {config}--data-dir {shlex.quote(str(data_dir.resolve()))} serve\n"
         f"then open http://{shown}:{service.port}/"
     )
+
+
+def _command() -> str:
+    """How to call foiwatch from here: by its path when it is not on PATH (``make demo`` from a
+    checkout runs it from .venv/bin, which a newcomer's shell does not search)."""
+    beside = Path(sys.executable).parent / "foiwatch"
+    if shutil.which("foiwatch") == str(beside) or not beside.exists():
+        return "foiwatch"
+    return shlex.quote(os.path.relpath(beside) if beside.is_relative_to(Path.cwd()) else str(beside))
 
 
 def run_demo(data_dir: Path | None = None, config_dir: Path | None = None) -> int:
