@@ -115,8 +115,11 @@ class Farm:
         for index in range(self.sources):
             source = f"farm-police-{index + 1:03d}"
             # oldest first as numbered, listed newest first
-            entries = [self._entry(source, 2025, n, self.responses) for n in range(self.responses)]
-            self.logs[source] = entries[::-1]
+            self.add_log(source, self.responses)
+
+    def add_log(self, source: str, responses: int) -> None:
+        """One more log, of ``responses`` responses (before ``write``)."""
+        self.logs[source] = [self._entry(source, 2025, n, responses) for n in range(responses)][::-1]
 
     @property
     def site(self) -> Path:
@@ -167,11 +170,11 @@ class Farm:
             self.write_listing(source)
         self.write_config(base_url, subscriber_url)
 
-    def publish_new(self, count: int) -> list[Entry]:
-        """``count`` new responses on random sources (at most one page's worth each), listed first."""
+    def publish_new(self, count: int, sources: list[str] | None = None) -> list[Entry]:
+        """``count`` new responses on random sources (of ``sources``, all by default), listed first."""
         added = []
         for _ in range(count):
-            source = self.random.choice(list(self.logs))
+            source = self.random.choice(sources or list(self.logs))
             entry = self._entry(source, 2026, self.random.randrange(12), 12)
             self.logs[source].insert(0, entry)
             self._write_entry(entry)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import scrapy
@@ -24,7 +24,7 @@ class DoNothingSpider(scrapy.Spider):
         super().__init__(**kwargs)
         self.urls = urls
 
-    def start_requests(self) -> Iterator[scrapy.Request]:
+    async def start(self) -> AsyncIterator[scrapy.Request]:
         for url in self.urls:
             yield scrapy.Request(url, callback=self.parse, dont_filter=True)
 

@@ -1,0 +1,193 @@
+"""The farm benchmark: foiwatch against a do-nothing Scrapy spider on the same generated logs.
+
+Each run builds the farm afresh (same seed, so the same pages), serves it from a child process and
+measures, in order:
+
+- full crawl: ``crawl_source(..., "full")`` for every log, as ``foiwatch crawl --full`` does, then
+  the reference spider over exactly the addresses foiwatch fetched; pages are the server's counts
+  (robots.txt included for both), CPU is this process's plus its finished children's;
+- fixed cost: an incremental crawl of a log of one listing page with nothing new, against a
+  do-nothing ``scrapy crawl`` process fetching robots.txt and that page;
+- re-crawl with nothing new, then with 1% new responses published: requests against the minimum
+  (one conditional request of each log's first listing page, plus each new response page and its
+  letter), time, and outbox rows made against the new CCTV responses.
+
+Nothing is delivered: the notifications counted are the outbox rows the crawls wrote.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from crawler.run import build_settings
+from monitor.app import App, open_app
+from monitor.service.crawls import crawl_source
+from storage.models import Notification
+from tests.benchfarm.farm import Farm
+from tests.benchfarm.reference import reference_settings
+from tests.benchfarm.server import FarmProcess
+
+FIXED_SOURCE_RESPONSES = 5
+NEW_SHARE = 0.01
+
+
+@dataclass
+class Cost:
+    seconds: float = 0.0
+    cpu: float = 0.0
+
+
+def _cpu() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+@contextmanager
+def measured() -> Iterator[Cost]:
+    cost = Cost()
+    wall, cpu = time.perf_counter(), _cpu()
+    yield cost
+    cost.seconds, cost.cpu = time.perf_counter() - wall, _cpu() - cpu
+
+
+@dataclass
+class RunFigures:
+    """One run's figures, by measure name: (foiwatch, reference or minimum)."""
+
+    figures: dict[str, tuple[float, float]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def run_reference(base_url: str, paths: list[str], settings: dict[str, Any]) -> None:
+    job = {"base_url": base_url, "paths": paths, "settings": settings}
+    subprocess.run(
+        [sys.executable, "-m", "tests.benchfarm.reference"],
+        input=json.dumps(job),
+        text=True,
+        check=True,
+    )
+
+
+def _outbox(app: App) -> int:
+    with app.database.session() as session:
+        return int(session.scalar(select(func.count(Notification.id))) or 0)
+
+
+def _crawl(app: App, sources: list[str], mode: str) -> None:
+    for source_id in sources:
+        summary = crawl_source(app.database, app.config, app.config.source(source_id), app.data_dir, mode)
+        if summary.failed:
+            raise SystemExit(f"benchmark crawl failed: {summary.in_words()}")
+
+
+def _requests(counts: Counter[tuple[str, int]]) -> int:
+    return sum(counts.values())
+
+
+def one_run(scratch: Path, sources: int, responses: int, seed: int) -> RunFigures:
+    farm = Farm(scratch / "farm", sources, responses, seed)
+    names = list(farm.logs)
+    fixed_id = "farm-police-fixed"
+    farm.add_log(fixed_id, FIXED_SOURCE_RESPONSES)
+    farm.site.mkdir(parents=True)
+    out = RunFigures()
+    with FarmProcess(farm.site) as server:
+        farm.write(server.base_url, "json://127.0.0.1:9/notify")
+        app = open_app(farm.config, f"sqlite:///{scratch / 'foiwatch.sqlite3'}", scratch / "data")
+        settings = reference_settings(build_settings(app.config.crawler, scratch / "data", "sqlite://"))
+
+        server.reset()
+        with measured() as ours:
+            _crawl(app, names, "full")
+        counts = server.stats(reset=True)
+        pages = _requests(counts)
+        fetched = sorted({p for p, _ in counts if p != "/robots.txt"})
+        expected = {p for p in farm.paths() if not p.startswith(f"/foi-ai/{fixed_id}/")}
+        if set(fetched) != expected:
+            out.notes.append(f"foiwatch fetched {len(fetched)} addresses, the farm has {len(expected)}")
+        with measured() as theirs:
+            run_reference(server.base_url, fetched, settings)
+        reference_pages = _requests(server.stats(reset=True))
+        out.figures["full crawl (pages/s)"] = (pages / ours.seconds, reference_pages / theirs.seconds)
+        out.figures["CPU per page (ms)"] = (1000 * ours.cpu / pages, 1000 * theirs.cpu / reference_pages)
+        out.figures["full crawl pages"] = (pages, reference_pages)
+
+        _crawl(app, [fixed_id], "full")  # its silent baseline, not timed
+        server.reset()
+        with measured() as ours:
+            _crawl(app, [fixed_id], "incremental")
+        with measured() as theirs:
+            run_reference(server.base_url, [farm.log_path(fixed_id)], settings)
+        server.reset()
+        out.figures["fixed cost per source (s)"] = (ours.seconds, theirs.seconds)
+
+        before = _outbox(app)
+        with measured() as ours:
+            _crawl(app, names, "incremental")
+        made = _requests(server.stats(reset=True))
+        out.figures["re-crawl, nothing new: requests"] = (made, len(names))
+        out.figures["re-crawl, nothing new: time (s)"] = (ours.seconds, 0.0)
+        out.figures["re-crawl, nothing new: notifications"] = (_outbox(app) - before, 0)
+
+        new = farm.publish_new(max(1, round(len(names) * responses * NEW_SHARE)), names)
+        minimum = len(names) + len(new) + sum(1 for e in new if e.letter)
+        before = _outbox(app)
+        with measured() as ours:
+            _crawl(app, names, "incremental")
+        made = _requests(server.stats(reset=True))
+        out.figures["re-crawl, 1% new: requests"] = (made, minimum)
+        out.figures["re-crawl, 1% new: time (s)"] = (ours.seconds, 0.0)
+        out.figures["re-crawl, 1% new: notifications"] = (_outbox(app) - before, farm.cctv_count(new))
+        app.database.dispose()
+    return out
+
+
+# measure -> (what the right-hand column is, target as text, whether a bigger ratio is better, limit)
+TARGETS: dict[str, tuple[str, str, Callable[[float], bool] | None]] = {
+    "full crawl (pages/s)": ("do-nothing spider", ">= 0.7x", lambda r: r >= 0.7),
+    "CPU per page (ms)": ("do-nothing spider", "<= 2x", lambda r: r <= 2),
+    "fixed cost per source (s)": ("do-nothing scrapy crawl", "<= 1.5x", lambda r: r <= 1.5),
+    "full crawl pages": ("do-nothing spider", "", None),
+    "re-crawl, nothing new: requests": ("minimum", "<= 1.05x", lambda r: r <= 1.05),
+    "re-crawl, nothing new: time (s)": ("", "", None),
+    "re-crawl, nothing new: notifications": ("new CCTV", "= new CCTV", None),
+    "re-crawl, 1% new: requests": ("minimum", "<= 1.05x", lambda r: r <= 1.05),
+    "re-crawl, 1% new: time (s)": ("", "", None),
+    "re-crawl, 1% new: notifications": ("new CCTV", "= new CCTV", None),
+}
+
+
+def _spread(values: list[float]) -> dict[str, float]:
+    return {"min": min(values), "median": statistics.median(values), "max": max(values)}
+
+
+def summarise(runs: list[RunFigures]) -> dict[str, Any]:
+    """Per measure: foiwatch, the other side and their ratio, each as min/median/max over the runs."""
+    summary: dict[str, Any] = {}
+    for measure, (other, target, _) in TARGETS.items():
+        ours = [r.figures[measure][0] for r in runs]
+        theirs = [r.figures[measure][1] for r in runs]
+        ratios = [a / b for a, b in zip(ours, theirs, strict=True) if b]
+        summary[measure] = {
+            "foiwatch": _spread(ours),
+            "other": other,
+            "other_value": _spread(theirs),
+            "ratio": _spread(ratios) if ratios else None,
+            "target": target,
+        }
+    return summary
