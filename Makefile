@@ -47,10 +47,15 @@ eval: install
 	$(BIN)/python -m monitor.evaluation.topics
 	$(BIN)/python -m monitor.evaluation.fields
 
-## bench: parser and storage throughput figures, then search times over 100,000 responses (SQLite, PostgreSQL)
+## bench: parser and storage throughput figures, then search times over 100,000 responses (SQLite, PostgreSQL),
+## then the benchmark farm: foiwatch crawling generated police logs on 127.0.0.1 against a do-nothing
+## Scrapy spider and the minimum requests (BENCHFARM sets its size: about 3 minutes a run at 10 x 100)
+BENCHFARM ?= --sources 10 --responses 100 --runs 3 --json data/benchfarm.json
 bench: install-test
 	$(BIN)/python -m tests.bench
 	$(BIN)/python -m tests.bench_search
+	mkdir -p data
+	$(BIN)/python -m tests.benchfarm $(BENCHFARM)
 
 ## lint: ruff everywhere, mypy strict on storage/ and default (settings in pyproject.toml) on crawler/ and monitor/
 lint: install-test

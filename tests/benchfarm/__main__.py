@@ -16,12 +16,16 @@ from pathlib import Path
 from tests.benchfarm.bench import TARGETS, one_run, summarise
 
 
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
 def _cell(spread: dict[str, float] | None, unit: str = "") -> str:
     if spread is None:
         return "-"
     if spread["min"] == spread["max"]:
-        return f"{spread['median']:.3g}{unit}"
-    return f"{spread['median']:.3g}{unit} ({spread['min']:.3g}-{spread['max']:.3g})"
+        return f"{_number(spread['median'])}{unit}"
+    return f"{_number(spread['median'])}{unit} ({_number(spread['min'])}-{_number(spread['max'])})"
 
 
 def print_table(summary: dict[str, dict]) -> None:

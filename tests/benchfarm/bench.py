@@ -22,7 +22,6 @@ import resource
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -117,9 +116,13 @@ def one_run(scratch: Path, sources: int, responses: int, seed: int) -> RunFigure
         counts = server.stats(reset=True)
         pages = _requests(counts)
         fetched = sorted({p for p, _ in counts if p != "/robots.txt"})
-        expected = {p for p in farm.paths() if not p.startswith(f"/foi-ai/{fixed_id}/")}
+        expected = set(farm.paths(names))
         if set(fetched) != expected:
-            out.notes.append(f"foiwatch fetched {len(fetched)} addresses, the farm has {len(expected)}")
+            missing, extra = sorted(expected - set(fetched)), sorted(set(fetched) - expected)
+            out.notes.append(
+                f"foiwatch fetched {len(fetched)} addresses, the farm has {len(expected)}; "
+                f"not fetched: {missing[:3]}; not the farm's: {extra[:3]}"
+            )
         with measured() as theirs:
             run_reference(server.base_url, fetched, settings)
         reference_pages = _requests(server.stats(reset=True))

@@ -33,7 +33,20 @@ _MET = FIXTURES / "police_soh/site/foi-ai/metropolitan-police"
 _LISTING = _MET / "disclosure-log/index.html"
 _RESPONSE = _MET / "disclosure-2023/november-2023/police-officer-overtime-spend-2022-23/index.html"
 _LETTERS = sorted((FIXTURES / "police_soh/site/SysSiteAssets/foi-media/metropolitan-police").rglob("*.pdf"))
-_MONTHS = ("january february march april may june july august september october november december").split()
+_MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
 
 
 @dataclass(frozen=True)
@@ -81,8 +94,8 @@ class Entry:
     def letter_path(self) -> str | None:
         if self.letter is None:
             return None
-        month = _MONTHS[self.month - 1]
-        return f"/SysSiteAssets/foi-media/{self.source}/disclosure_{self.year}/{month}_{self.year}/{self.slug}.pdf"
+        folder = f"disclosure_{self.year}/{_MONTHS[self.month - 1]}_{self.year}"
+        return f"/SysSiteAssets/foi-media/{self.source}/{folder}/{self.slug}.pdf"
 
 
 def agreed_texts() -> list[Text]:
@@ -143,10 +156,11 @@ class Farm:
         pages = max(1, -(-len(self.logs[source]) // PAGE_SIZE))
         return [self.log_path(source)] + [f"{self.log_path(source)}?page={p}" for p in range(2, pages + 1)]
 
-    def paths(self) -> list[str]:
-        """Every address of the farm a full crawl reads: listings, responses, letters."""
+    def paths(self, sources: list[str] | None = None) -> list[str]:
+        """Every address a full crawl of the farm (or of ``sources``) reads: listings, responses, letters."""
         found = []
-        for source, entries in self.logs.items():
+        for source in sources or list(self.logs):
+            entries = self.logs[source]
             found += self.listing_paths(source)
             for entry in entries:
                 found.append(entry.path())
@@ -214,7 +228,7 @@ class Farm:
         entries = self.logs[source]
         paths = self.listing_paths(source)
         template = _LISTING.read_text(encoding="utf-8").replace("metropolitan-police", source)
-        for page, path in enumerate(paths, start=1):
+        for page in range(1, len(paths) + 1):
             chunk = entries[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
             items = "".join(_listing_item(e) for e in chunk)
             listing = re.sub(
