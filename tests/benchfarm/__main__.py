@@ -47,7 +47,8 @@ def print_table(summary: dict[str, dict]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.benchfarm", description=__doc__)
-    parser.add_argument("--sources", type=int, default=20)
+    parser.add_argument("--sources", type=int, default=20, help="police logs (police_soh)")
+    parser.add_argument("--councils", type=int, default=0, help="council logs (html_log, Barnet's layout)")
     parser.add_argument("--responses", type=int, default=100)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=2026)
@@ -57,19 +58,21 @@ def main() -> None:
     for number in range(args.runs):
         started = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="benchfarm-") as scratch:
-            runs.append(one_run(Path(scratch), args.sources, args.responses, args.seed))
+            runs.append(one_run(Path(scratch), args.sources, args.responses, args.seed, args.councils))
         print(f"run {number + 1}/{args.runs}: {time.perf_counter() - started:.0f} s", flush=True)
         for note in runs[-1].notes:
             print(f"  note: {note}")
     summary = summarise(runs)
     print(
-        f"\nbenchmark farm: {args.sources} police logs x {args.responses} responses, {args.runs} runs "
+        f"\nbenchmark farm: {args.sources} police and {args.councils} council logs x {args.responses} "
+        f"responses, {args.runs} runs "
         "(median, min-max)"
     )
     print_table(summary)
     if args.json:
         report = {
             "sources": args.sources,
+            "councils": args.councils,
             "responses": args.responses,
             "runs": args.runs,
             "measures": summary,

@@ -98,8 +98,8 @@ def _requests(counts: Counter[tuple[str, int]]) -> int:
     return sum(counts.values())
 
 
-def one_run(scratch: Path, sources: int, responses: int, seed: int) -> RunFigures:
-    farm = Farm(scratch / "farm", sources, responses, seed)
+def one_run(scratch: Path, sources: int, responses: int, seed: int, councils: int = 0) -> RunFigures:
+    farm = Farm(scratch / "farm", sources, responses, seed, council_logs=councils)
     names = list(farm.logs)
     fixed_id = "farm-police-fixed"
     farm.add_log(fixed_id, FIXED_SOURCE_RESPONSES)

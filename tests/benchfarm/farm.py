@@ -32,6 +32,7 @@ ATTACHMENT_SHARE = 0.2
 _MET = FIXTURES / "police_soh/site/foi-ai/metropolitan-police"
 _LISTING = _MET / "disclosure-log/index.html"
 _RESPONSE = _MET / "disclosure-2023/november-2023/police-officer-overtime-spend-2022-23/index.html"
+_BARNET = FIXTURES / "html_log/barnet"
 _LETTERS = sorted((FIXTURES / "police_soh/site/SysSiteAssets/foi-media/metropolitan-police").rglob("*.pdf"))
 _MONTHS = [
     "january",
@@ -68,6 +69,7 @@ class Entry:
     month: int
     day: int
     letter: Path | None
+    council: bool = False
 
     @property
     def slug(self) -> str:
@@ -80,13 +82,15 @@ class Entry:
 
     @property
     def reference(self) -> str:
-        return f"01.FOI.{self.year % 100}.{self.number:06d}"
+        return str(self.number) if self.council else f"01.FOI.{self.year % 100}.{self.number:06d}"
 
     @property
     def published(self) -> str:
         return f"{self.day} {_MONTHS[self.month - 1].capitalize()} {self.year}"
 
     def path(self) -> str:
+        if self.council:
+            return f"/{self.source}/foi-requests/{self.number}"
         return (
             f"/foi-ai/{self.source}/disclosure-{self.year}/{_MONTHS[self.month - 1]}-{self.year}/{self.slug}/"
         )
@@ -94,6 +98,9 @@ class Entry:
     def letter_path(self) -> str | None:
         if self.letter is None:
             return None
+        if self.council:
+            folder = f"{self.year}-{self.month:02d}"
+            return f"/{self.source}/sites/default/files/{folder}/foi-{self.number}-{self.slug}.pdf"
         folder = f"disclosure_{self.year}/{_MONTHS[self.month - 1]}_{self.year}"
         return f"/SysSiteAssets/foi-media/{self.source}/{folder}/{self.slug}.pdf"
 
@@ -119,7 +126,9 @@ class Farm:
     sources: int
     responses: int
     seed: int = 2026
+    council_logs: int = 0
     logs: dict[str, list[Entry]] = field(default_factory=dict)
+    councils: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.random = random.Random(self.seed)
@@ -129,9 +138,14 @@ class Farm:
             source = f"farm-police-{index + 1:03d}"
             # oldest first as numbered, listed newest first
             self.add_log(source, self.responses)
+        for index in range(self.council_logs):
+            self.add_log(f"farm-council-{index + 1:03d}", self.responses, council=True)
 
-    def add_log(self, source: str, responses: int) -> None:
-        """One more log, of ``responses`` responses (before ``write``)."""
+    def add_log(self, source: str, responses: int, council: bool = False) -> None:
+        """One more log, of ``responses`` responses (before ``write``): a police log, or with
+        ``council`` a Barnet-style council log read by the ``html_log`` platform."""
+        if council:
+            self.councils.add(source)
         self.logs[source] = [self._entry(source, 2025, n, responses) for n in range(responses)][::-1]
 
     @property
@@ -143,18 +157,26 @@ class Farm:
         return self.root / "config"
 
     def _entry(self, source: str, year: int, position: int, count: int) -> Entry:
+        council = source in self.councils
         number, self._next = self._next, self._next + 1
         month = 1 + position * 12 // max(count, 1)
         letter = self.random.choice(_LETTERS) if self.random.random() < ATTACHMENT_SHARE else None
         day = 1 + position % 28
-        return Entry(source, number, self.random.choice(self.texts), year, month, day, letter)
+        return Entry(source, number, self.random.choice(self.texts), year, month, day, letter, council)
 
     def log_path(self, source: str) -> str:
-        return f"/foi-ai/{source}/disclosure-log/"
+        return (
+            f"/{source}/foi-disclosure-log"
+            if source in self.councils
+            else f"/foi-ai/{source}/disclosure-log/"
+        )
 
     def listing_paths(self, source: str) -> list[str]:
         pages = max(1, -(-len(self.logs[source]) // PAGE_SIZE))
-        return [self.log_path(source)] + [f"{self.log_path(source)}?page={p}" for p in range(2, pages + 1)]
+        first = 1 if source in self.councils else 2  # Barnet counts its pages from 0
+        return [self.log_path(source)] + [
+            f"{self.log_path(source)}?page={p}" for p in range(first, first + pages - 1)
+        ]
 
     def paths(self, sources: list[str] | None = None) -> list[str]:
         """Every address a full crawl of the farm (or of ``sources``) reads: listings, responses, letters."""
@@ -201,13 +223,15 @@ class Farm:
         sources = [
             {
                 "id": source,
-                "platform": "police_soh",
-                "authority": f"Farm Police {index + 1}",
+                "platform": "html_log" if source in self.councils else "police_soh",
+                "authority": source.replace("-", " ").title(),
                 "url": base_url + self.log_path(source),
                 "max_pages": 100_000,
-                "options": {"fetch_attachments": True},
+                "options": _council_options(source)
+                if source in self.councils
+                else {"fetch_attachments": True},
             }
-            for index, source in enumerate(self.logs)
+            for source in self.logs
         ]
         subscribers = [{"name": "bench", "urls": [subscriber_url], "topics": ["cctv"]}]
         settings: dict[str, Any] = {
@@ -225,6 +249,9 @@ class Farm:
             (self.config / name).write_text(yaml.safe_dump(data), encoding="utf-8")
 
     def write_listing(self, source: str) -> None:
+        if source in self.councils:
+            self._write_council_listing(source)
+            return
         entries = self.logs[source]
         paths = self.listing_paths(source)
         template = _LISTING.read_text(encoding="utf-8").replace("metropolitan-police", source)
@@ -243,16 +270,48 @@ class Farm:
             listing = re.sub(
                 r'<nav class="c-pagination".*?</nav>', lambda _m, nav=nav: nav, listing, flags=re.S
             )
-            name = "index.html" if page == 1 else f"index@page={page}.html"
-            self._put(self.log_path(source).strip("/") + "/" + name, listing.encode("utf-8"))
+            self._put(paths[page - 1], listing.encode("utf-8"))
+
+    def _write_council_listing(self, source: str) -> None:
+        entries = self.logs[source]
+        paths = self.listing_paths(source)
+        template = (_BARNET / "foi-disclosure-log").read_text(encoding="utf-8")
+        for page in range(1, len(paths) + 1):
+            items = "".join(
+                f'<li class="foi-result"><h3 class="govuk-heading-s"><a class="govuk-link" href="{e.path()}">'
+                f'{html.escape(e.title)}</a></h3><p class="govuk-body-s">Received: {e.published}</p></li>\n'
+                for e in entries[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+            )
+            nav = ""
+            if page < len(paths):
+                link = f'<a class="govuk-link" href="{paths[page]}" rel="next">Next</a>'
+                nav = f'<nav class="govuk-pagination">{link}</nav>'
+            listing = re.sub(
+                r'<ol class="govuk-list foi-results">.*?</ol>',
+                lambda _m, items=items: f'<ol class="govuk-list foi-results">{items}</ol>',
+                template,
+                flags=re.S,
+            )
+            listing = re.sub(
+                r'<nav class="govuk-pagination".*?</nav>', lambda _m, nav=nav: nav, listing, flags=re.S
+            )
+            self._put(paths[page - 1], listing.encode("utf-8"))
 
     def _write_entry(self, entry: Entry) -> None:
-        self._put(entry.path().strip("/") + "/index.html", response_page(entry).encode("utf-8"))
+        page = council_page(entry) if entry.council else response_page(entry)
+        self._put(entry.path(), page.encode("utf-8"))
         letter = entry.letter_path()
         if letter and entry.letter:
-            self._put(letter.lstrip("/"), entry.letter.read_bytes())
+            self._put(letter, entry.letter.read_bytes())
 
-    def _put(self, relative: str, body: bytes) -> None:
+    def _put(self, address: str, body: bytes) -> None:
+        """Write the file the server answers ``address`` with (see ``server.FarmFiles``)."""
+        path, _, query = address.partition("?")
+        relative = path.strip("/")
+        if path.endswith("/"):
+            relative += f"/index@{query}.html" if query else "/index.html"
+        elif query:
+            relative += f"@{query}"
         target = self.site / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(body)
@@ -306,3 +365,36 @@ def response_page(entry: Entry) -> str:
     page = _RICH_TEXT.sub(lambda _m: body, page, count=1)
     page = page.replace("Police officer overtime spend 2022/23", html.escape(entry.title))
     return page.replace("7 November 2023", entry.published)
+
+
+def _council_options(source: str) -> dict[str, Any]:
+    return {
+        "link_pattern": f"/{source}/foi-requests/\\d+$",
+        "fields": {"reference": r"/foi-requests/(\d+)$"},
+        "fetch_attachments": True,
+    }
+
+
+def council_page(entry: Entry) -> str:
+    """The saved Barnet request page with this entry's title, date, texts and letter."""
+    page = (_BARNET / "foi-requests/6312721").read_text(encoding="utf-8")
+    letter = entry.letter_path()
+    attachments = (
+        f'<h2 class="govuk-heading-m">Attachments</h2><ul class="govuk-list"><li><a class="govuk-link" '
+        f'href="{letter}">FOI {entry.number} (PDF, 2 KB)</a></li></ul>'
+        if letter
+        else ""
+    )
+    page = re.sub(
+        r'<div class="foi-request govuk-body">.*?</ul>\n',
+        lambda _m: (
+            f'<div class="foi-request govuk-body">{_paragraphs(entry.text.request)}</div>'
+            f'<h2 class="govuk-heading-m">Response</h2>'
+            f'<div class="foi-response govuk-body">{_paragraphs(entry.text.response)}</div>{attachments}\n'
+        ),
+        page,
+        count=1,
+        flags=re.S,
+    )
+    page = page.replace("Council's CCTV system", html.escape(entry.title))
+    return page.replace("21 May 2020", entry.published)

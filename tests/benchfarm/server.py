@@ -1,10 +1,10 @@
 """The farm's HTTP server: its own process on 127.0.0.1, so its CPU is never counted as foiwatch's.
 
 Files are served as ``monitor.demo.localsite.LocalSite`` maps them (``/a/?page=2`` is
-``a/index@page=2.html``), from memory once read (re-read when the file changes), with ETag and
-Last-Modified, answering conditional requests with 304. Every request is counted by path and
-status; ``GET /__stats`` returns the counts as JSON (``?reset=1`` also clears them) and is not
-itself counted.
+``a/index@page=2.html``, ``/a?page=1`` is ``a@page=1``), from memory once read (re-read when
+the file changes), with ETag and Last-Modified, answering conditional requests with 304. Every
+request is counted by path and status; ``GET /__stats`` returns the counts as JSON (``?reset=1``
+also clears them) and is not itself counted.
 
 ``python -m tests.benchfarm.server ROOT`` prints the port on its first line, then serves until killed.
 """
@@ -38,6 +38,8 @@ class FarmFiles:
         target = self.root / unquote(parts.path).lstrip("/")
         if parts.path.endswith("/"):
             target = target / (f"index@{unquote(parts.query)}.html" if parts.query else "index.html")
+        elif parts.query:
+            target = target.parent / f"{target.name}@{unquote(parts.query)}"
         if ".." in target.parts:
             return None
         return target if target.is_file() else None
@@ -102,7 +104,9 @@ class FarmHandler(BaseHTTPRequestHandler):
             self._send(304, b"", validators)
             return
         self.server.count(self.path, 200)
-        kind = mimetypes.guess_type(file.name.split("@", 1)[0])[0] or "application/octet-stream"
+        name = file.name.split("@", 1)[0]
+        # a name without a suffix is a page, as on sites whose addresses have none (Barnet's)
+        kind = mimetypes.guess_type(name)[0] or ("application/octet-stream" if "." in name else "text/html")
         if kind.startswith("text/"):
             kind += "; charset=utf-8"
         self._send(200, body, {"Content-Type": kind, **validators})
