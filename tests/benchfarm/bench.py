@@ -12,7 +12,8 @@ measures, in order:
   (one conditional request of each log's first listing page, plus each new response page and its
   letter), time, and outbox rows made against the new CCTV responses.
 
-Nothing is delivered: the notifications counted are the outbox rows the crawls wrote.
+Nothing is delivered: the notifications counted are the outbox rows the crawls wrote. A crawl that
+fails stops the benchmark; problems a crawl records (a page not read as a response) become notes.
 """
 
 from __future__ import annotations
@@ -87,15 +88,34 @@ def _outbox(app: App) -> int:
         return int(session.scalar(select(func.count(Notification.id))) or 0)
 
 
-def _crawl(app: App, sources: list[str], mode: str) -> None:
+def _crawl(app: App, sources: list[str], mode: str, notes: list[str]) -> None:
     for source_id in sources:
         summary = crawl_source(app.database, app.config, app.config.source(source_id), app.data_dir, mode)
         if summary.failed:
             raise SystemExit(f"benchmark crawl failed: {summary.in_words()}")
+        if summary.error:
+            notes.append(f"{mode} crawl of {source_id}: {summary.error}")
 
 
 def _requests(counts: Counter[tuple[str, int]]) -> int:
     return sum(counts.values())
+
+
+def breakdown(farm: Farm, counts: Counter[tuple[str, int]]) -> str:
+    """Requests by kind of address and status, in words: where requests above the minimum go."""
+    listings = {p for source in farm.logs for p in farm.listing_paths(source)}
+    kinds: Counter[str] = Counter()
+    for (path, status), count in counts.items():
+        if path == "/robots.txt":
+            kind = "robots.txt"
+        elif path in listings:
+            kind = "listing pages"
+        elif path.endswith(".pdf"):
+            kind = "letters"
+        else:
+            kind = "response pages"
+        kinds[f"{kind} {status}"] += count
+    return ", ".join(f"{kind}: {count}" for kind, count in sorted(kinds.items()))
 
 
 def one_run(scratch: Path, sources: int, responses: int, seed: int, councils: int = 0) -> RunFigures:
@@ -112,7 +132,7 @@ def one_run(scratch: Path, sources: int, responses: int, seed: int, councils: in
 
         server.reset()
         with measured() as ours:
-            _crawl(app, names, "full")
+            _crawl(app, names, "full", out.notes)
         counts = server.stats(reset=True)
         pages = _requests(counts)
         fetched = sorted({p for p, _ in counts if p != "/robots.txt"})
@@ -130,10 +150,10 @@ def one_run(scratch: Path, sources: int, responses: int, seed: int, councils: in
         out.figures["CPU per page (ms)"] = (1000 * ours.cpu / pages, 1000 * theirs.cpu / reference_pages)
         out.figures["full crawl pages"] = (pages, reference_pages)
 
-        _crawl(app, [fixed_id], "full")  # its silent baseline, not timed
+        _crawl(app, [fixed_id], "full", out.notes)  # its silent baseline, not timed
         server.reset()
         with measured() as ours:
-            _crawl(app, [fixed_id], "incremental")
+            _crawl(app, [fixed_id], "incremental", out.notes)
         with measured() as theirs:
             run_reference(server.base_url, [farm.log_path(fixed_id)], settings)
         server.reset()
@@ -141,8 +161,10 @@ def one_run(scratch: Path, sources: int, responses: int, seed: int, councils: in
 
         before = _outbox(app)
         with measured() as ours:
-            _crawl(app, names, "incremental")
-        made = _requests(server.stats(reset=True))
+            _crawl(app, names, "incremental", out.notes)
+        counts = server.stats(reset=True)
+        made = _requests(counts)
+        out.notes.append(f"re-crawl, nothing new: {breakdown(farm, counts)}")
         out.figures["re-crawl, nothing new: requests"] = (made, len(names))
         out.figures["re-crawl, nothing new: time (s)"] = (ours.seconds, 0.0)
         out.figures["re-crawl, nothing new: notifications"] = (_outbox(app) - before, 0)
@@ -151,8 +173,10 @@ def one_run(scratch: Path, sources: int, responses: int, seed: int, councils: in
         minimum = len(names) + len(new) + sum(1 for e in new if e.letter)
         before = _outbox(app)
         with measured() as ours:
-            _crawl(app, names, "incremental")
-        made = _requests(server.stats(reset=True))
+            _crawl(app, names, "incremental", out.notes)
+        counts = server.stats(reset=True)
+        made = _requests(counts)
+        out.notes.append(f"re-crawl, 1% new ({len(new)} responses): {breakdown(farm, counts)}")
         out.figures["re-crawl, 1% new: requests"] = (made, minimum)
         out.figures["re-crawl, 1% new: time (s)"] = (ours.seconds, 0.0)
         out.figures["re-crawl, 1% new: notifications"] = (_outbox(app) - before, farm.cctv_count(new))
