@@ -266,18 +266,10 @@ class Farm:
         for page in range(1, len(paths) + 1):
             chunk = entries[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
             items = "".join(_listing_item(e) for e in chunk)
-            listing = re.sub(
-                r'<ol class="c-search-results".*?</ol>',
-                lambda _m, items=items, page=page: (
-                    f'<ol class="c-search-results" start="{(page - 1) * PAGE_SIZE + 1}">{items}</ol>'
-                ),
-                template,
-                flags=re.S,
-            )
-            nav = _pagination(paths, page)
-            listing = re.sub(
-                r'<nav class="c-pagination".*?</nav>', lambda _m, nav=nav: nav, listing, flags=re.S
-            )
+            start = (page - 1) * PAGE_SIZE + 1
+            listed = f'<ol class="c-search-results" start="{start}">{items}</ol>'
+            listing = _swap(r'<ol class="c-search-results".*?</ol>', template, listed)
+            listing = _swap(r'<nav class="c-pagination".*?</nav>', listing, _pagination(paths, page))
             self._put(paths[page - 1], listing.encode("utf-8"))
 
     def _write_council_listing(self, source: str) -> None:
@@ -294,15 +286,12 @@ class Farm:
             if page < len(paths):
                 link = f'<a class="govuk-link" href="{paths[page]}" rel="next">Next</a>'
                 nav = f'<nav class="govuk-pagination">{link}</nav>'
-            listing = re.sub(
+            listing = _swap(
                 r'<ol class="govuk-list foi-results">.*?</ol>',
-                lambda _m, items=items: f'<ol class="govuk-list foi-results">{items}</ol>',
                 template,
-                flags=re.S,
+                f'<ol class="govuk-list foi-results">{items}</ol>',
             )
-            listing = re.sub(
-                r'<nav class="govuk-pagination".*?</nav>', lambda _m, nav=nav: nav, listing, flags=re.S
-            )
+            listing = _swap(r'<nav class="govuk-pagination".*?</nav>', listing, nav)
             self._put(paths[page - 1], listing.encode("utf-8"))
 
     def _write_entry(self, entry: Entry) -> None:
@@ -323,6 +312,13 @@ class Farm:
         target = self.site / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(body)
+
+
+def _swap(pattern: str, page: str, new: str) -> str:
+    """``page`` with the first match of ``pattern`` replaced by ``new``, taken as is."""
+    found = re.search(pattern, page, flags=re.S)
+    assert found is not None, f"the saved page has no {pattern}"
+    return page[: found.start()] + new + page[found.end() :]
 
 
 def _paragraphs(text: str) -> str:
