@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from crawler.outcomes import OUTCOMES
 from storage.models import Attachment, Response, ResponseFacts, ResponseIndex, ResponseVersion, TopicMatch
 from storage.search import QueryError, TextQuery, exemption_sections, parse_query, with_text_match
 
@@ -177,6 +178,8 @@ def check_filters(session: Session, filters: Filters, topics: list[str] | None =
         if not exact:
             raise UnknownValue("authority", filters.authority, _suggest(filters.authority, known))
         filters = replace(filters, authority=exact[0])
+    if filters.outcome and filters.outcome not in OUTCOMES:
+        raise QueryError(f"outcome must be one of {', '.join(OUTCOMES)}, not {filters.outcome!r}")
     if filters.exemption and not exemption_sections([filters.exemption]):
         raise QueryError(
             f"{filters.exemption!r} is not an exemption: give a section such as s31 or 'section 40'"
@@ -188,7 +191,7 @@ def check_filters(session: Session, filters: Filters, topics: list[str] | None =
 
 def _filtered(statement: Select[Any], filters: Filters) -> Select[Any]:
     if filters.topic:
-        statement = statement.where(ResponseIndex.topics.contains(f"|{filters.topic}|"))
+        statement = statement.where(ResponseIndex.topics.contains(f"|{filters.topic}|", autoescape=True))
     if filters.authority:
         statement = statement.where(ResponseIndex.authority == filters.authority)
     if filters.source:
@@ -197,12 +200,12 @@ def _filtered(statement: Select[Any], filters: Filters) -> Select[Any]:
         statement = statement.where(ResponseIndex.outcome == filters.outcome)
     if filters.exemption:
         section = exemption_sections([filters.exemption])[0]
-        statement = statement.where(ResponseIndex.exemptions.contains(f"|{section}|"))
+        statement = statement.where(ResponseIndex.exemptions.contains(f"|{section}|", autoescape=True))
     if filters.vendor:
         from monitor.facts.terms import canonical_vendor
 
         name = (canonical_vendor(filters.vendor) or filters.vendor).lower()
-        statement = statement.where(ResponseIndex.vendors.contains(f"|{name}|"))
+        statement = statement.where(ResponseIndex.vendors.contains(f"|{name}|", autoescape=True))
     if filters.published_from:
         statement = statement.where(ResponseIndex.published >= filters.published_from)
     if filters.published_to:
