@@ -8,8 +8,6 @@ like "nothing new".
 
 from __future__ import annotations
 
-import difflib
-import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -18,6 +16,8 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from crawler.outcomes import OUTCOMES
+from monitor import lookup
+from monitor.lookup import closest_names
 from storage.models import Attachment, Response, ResponseFacts, ResponseIndex, ResponseVersion, TopicMatch
 from storage.search import QueryError, TextQuery, exemption_sections, parse_query, with_text_match
 
@@ -143,10 +143,7 @@ class SearchPage:
 
 
 def _suggest(value: str, known: list[str]) -> list[str]:
-    lowered = {k.lower(): k for k in known}
-    close = difflib.get_close_matches(value.lower(), list(lowered), n=3, cutoff=0.6)
-    contains = [k for k in known if value.lower() in k.lower()]
-    return list(dict.fromkeys([lowered[c] for c in close] + contains))[:3]
+    return closest_names(value, known)
 
 
 def known_values(session: Session, column: Any) -> list[str]:
@@ -378,15 +375,9 @@ def _texts(session: Session, version_ids: list[int]) -> dict[int, list[tuple[str
     return texts
 
 
-DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d %B %Y", "%d %b %Y")
-
-
 def parse_day(value: str, what: str = "date") -> date:
-    """A date as people type it (2026-01-31, 31/01/2026, 31 January 2026); ``QueryError`` otherwise."""
-    cleaned = re.sub(r"\s+", " ", value.strip())
-    for fmt in DATE_FORMATS:
-        try:
-            return datetime.strptime(cleaned, fmt).date()
-        except ValueError:
-            continue
-    raise QueryError(f"{what} {value!r} is not a date: write it as 2026-01-31 or 31/01/2026")
+    """A date as people type it (2026-01-31, 31/01/2026); ``QueryError`` naming ``what`` otherwise."""
+    try:
+        return lookup.parse_day(value)
+    except ValueError as exc:
+        raise QueryError(f"{what}: {exc}") from None
