@@ -29,7 +29,7 @@ from functools import cached_property
 from typing import Any
 
 from monitor.config import TopicConfig
-from monitor.term_match import SENTENCE_BREAK, TermPattern, Text
+from monitor.term_match import TermPattern, Text, sentence_breaks
 
 # Bump when the scoring code changes; the topic's configuration hash is added to it.
 CODE_VERSION = "terms-3"
@@ -110,9 +110,9 @@ def _snippet(text: str, start: int, end: int) -> str:
 def _opening_end(title: str, request: str) -> int:
     """Where the request's opening sentence ends in the classified text (title, request, response)."""
     start = len(title) + 1 if title else 0
-    for brk in SENTENCE_BREAK.finditer(request):
-        if request[: brk.start()].strip():
-            return start + brk.start()
+    for brk_start, _end in sentence_breaks(request):
+        if request[:brk_start].strip():
+            return start + brk_start
     return start + len(request)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache, cached_property
 
@@ -29,6 +30,11 @@ _WORD, _SPACE, _WORD_RUN = re.compile(r"\w"), re.compile(r"\s"), re.compile(r"\w
 _ASCII_WORDS_ONLY = bytes(b if _WORD.fullmatch(chr(b)) and b < 128 else ord(" ") for b in range(256))
 # Matches the characters IGNORECASE equates with an ASCII letter, lower() or not ("K", "ſ", "ı").
 _LIKE_ASCII_LETTER = re.compile("[a-z]", re.IGNORECASE)
+
+
+def sentence_breaks(text: str) -> Iterator[tuple[int, int]]:
+    """The spans of ``SENTENCE_BREAK.finditer(text)``."""
+    return (brk.span(brk.lastindex or 0) for brk in _SENTENCE_BREAK_LED.finditer(text))
 
 
 def term_words(term: str) -> list[str]:
@@ -158,12 +164,14 @@ class Text:
     @cached_property
     def lowered_searchable(self) -> bool:
         """Whether the lowered patterns on ``lowered`` give exactly the matches of the others on ``text``."""
+        if self.text.isascii():
+            return True
         return all(_lowers_alike(char) for char in set(_ASCII_RUN.sub("", self.text)))
 
     @cached_property
     def sentences(self) -> list[tuple[int, int]]:
         text = self.text
-        breaks = [brk.span(brk.lastindex or 0) for brk in _SENTENCE_BREAK_LED.finditer(text)]
+        breaks = list(sentence_breaks(text))
         starts = [0, *(end for _start, end in breaks)]
         ends = [*(start for start, _end in breaks), len(text)]
         return [(start, end) for start, end in zip(starts, ends, strict=True) if text[start:end].strip()]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.term_match import SENTENCE_BREAK, TermPattern, Text, term_pattern
+from monitor.term_match import SENTENCE_BREAK, TermPattern, Text, sentence_breaks, term_pattern
 
 TRICKY = [
     "",
@@ -66,3 +66,8 @@ def test_term_found_as_the_case_insensitive_regex_finds_it(term: str, text: str)
     assert fast.finditer(searched) == [m.span() for m in plain.finditer(text)]
     if fast.may_be_in(searched) is False:
         assert not plain.search(text)
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_sentence_breaks_are_the_sentence_break_regex_matches(text: str) -> None:
+    assert list(sentence_breaks(text)) == [brk.span() for brk in SENTENCE_BREAK.finditer(text)]
