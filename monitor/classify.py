@@ -160,9 +160,7 @@ class TopicClassifier:
         claimed_starts: list[int] = []
         claimed_ends: list[int] = []
         hits: list[_Hit] = []
-        for term, weight, pattern in self._terms:
-            if not self._may_be_in(text, term, pattern):
-                continue
+        for term, weight, pattern in self._candidates(text):
             for start, end in pattern.finditer(text):
                 before = bisect_left(claimed_starts, end) - 1  # the last claim starting before this ends
                 if before >= 0 and claimed_ends[before] > start:
@@ -171,6 +169,16 @@ class TopicClassifier:
                 insort(claimed_ends, end)
                 hits.append(_Hit(term, weight, start, end))
         return sorted(hits, key=lambda h: h.start)
+
+    def _candidates(self, text: Text) -> list[tuple[str, float, TermPattern]]:
+        """The terms that may be in the text, longest first: cheap tests before the regexes."""
+        # Most terms are out at once, on a set test: a word of theirs is not a word of the text.
+        words = text.whole_words if text.lowered_searchable else None
+        return [
+            (term, weight, pattern)
+            for term, weight, pattern in self._terms
+            if (words is None or pattern.whole_words <= words) and self._may_be_in(text, term, pattern)
+        ]
 
     def _may_be_in(self, text: Text, term: str, pattern: TermPattern) -> bool:
         """False when the term is surely not in the text: a cheap test before the regex."""
