@@ -47,9 +47,11 @@ eval: install
 	$(BIN)/python -m monitor.evaluation.topics
 	$(BIN)/python -m monitor.evaluation.fields
 
-## bench: parser and storage throughput figures, then search times over 100,000 responses (SQLite, PostgreSQL)
+## bench: parser and storage throughput figures, classifier texts/s per core beside its target, then
+## search times over 100,000 responses (SQLite, PostgreSQL)
 bench: install-test
 	$(BIN)/python -m tests.bench
+	$(BIN)/python -m tests.bench_classify
 	$(BIN)/python -m tests.bench_search
 
 ## lint: ruff everywhere, mypy strict on storage/ and default (settings in pyproject.toml) on crawler/ and monitor/
