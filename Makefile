@@ -47,13 +47,15 @@ eval: install
 	$(BIN)/python -m monitor.evaluation.topics
 	$(BIN)/python -m monitor.evaluation.fields
 
-## bench: parser and storage throughput figures, then search times over 100,000 responses (SQLite, PostgreSQL),
-## then the benchmark farm: foiwatch crawling generated police logs on 127.0.0.1 against a do-nothing
-## Scrapy spider and the minimum requests (BENCHFARM sets its size: about 2.5 minutes a run at 8 police
-## and 2 council logs x 100 responses, so about 8 minutes for its 3 runs)
+## bench: parser and storage throughput figures, classifier texts/s per core beside its target, then
+## search times over 100,000 responses (SQLite, PostgreSQL), then the benchmark farm: foiwatch crawling
+## generated police and council logs on 127.0.0.1 against a do-nothing Scrapy spider and the minimum
+## requests (BENCHFARM sets its size: 8 police and 2 council logs x 100 responses, 3 runs, about
+## 8 minutes on two busy cores)
 BENCHFARM ?= --sources 8 --councils 2 --responses 100 --runs 3 --json data/benchfarm.json
 bench: install-test
 	$(BIN)/python -m tests.bench
+	$(BIN)/python -m tests.bench_classify
 	$(BIN)/python -m tests.bench_search
 	mkdir -p data
 	$(BIN)/python -m tests.benchfarm $(BENCHFARM)

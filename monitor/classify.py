@@ -22,18 +22,18 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from bisect import bisect_left, insort
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
 from monitor.config import TopicConfig
+from monitor.term_match import TermPattern, Text, sentence_breaks
 
 # Bump when the scoring code changes; the topic's configuration hash is added to it.
 CODE_VERSION = "terms-3"
 SNIPPET_CHARS = 160
-# A sentence ends at . ? ! or ; followed by a space, or at a line break.
-_SENTENCE_BREAK = re.compile(r"(?<=[.?!;])\s+|\n+")
 
 
 @dataclass(frozen=True)
@@ -44,9 +44,6 @@ class ContextRule:
     terms: frozenset[str]
     cues: tuple[str, ...]
     weight: float
-
-
-_Contexts = list[tuple[ContextRule, re.Pattern[str]]]
 
 
 @dataclass(frozen=True)
@@ -75,13 +72,19 @@ class _Prominence:
     in_title: bool
     in_opening: bool  # in the request's opening sentence
     mentions: int
-    sentences_with: int
-    sentences: int
-    words: int
+    text: Text
+    starts: list[int]  # of the mentions
+
+    # Counted only when needed: most texts are judged before the passing test asks for them.
+    @property
+    def words(self) -> int:
+        return self.text.words
 
     @property
     def share(self) -> float:
-        return self.sentences_with / self.sentences if self.sentences else 0.0
+        """The share of the text's sentences that hold a mention."""
+        sentences = len(self.text.sentences)
+        return len({self.text.sentence_of(start) for start in self.starts}) / sentences if sentences else 0.0
 
 
 @dataclass(frozen=True)
@@ -97,15 +100,6 @@ class _Evidence:
     lowered_by: list[str]
 
 
-def _pattern(term: str) -> re.Pattern[str]:
-    words = [re.escape(word) for word in re.split(r"[\s\-]+", term.strip()) if word]
-    return re.compile(r"(?<![\w])" + r"[\s\-]+".join(words) + r"(?![\w])", re.IGNORECASE)
-
-
-def _any_of(words: list[str]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{_pattern(word).pattern})" for word in words), re.IGNORECASE)
-
-
 def _snippet(text: str, start: int, end: int) -> str:
     half = max((SNIPPET_CHARS - (end - start)) // 2, 20)
     left, right = max(0, start - half), min(len(text), end + half)
@@ -113,28 +107,13 @@ def _snippet(text: str, start: int, end: int) -> str:
     return ("…" if left > 0 else "") + piece + ("…" if right < len(text) else "")
 
 
-def _sentence_spans(text: str) -> list[tuple[int, int]]:
-    spans, start = [], 0
-    for brk in _SENTENCE_BREAK.finditer(text):
-        if text[start : brk.start()].strip():
-            spans.append((start, brk.start()))
-        start = brk.end()
-    if text[start:].strip():
-        spans.append((start, len(text)))
-    return spans
-
-
 def _opening_end(title: str, request: str) -> int:
     """Where the request's opening sentence ends in the classified text (title, request, response)."""
     start = len(title) + 1 if title else 0
-    for brk in _SENTENCE_BREAK.finditer(request):
-        if request[: brk.start()].strip():
-            return start + brk.start()
+    for brk_start, _end in sentence_breaks(request):
+        if request[:brk_start].strip():
+            return start + brk_start
     return start + len(request)
-
-
-def _sentence_of(spans: list[tuple[int, int]], position: int) -> tuple[int, int]:
-    return next((span for span in spans if span[0] <= position < span[1]), (position, position))
 
 
 class TopicClassifier:
@@ -146,16 +125,20 @@ class TopicClassifier:
         for vendor in topic.vendors:
             weighted.setdefault(vendor.lower(), topic.vendor_weight)
         # Longest first, so a phrase claims its words before its parts do.
-        self._terms = sorted(((t, w, _pattern(t)) for t, w in weighted.items()), key=lambda x: -len(x[0]))
-        self._exclusions = [(t, w, _pattern(t)) for t, w in topic.exclusions.items()]
+        self._terms = sorted(
+            ((t, w, TermPattern.of(t)) for t, w in weighted.items()), key=lambda x: -len(x[0])
+        )
+        self._exclusions = [(t, w, TermPattern.of(t)) for t, w in topic.exclusions.items()]
+        # Most texts have none: one search for all of them first.
+        self._any_exclusion = TermPattern.any_of(list(topic.exclusions)) if topic.exclusions else None
         # A term's longest word must be in the text for the term to be: a cheap test before the regex.
         self._key_word = {
-            t: max(re.split(r"[\s\-]+", t.lower()), key=len) for t in [*weighted, *topic.exclusions]
+            t: (max(re.split(r"[\s\-]+", t.lower()), key=len),) for t in [*weighted, *topic.exclusions]
         }
         self._exclusion_words = {t: re.split(r"[\s\-]+", t.lower()) for t in topic.exclusions}
         self._vendors = frozenset(vendor.lower() for vendor in topic.vendors)
         self._senses = [
-            (sense_name, {t.lower() for t in sense.terms}, _any_of(sense.cues))
+            (sense_name, {t.lower() for t in sense.terms}, TermPattern.any_of(sense.cues))
             for sense_name, sense in topic.other_senses.items()
         ]
         rules = [
@@ -164,7 +147,7 @@ class TopicClassifier:
             )
             for meaning, c in topic.contexts.items()
         ]
-        self._contexts = [(rule, _any_of(list(rule.cues))) for rule in rules]
+        self._contexts = [(rule, TermPattern.any_of(list(rule.cues))) for rule in rules]
 
     @cached_property
     def version(self) -> str:
@@ -172,38 +155,57 @@ class TopicClassifier:
         digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
         return f"{CODE_VERSION}:{digest[:12]}"
 
-    def _hits(self, text: str) -> list[_Hit]:
-        lowered = text.lower()
-        claimed: list[tuple[int, int]] = []
+    def _hits(self, text: Text) -> list[_Hit]:
+        # Claimed spans never overlap, so sorted by start they are sorted by end too.
+        claimed_starts: list[int] = []
+        claimed_ends: list[int] = []
         hits: list[_Hit] = []
-        for term, weight, pattern in self._terms:
-            if self._key_word[term] not in lowered:
-                continue
-            for match in pattern.finditer(text):
-                if any(match.start() < e and s < match.end() for s, e in claimed):
+        for term, weight, pattern in self._candidates(text):
+            for start, end in pattern.finditer(text):
+                before = bisect_left(claimed_starts, end) - 1  # the last claim starting before this ends
+                if before >= 0 and claimed_ends[before] > start:
                     continue
-                claimed.append((match.start(), match.end()))
-                hits.append(_Hit(term, weight, match.start(), match.end()))
+                insort(claimed_starts, start)
+                insort(claimed_ends, end)
+                hits.append(_Hit(term, weight, start, end))
         return sorted(hits, key=lambda h: h.start)
 
-    def _other_sense(self, text: str, spans: list[tuple[int, int]], hit: _Hit) -> str | None:
+    def _candidates(self, text: Text) -> list[tuple[str, float, TermPattern]]:
+        """The terms that may be in the text, longest first: cheap tests before the regexes."""
+        # Most terms are out at once, on a set test: a word of theirs is not a word of the text.
+        words = text.whole_words if text.lowered_searchable else None
+        return [
+            (term, weight, pattern)
+            for term, weight, pattern in self._terms
+            if (words is None or pattern.whole_words <= words) and self._may_be_in(text, term, pattern)
+        ]
+
+    def _may_be_in(self, text: Text, term: str, pattern: TermPattern) -> bool:
+        """False when the term is surely not in the text: a cheap test before the regex."""
+        quick = pattern.may_be_in(text)
+        return text.contains_any(self._key_word[term]) if quick is None else quick
+
+    def _other_sense(self, text: Text, hit: _Hit) -> str | None:
         """The name of the other sense this match has in its sentence, if any."""
-        start, end = _sentence_of(spans, hit.start)
         for sense_name, terms, cues in self._senses:
-            if hit.term in terms and cues.search(text, start, end):
+            if hit.term in terms and text.holds(cues) and text.holds(cues, text.sentence_of(hit.start)):
                 return sense_name
         return None
 
-    def _in_context(self, text: str, spans: list[tuple[int, int]], hit: _Hit, contexts: _Contexts) -> _Hit:
+    def _in_context(self, text: Text, hit: _Hit) -> _Hit:
         """The match, raised to a context rule's weight when its sentence holds one of the rule's cues."""
         rules = [
-            (rule, cues) for rule, cues in contexts if hit.term in rule.terms and rule.weight > hit.weight
+            (rule, cues)
+            for rule, cues in self._contexts
+            if hit.term in rule.terms
+            and rule.weight > hit.weight
+            # Only rules one of whose cues may be in the text: a cheap test before the regex.
+            and text.contains_any(rule.cues)
         ]
         if not rules:
             return hit
-        start, end = _sentence_of(spans, hit.start)
         for rule, cues in rules:
-            if cues.search(text, start, end):
+            if text.holds(cues) and text.holds(cues, text.sentence_of(hit.start)):
                 return replace(hit, weight=rule.weight, context=rule.meaning)
         return hit
 
@@ -220,7 +222,7 @@ class TopicClassifier:
 
     def classify(self, title: str = "", request: str = "", response: str = "") -> Verdict:
         text = "\n".join(part for part in (title, request, response) if part)
-        found = self._evidence(text, len(title), _opening_end(title, request))
+        found = self._evidence(Text(text), len(title), _opening_end(title, request))
         score = self._combined(found.hits)
         for term in found.lowered_by:
             score *= 1 - self.topic.exclusions[term]
@@ -237,20 +239,17 @@ class TopicClassifier:
             reason=self._reason(found, strongest, score),
         )
 
-    def _evidence(self, text: str, title_chars: int, opening_end: int) -> _Evidence:
-        spans = _sentence_spans(text)
+    def _evidence(self, text: Text, title_chars: int, opening_end: int) -> _Evidence:
         hits: list[_Hit] = []
         set_aside: dict[str, list[_Hit]] = {}
         raised: dict[str, list[_Hit]] = {}
-        lowered = text.lower()
-        # Only rules one of whose cues may be in the text: a cheap test before the regex.
-        contexts = [(rule, cues) for rule, cues in self._contexts if any(c in lowered for c in rule.cues)]
+        lowered = text.lowered
         for hit in self._hits(text):
-            sense = self._other_sense(text, spans, hit)
+            sense = self._other_sense(text, hit)
             if sense:
                 set_aside.setdefault(sense, []).append(hit)
                 continue
-            hit = self._in_context(text, spans, hit, contexts)
+            hit = self._in_context(text, hit)
             if hit.context:
                 raised.setdefault(hit.context, []).append(hit)
             hits.append(hit)
@@ -259,15 +258,16 @@ class TopicClassifier:
             # A request's opening sentence states its subject, as a title does.
             in_opening=any(title_chars <= h.start < opening_end for h in hits),
             mentions=len(hits),
-            sentences_with=len({_sentence_of(spans, h.start) for h in hits}),
-            sentences=len(spans),
-            words=len(text.split()),
+            text=text,
+            starts=[h.start for h in hits],
         )
-        lowered_by = [
-            term
-            for term, _weight, pattern in self._exclusions
-            if all(word in lowered for word in self._exclusion_words[term]) and pattern.search(text)
-        ]
+        lowered_by: list[str] = []
+        if self._any_exclusion and text.holds(self._any_exclusion):
+            lowered_by = [
+                term
+                for term, _weight, pattern in self._exclusions
+                if all(word in lowered for word in self._exclusion_words[term]) and text.holds(pattern)
+            ]
         return _Evidence(hits, set_aside, raised, prominence, self._passing(prominence), lowered_by)
 
     def _combined(self, hits: list[_Hit]) -> float:

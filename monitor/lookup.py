@@ -26,9 +26,7 @@ def resolve_name(kind: str, given: str, known: Iterable[str]) -> str:
     typed = given.strip().lower()
     if typed in by_lower:
         return by_lower[typed]
-    close = _closest(typed, list(by_lower))
-    within = [name for name in by_lower if typed and typed in name and name not in close]
-    suggestions = [by_lower[name] for name in [*close, *within][:3]]
+    suggestions = closest_names(given, by_lower.values())
     if suggestions:
         raise UnknownName(f"no {kind} {given!r}; did you mean {' or '.join(map(repr, suggestions))}?")
     if not by_lower:
@@ -36,6 +34,15 @@ def resolve_name(kind: str, given: str, known: Iterable[str]) -> str:
     listed = sorted(by_lower.values())
     more = f" and {len(listed) - 8} more" if len(listed) > 8 else ""
     raise UnknownName(f"no {kind} {given!r}; known: {', '.join(listed[:8])}{more}")
+
+
+def closest_names(given: str, known: Iterable[str]) -> list[str]:
+    """Up to three known names ``given`` may have meant: the likest by spelling, then those holding it."""
+    by_lower = {name.lower(): name for name in known}
+    typed = given.strip().lower()
+    close = _closest(typed, list(by_lower))
+    within = [name for name in by_lower if typed and typed in name and name not in close]
+    return [by_lower[name] for name in [*close, *within][:3]]
 
 
 def _closest(typed: str, names: list[str]) -> list[str]:

@@ -257,6 +257,19 @@ def _refuse_unknown_revisions(connection: Connection, cfg: AlembicConfig) -> Non
         )
 
 
+# The tables whose statistics the hot queries depend on.
+PLANNED_TABLES = (
+    "responses",
+    "response_versions",
+    "response_index",
+    "topic_matches",
+    "attachments",
+    "crawl_runs",
+    "notifications",
+    "archived_copies",
+)
+
+
 class Database:
     """An engine plus a session factory; migrations applied when opened.
 
@@ -285,6 +298,19 @@ class Database:
             raise
         finally:
             session.close()
+
+    def refresh_statistics(self) -> None:
+        """Let the query planner see the tables as they are now (after migrations, and daily).
+
+        PostgreSQL plans the diff's and the search's queries from table statistics; on a database
+        filled faster than autovacuum catches up, stale statistics made an unchanged re-crawl 4x
+        slower (issue 10). SQLite gets ``PRAGMA optimize``, which is cheap when nothing changed.
+        """
+        with self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text(f"ANALYZE {', '.join(PLANNED_TABLES)}"))
+            else:
+                connection.execute(text("PRAGMA optimize"))
 
     def problem(self) -> str | None:
         """None when the database answers with foiwatch's tables in it; otherwise why not, in words.

@@ -370,3 +370,16 @@ class ArchivedCopy(Base):
     source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"), index=True)
     version_id: Mapped[int | None] = mapped_column(ForeignKey("response_versions.id"), index=True)
     attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id"), index=True)
+
+
+class HostLease(Base):
+    """One crawl at a time per host (``storage.host_leases``): sources sharing a site, such as the
+    WhatDoTheyKnow searches, take turns, so their requests never add up past one crawl's limits."""
+
+    __tablename__ = "host_leases"
+
+    host: Mapped[str] = mapped_column(String(300), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(300))  # "pid@machine" of the crawling process
+    source_id: Mapped[str] = mapped_column(String(100))
+    acquired_at: Mapped[datetime]
+    expires_at: Mapped[datetime]

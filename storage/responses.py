@@ -9,7 +9,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, Subquery, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from storage.clock import london_day, utcnow
@@ -215,6 +215,21 @@ def known_urls(session: Session, source_id: str) -> set[str]:
     return set(rows) | set(current)
 
 
+def _latest_versions(source_id: str, seen: ColumnElement[bool]) -> Subquery:
+    """Each of one source's responses with its latest version among those ``seen`` selects.
+
+    Only the crawled source's versions are grouped: the diff costs what its source holds, not what
+    the whole database holds.
+    """
+    return (
+        select(ResponseVersion.response_id, func.max(ResponseVersion.id).label("version_id"))
+        .join(Response, Response.id == ResponseVersion.response_id)
+        .where(Response.source_id == source_id, seen)
+        .group_by(ResponseVersion.response_id)
+        .subquery()
+    )
+
+
 def snapshot_of_run(session: Session, source_id: str, run_id: int) -> dict[str, SnapshotEntry]:
     """Responses seen by ``run_id``, each with its latest version as of that run.
 
@@ -222,12 +237,7 @@ def snapshot_of_run(session: Session, source_id: str, run_id: int) -> dict[str, 
     versions: responses last seen in it or after, as they stood when it ended. Only the latest run
     can say what is missing, so callers infer withdrawals from that one alone.
     """
-    latest = (
-        select(ResponseVersion.response_id, func.max(ResponseVersion.id).label("version_id"))
-        .where(ResponseVersion.first_run_id <= run_id)
-        .group_by(ResponseVersion.response_id)
-        .subquery()
-    )
+    latest = _latest_versions(source_id, ResponseVersion.first_run_id <= run_id)
     rows = session.execute(
         select(Response.key, Response.id, ResponseVersion.id, ResponseVersion.content_hash)
         .join(latest, latest.c.response_id == Response.id)
@@ -240,12 +250,7 @@ def snapshot_of_run(session: Session, source_id: str, run_id: int) -> dict[str, 
 
 def snapshot_before(session: Session, source_id: str, run_id: int) -> dict[str, SnapshotEntry]:
     """What the source's log looked like before ``run_id``: the last version of each live response."""
-    latest = (
-        select(ResponseVersion.response_id, func.max(ResponseVersion.id).label("version_id"))
-        .where(ResponseVersion.first_run_id < run_id)
-        .group_by(ResponseVersion.response_id)
-        .subquery()
-    )
+    latest = _latest_versions(source_id, ResponseVersion.first_run_id < run_id)
     rows = session.execute(
         select(Response.key, Response.id, ResponseVersion.id, ResponseVersion.content_hash)
         .join(latest, latest.c.response_id == Response.id)

@@ -383,20 +383,17 @@ def _matched_topics(session: Session, version_ids: Sequence[int]) -> dict[int, l
 
 def stale_responses(session: Session, source_id: str | None = None) -> list[int]:
     """Responses whose index row is missing or was built from an older version."""
-    current = (
-        select(ResponseVersion.response_id, func.max(ResponseVersion.id).label("version_id"))
-        .group_by(ResponseVersion.response_id)
-        .subquery()
-    )
+    versions = select(ResponseVersion.response_id, func.max(ResponseVersion.id).label("version_id"))
+    if source_id is not None:  # one source's versions only: the check costs what that source holds
+        versions = versions.join(Response, Response.id == ResponseVersion.response_id).where(
+            Response.source_id == source_id
+        )
+    current = versions.group_by(ResponseVersion.response_id).subquery()
     query = (
         select(current.c.response_id)
         .outerjoin(ResponseIndex, ResponseIndex.response_id == current.c.response_id)
         .where((ResponseIndex.version_id.is_(None)) | (ResponseIndex.version_id != current.c.version_id))
     )
-    if source_id is not None:
-        query = query.join(Response, Response.id == current.c.response_id).where(
-            Response.source_id == source_id
-        )
     return list(session.scalars(query))
 
 

@@ -7,9 +7,11 @@ from datetime import date
 import click
 from rich.table import Table
 
+from monitor.changes.versions import render_diff
 from monitor.cli.common import Context, add_row, console, id_column, resolved
 from monitor.lookup import parse_day
 from monitor.notify.messages import shown_date
+from monitor.query.responses import compare_versions
 from monitor.query.search import MAX_PER_PAGE, Filters, QueryError, search_responses
 from storage.responses import get_response, known_authorities
 from storage.runs import known_source_ids
@@ -118,22 +120,18 @@ def responses_show(obj: Context, response_id: int) -> None:
 @click.pass_obj
 def responses_diff(obj: Context, response_id: int, versions: tuple[int, ...]) -> None:
     """What changed between two versions of a response (numbered from 1; default: the last two)."""
-    from monitor.changes.versions import diff_versions, render_diff, versions_to_compare
-
     if len(versions) not in (0, 2):
         raise click.UsageError("give two version numbers, or none for the last two")
     app = obj.app(reads=True)
     with app.database.session() as session:
-        response = get_response(session, response_id)
-        if response is None:
-            raise click.ClickException(f"no response with id {response_id}")
         try:
-            first, second = versions_to_compare(response_id, len(response.versions), versions)
-        except ValueError as exc:
+            compared = compare_versions(session, response_id, *(versions or (None, None)))
+        except QueryError as exc:
             raise click.ClickException(str(exc)) from exc
-        old, new = response.versions[first - 1], response.versions[second - 1]
-        click.echo(
-            f"{new.authority}: {new.title}\nversion {first} (seen {old.first_seen:%Y-%m-%d %H:%M} UTC) -> "
-            f"version {second} (seen {new.first_seen:%Y-%m-%d %H:%M} UTC)"
-        )
-        click.echo(render_diff(diff_versions(old, new)))
+    old, new = compared.old, compared.new
+    click.echo(f"{compared.authority}: {new.title}")
+    click.echo(
+        f"version {old.number} (seen {old.first_seen:%Y-%m-%d %H:%M} UTC) -> "
+        f"version {new.number} (seen {new.first_seen:%Y-%m-%d %H:%M} UTC)"
+    )
+    click.echo(render_diff(compared.diff))

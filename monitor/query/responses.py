@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from monitor.changes.versions import VersionDiff, diff_versions
+from monitor.changes.versions import VersionDiff, diff_versions, versions_to_compare
 from storage.archive import copies_for_response
 from storage.models import ResponseFacts, ResponseVersion
 from storage.responses import get_response
@@ -147,6 +147,7 @@ def response_detail(session: Session, response_id: int) -> ResponseDetail | None
 
 @dataclass(frozen=True)
 class Comparison:
+    authority: str
     old: VersionInfo
     new: VersionInfo
     diff: VersionDiff
@@ -164,20 +165,18 @@ def compare_versions(
     response = get_response(session, response_id)
     if response is None:
         raise QueryError(f"no response with id {response_id}")
-    count = len(response.versions)
-    if first is None or second is None:
-        if count < 2:
-            raise QueryError(f"response {response_id} has one version: nothing to compare")
-        first, second = count - 1, count
-    for number in (first, second):
-        if not 1 <= number <= count:
-            raise QueryError(f"response {response_id} has versions 1 to {count}, not {number}")
+    numbers = (first, second) if first is not None and second is not None else ()
+    try:
+        first, second = versions_to_compare(response_id, len(response.versions), numbers)
+    except ValueError as exc:
+        raise QueryError(str(exc)) from None
     old, new = response.versions[first - 1], response.versions[second - 1]
     sides = {
         "request": ((old.request_text or "").splitlines(), (new.request_text or "").splitlines()),
         "response": ((old.response_text or "").splitlines(), (new.response_text or "").splitlines()),
     }
     return Comparison(
+        new.authority,
         VersionInfo(first, old.id, old.first_seen, old.last_seen, old.title, old.content_hash),
         VersionInfo(second, new.id, new.first_seen, new.last_seen, new.title, new.content_hash),
         diff_versions(old, new),

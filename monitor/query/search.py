@@ -8,8 +8,6 @@ like "nothing new".
 
 from __future__ import annotations
 
-import difflib
-import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -17,6 +15,9 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from crawler.outcomes import OUTCOMES
+from monitor import lookup
+from monitor.lookup import closest_names
 from storage.models import Attachment, Response, ResponseFacts, ResponseIndex, ResponseVersion, TopicMatch
 from storage.search import QueryError, TextQuery, exemption_sections, parse_query, with_text_match
 
@@ -142,10 +143,7 @@ class SearchPage:
 
 
 def _suggest(value: str, known: list[str]) -> list[str]:
-    lowered = {k.lower(): k for k in known}
-    close = difflib.get_close_matches(value.lower(), list(lowered), n=3, cutoff=0.6)
-    contains = [k for k in known if value.lower() in k.lower()]
-    return list(dict.fromkeys([lowered[c] for c in close] + contains))[:3]
+    return closest_names(value, known)
 
 
 def known_values(session: Session, column: Any) -> list[str]:
@@ -177,6 +175,8 @@ def check_filters(session: Session, filters: Filters, topics: list[str] | None =
         if not exact:
             raise UnknownValue("authority", filters.authority, _suggest(filters.authority, known))
         filters = replace(filters, authority=exact[0])
+    if filters.outcome and filters.outcome not in OUTCOMES:
+        raise QueryError(f"outcome must be one of {', '.join(OUTCOMES)}, not {filters.outcome!r}")
     if filters.exemption and not exemption_sections([filters.exemption]):
         raise QueryError(
             f"{filters.exemption!r} is not an exemption: give a section such as s31 or 'section 40'"
@@ -188,7 +188,7 @@ def check_filters(session: Session, filters: Filters, topics: list[str] | None =
 
 def _filtered(statement: Select[Any], filters: Filters) -> Select[Any]:
     if filters.topic:
-        statement = statement.where(ResponseIndex.topics.contains(f"|{filters.topic}|"))
+        statement = statement.where(ResponseIndex.topics.contains(f"|{filters.topic}|", autoescape=True))
     if filters.authority:
         statement = statement.where(ResponseIndex.authority == filters.authority)
     if filters.source:
@@ -197,12 +197,12 @@ def _filtered(statement: Select[Any], filters: Filters) -> Select[Any]:
         statement = statement.where(ResponseIndex.outcome == filters.outcome)
     if filters.exemption:
         section = exemption_sections([filters.exemption])[0]
-        statement = statement.where(ResponseIndex.exemptions.contains(f"|{section}|"))
+        statement = statement.where(ResponseIndex.exemptions.contains(f"|{section}|", autoescape=True))
     if filters.vendor:
         from monitor.facts.terms import canonical_vendor
 
         name = (canonical_vendor(filters.vendor) or filters.vendor).lower()
-        statement = statement.where(ResponseIndex.vendors.contains(f"|{name}|"))
+        statement = statement.where(ResponseIndex.vendors.contains(f"|{name}|", autoescape=True))
     if filters.published_from:
         statement = statement.where(ResponseIndex.published >= filters.published_from)
     if filters.published_to:
@@ -375,15 +375,9 @@ def _texts(session: Session, version_ids: list[int]) -> dict[int, list[tuple[str
     return texts
 
 
-DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d %B %Y", "%d %b %Y")
-
-
 def parse_day(value: str, what: str = "date") -> date:
-    """A date as people type it (2026-01-31, 31/01/2026, 31 January 2026); ``QueryError`` otherwise."""
-    cleaned = re.sub(r"\s+", " ", value.strip())
-    for fmt in DATE_FORMATS:
-        try:
-            return datetime.strptime(cleaned, fmt).date()
-        except ValueError:
-            continue
-    raise QueryError(f"{what} {value!r} is not a date: write it as 2026-01-31 or 31/01/2026")
+    """A date as people type it (2026-01-31, 31/01/2026); ``QueryError`` naming ``what`` otherwise."""
+    try:
+        return lookup.parse_day(value)
+    except ValueError as exc:
+        raise QueryError(f"{what}: {exc}") from None

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,6 +34,7 @@ from monitor.service.health import update_health
 from monitor.sources.checks import filled_percent, read_link_log, what_to_fix
 from storage.clock import utcnow
 from storage.db import Database
+from storage.host_leases import HostBusy, host_leases
 from storage.models import CrawlRun
 from storage.problems import (
     ProblemRecord,
@@ -252,6 +254,42 @@ def crawl_source(
         return CrawlSummary(source.id, "stopped", error="foiwatch is stopping")
     classifiers = classifiers if classifiers is not None else build_classifiers(config.topics)
     chosen = mode or choose_mode(database, config, source.id)
+    timeout = config.service.crawl_timeout_seconds
+    try:
+        # Sources on one host take turns (storage.host_leases): the lease is held for the crawl.
+        with host_leases(
+            database,
+            source_hosts(source),
+            source.id,
+            ttl=timedelta(seconds=timeout + LEASE_MARGIN_SECONDS),
+            wait=timedelta(seconds=timeout),
+            stopping=_stopping.is_set,
+        ):
+            return _crawl(database, config, source, data_dir, chosen, classifiers)
+    except HostBusy as exc:
+        busy = CrawlSummary(source.id, "busy", mode=chosen, error=str(exc))
+        log.info(busy.in_words(), extra={"source": source.id, "status": "busy"})
+        return busy
+
+
+# A lease outlives its crawl's timeout by this much before another machine may take it over.
+LEASE_MARGIN_SECONDS = 120
+
+
+def source_hosts(source: SourceConfig) -> list[str]:
+    """The hosts (with any port) a source's crawl fetches from: its address's, and any it allows."""
+    hosts = [urlsplit(source.url).netloc.lower()]
+    return hosts + [host.lower() for host in source.allowed_hosts]
+
+
+def _crawl(
+    database: Database,
+    config: Config,
+    source: SourceConfig,
+    data_dir: Path,
+    chosen: str,
+    classifiers: Mapping[str, TopicClassifier],
+) -> CrawlSummary:
     try:
         with database.session() as session:
             run_id = start_run(session, source.id, chosen).id

@@ -154,10 +154,17 @@ class Service:
     def prune(self) -> int:
         """Delete crawl run records older than ``service.keep_runs_days`` (see storage.retention)."""
         days = self.app.config.service.keep_runs_days
-        if self.stopping.is_set() or days == 0:
+        if self.stopping.is_set():
             return 0
-        with self._job(), self.app.database.session() as session:
-            pruned = prune_runs(session, utcnow() - timedelta(days=days))
+        pruned = 0
+        with self._job():
+            if days:
+                with self.app.database.session() as session:
+                    pruned = prune_runs(session, utcnow() - timedelta(days=days))
+            try:  # the daily chance to give the query planner fresh statistics
+                self.app.database.refresh_statistics()
+            except Exception:
+                log.exception("table statistics could not be refreshed; tried again tomorrow")
         if pruned:
             log.info("deleted %d crawl run records older than %d days", pruned, days)
         return pruned

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 
@@ -38,12 +39,17 @@ class SearchRequest:
         return {k: v for k, v in values.items() if v}
 
 
+MAX_PAGE = 100_000
+# Characters no one types in a search, which some databases refuse outright (NUL on PostgreSQL).
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _number(params: QueryParams, key: str, default: int) -> int:
     value = params.get(key, "").strip()
     if not value:
         return default
-    if not value.isdigit():
-        raise QueryError(f"{key} must be a whole number, not {value!r}")
+    if not value.isdigit() or len(value) > 6 or int(value) > MAX_PAGE:
+        raise QueryError(f"{key} must be a whole number up to {MAX_PAGE:,}, not {value[:20]!r}")
     return int(value)
 
 
@@ -60,7 +66,9 @@ def search_request(params: QueryParams, default_sort: str = "relevance", **fixed
 
     Raises ``QueryError`` with a message for the person who wrote the URL.
     """
-    values = {key: (fixed.get(key) or params.get(key) or "").strip() for key in FILTER_KEYS}
+    values = {
+        key: CONTROL.sub("", fixed.get(key) or params.get(key) or "").strip()[:500] for key in FILTER_KEYS
+    }
     filters = Filters(
         q=values["q"][:500],
         topic=values["topic"] or None,

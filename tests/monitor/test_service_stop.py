@@ -20,7 +20,7 @@ from monitor.demo.localsite import LocalSite
 from storage.db import Database
 from storage.models import CrawlRun, Source
 from storage.service_lock import holder
-from tests.conftest import write_config
+from tests.conftest import SOH_SITE, write_config
 
 MET_LOG = "/foi-ai/metropolitan-police/disclosure-log/"
 CLEVELAND_LOG = "/foi-ai/cleveland-police/disclosure/"
@@ -88,10 +88,18 @@ def _lock_holder(data: Path) -> int | None:
 def test_sigterm_with_hung_crawls_and_queued_jobs_exits_within_ten_seconds(
     tmp_path: Path, soh_site: LocalSite
 ) -> None:
-    # Six sources whose listings never answer, four worker threads: crawls hang, jobs wait in the pool.
-    sources = [_source(f"hung-{n}", soh_site.url(f"/hung-{n}/disclosure-log/")) for n in range(6)]
+    # Six sources whose listings never answer, on three hosts (sources on one host take turns), four
+    # worker threads: crawls hang, jobs wait in the pool and for their host.
+    with LocalSite(SOH_SITE) as second, LocalSite(SOH_SITE) as third:
+        _stop_hung_service(tmp_path, [soh_site, second, third])
+
+
+def _stop_hung_service(tmp_path: Path, sites: list[LocalSite]) -> None:
+    sources = []
     for n in range(6):
-        soh_site.faults[f"/hung-{n}/disclosure-log/"] = "hang"
+        site = sites[n % len(sites)]
+        site.faults[f"/hung-{n}/disclosure-log/"] = "hang"
+        sources.append(_source(f"hung-{n}", site.url(f"/hung-{n}/disclosure-log/")))
     config = write_config(
         tmp_path / "config", sources, crawler={"download_timeout": 300}, service=FAST_SERVICE
     )

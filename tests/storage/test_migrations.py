@@ -70,3 +70,16 @@ def test_sqlite_database_file_is_in_wal_mode(tmp_path: Path) -> None:
     # WAL is a property of the file, so every other process opening it reads while one writes.
     with closing(sqlite3.connect(path)) as raw:
         assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_table_statistics_can_be_refreshed_for_the_planner(database: Database) -> None:
+    database.refresh_statistics()
+    if database.engine.dialect.name == "postgresql":
+        with database.engine.connect() as connection:
+            analysed = connection.execute(
+                text(
+                    "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() "
+                    "AND last_analyze IS NOT NULL"
+                )
+            ).scalars()
+            assert {"responses", "response_versions", "response_index"} <= set(analysed)

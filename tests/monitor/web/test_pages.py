@@ -284,3 +284,22 @@ def test_the_sources_page_shows_each_sources_last_run_next_run_and_health(client
     assert "not in the configuration" in row  # crawled by the demo's own configuration
     never = page.text.split('id="source-met"', 1)[1].split("</tr>", 1)[0]  # configured, never crawled
     assert "never" in never and "full, as soon as the service starts" in never
+
+
+def test_hostile_or_malformed_parameters_are_answered_not_crashed_on(client: TestClient) -> None:
+    cases = [
+        ("/api/responses", {"q": "cctv\x00", "authority": "Demo\x00 Constabulary"}, 200),
+        ("/api/responses", {"vendor": "%"}, 200),
+        ("/api/responses", {"outcome": "x' OR 1=1 --"}, 400),
+        ("/api/responses", {"page": "9" * 40}, 400),
+        ("/api/responses", {"per_page": "-1"}, 400),
+        ("/api/responses", {"q": '"' * 300 + "(" * 300}, 200),
+        ("/api/responses", {"q": " OR ".join(["cctv"] * 40)}, 400),
+        ("/search", {"q": "\x00\x01"}, 200),
+        ("/feeds/search.atom", {"q": "-"}, 200),
+        ("/api/responses", {"since": "not a date"}, 400),
+    ]
+    for path, params, status in cases:
+        answer = client.get(path, params=params)
+        assert answer.status_code == status, (path, params, answer.text[:300])
+    assert client.get("/api/responses", params={"vendor": "%"}).json()["total"] == 0  # not "everything"
