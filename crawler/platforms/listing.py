@@ -221,6 +221,34 @@ def find_links(soup: BeautifulSoup, page_url: str, accept: Callable[[str], bool]
     return links
 
 
+_PAGE_NUMBER_QUERY = re.compile(r"(?:^|&)(?:page|p|pg|currentpage|start|offset)=(\d+)", re.I)
+_PAGE_NUMBER_PATH = re.compile(r"/page/(\d+)/?$", re.I)
+
+
+def page_position(url: str) -> int | None:
+    """The page number (or item offset) a listing address carries, if any."""
+    parts = urlsplit(url)
+    found = _PAGE_NUMBER_QUERY.search(parts.query) or _PAGE_NUMBER_PATH.search(parts.path)
+    return int(found.group(1)) if found else None
+
+
+def next_in_turn(pages: list[str], page_url: str, queued: set[str]) -> str | None:
+    """The one listing page to read after ``page_url`` when pages are read one at a time.
+
+    Pagers link many pages at once (1 2 3 ... 40, Next); an incremental crawl wants only the next,
+    so that a page with nothing new can end the crawl before the rest are fetched. That is the
+    lowest-numbered page after this one (numbering from 0 or 1 alike), or the first link not yet
+    read where addresses carry no number.
+    """
+    unseen = [url for url in pages if url not in queued]
+    here = page_position(page_url)
+    numbered = [(number, url) for url in unseen if (number := page_position(url)) is not None]
+    if numbered:
+        later = [(number, url) for number, url in numbered if here is None or number > here]
+        return min(later)[1] if later else None
+    return unseen[0] if unseen else None
+
+
 def find_next_pages(soup: BeautifulSoup, page_url: str) -> list[str]:
     """Pagination links on the listing's own path (``?page=N``, ``/page/N``, rel=next, 'Next')."""
     listing_path = urlsplit(page_url).path.rstrip("/")

@@ -47,6 +47,7 @@ from crawler.platforms.listing import (
     is_document_link,
     is_redirect_link,
     media_type,
+    next_in_turn,
     uninformative_type,
 )
 from crawler.platforms.page import ParsedPage, SiteEndings
@@ -120,11 +121,16 @@ class ListDetailSpider(FoiSpider):
             self.start_url,
             callback=self.parse_listing,
             errback=self.listing_failed,
-            cb_kwargs={"page_number": 1, "known": self.known_urls()},
+            cb_kwargs={"page_number": 1, "known": self.known_urls(), "queued": {self.start_url}},
         )
 
     def parse_listing(
-        self, response: Response, page_number: int, known: set[str], depth: int = 0
+        self,
+        response: Response,
+        page_number: int,
+        known: set[str],
+        depth: int = 0,
+        queued: set[str] | None = None,
     ) -> Iterator[Any]:
         self.count("listing_pages")
         soup = parse_page(response.text)
@@ -144,6 +150,12 @@ class ListDetailSpider(FoiSpider):
         if known and links and not fresh:
             log.info("%s: page %d lists nothing new; stopping here", self.source_id, page_number)
             return
+        queued = queued if queued is not None else {response.url}
+        if known:
+            # Incremental: one page at a time, so the first page with nothing new ends the crawl
+            # before the pages after it are fetched (a full crawl reads them all, side by side).
+            following = next_in_turn(pages, response.url, queued)
+            pages = [following] if following else []
         for next_url in pages:
             if page_number >= self.max_pages:
                 self.crawler.stats.set_value("foiwatch/page_limit_reached", 1)
@@ -153,8 +165,9 @@ class ListDetailSpider(FoiSpider):
                 next_url,
                 callback=self.parse_listing,
                 errback=self.listing_failed,
-                cb_kwargs={"page_number": page_number + 1, "known": known, "depth": depth},
+                cb_kwargs={"page_number": page_number + 1, "known": known, "depth": depth, "queued": queued},
             )
+            queued.add(next_url)
 
     # -- links judged by where they lead ------------------------------------------------------
     def redirect_requests(

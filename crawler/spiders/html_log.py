@@ -26,7 +26,7 @@ from crawler.platforms.html_log import (
     next_page_links,
     read_log_page,
 )
-from crawler.platforms.listing import ListedLink, canonical_url, document_links
+from crawler.platforms.listing import ListedLink, canonical_url, document_links, next_in_turn
 from crawler.platforms.page import ParsedPage
 from crawler.spiders.base import ListDetailSpider, server_document_type, with_documents
 
@@ -60,10 +60,16 @@ class HtmlLogSpider(ListDetailSpider):
 
     # -- listings -----------------------------------------------------------------------------
     def parse_listing(
-        self, response: Response, page_number: int, known: set[str], depth: int = 0
+        self,
+        response: Response,
+        page_number: int,
+        known: set[str],
+        depth: int = 0,
+        queued: set[str] | None = None,
     ) -> Iterator[Any]:
         self.count("listing_pages")
         options = self.log_options
+        queued = queued if queued is not None else {response.url}
         soup = parse_page(response_html(response))
         links = find_log_links(soup, response.url, self._accepts, options.date_grouped)
         self.count("listed", len(links))
@@ -82,13 +88,18 @@ class HtmlLogSpider(ListDetailSpider):
             pages = [
                 url for url in next_page_links(soup, response.url, options.pagination) if url not in deeper
             ]
+            if known:  # incremental: one page at a time (see ListDetailSpider.parse_listing)
+                following = next_in_turn(pages, response.url, queued)
+                pages = [following] if following else []
         kind = "response document" if options.documents_are_responses else "response"
         accepted = {link.url: kind for link in links}
         accepted |= {url: "attachment" for link in links for url, _ in link.documents}
         self.log_links(soup, response.url, {**dict.fromkeys(deeper, "index page"), **accepted}, pages)
-        yield from self._listing_requests([*deeper, *pages], page_number, known)
+        yield from self._listing_requests([*deeper, *pages], page_number, known, queued)
 
-    def _listing_requests(self, urls: list[str], page_number: int, known: set[str]) -> Iterator[Any]:
+    def _listing_requests(
+        self, urls: list[str], page_number: int, known: set[str], queued: set[str]
+    ) -> Iterator[Any]:
         if urls and page_number >= self.max_pages:
             self.crawler.stats.set_value("foiwatch/page_limit_reached", 1)
             log.warning("%s: page limit %d reached", self.source_id, self.max_pages)
@@ -98,8 +109,9 @@ class HtmlLogSpider(ListDetailSpider):
                 url,
                 callback=self.parse_listing,
                 errback=self.listing_failed,
-                cb_kwargs={"page_number": page_number + 1, "known": known},
+                cb_kwargs={"page_number": page_number + 1, "known": known, "queued": queued},
             )
+            queued.add(url)
 
     def follow_response(self, link: ListedLink, known: set[str], depth: int = 0) -> scrapy.Request:
         if self.log_options.documents_are_responses:
