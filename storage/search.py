@@ -326,7 +326,7 @@ def _index_versions(session: Session, versions: Sequence[Any]) -> None:
         )
     ):
         attachments.setdefault(version_id, []).extend([name or "", body or ""])
-    topics = _matched_topics(session, version_ids)
+    topics = matched_topics(session, version_ids)
     vendors = {
         version_id: index
         for version_id, index in session.execute(
@@ -351,7 +351,7 @@ def _index_versions(session: Session, versions: Sequence[Any]) -> None:
                 "published": v.published,
                 "date_source": v.date_source,
                 "outcome": v.outcome,
-                "topics": _bars(topics.get(v.id, [])),
+                "topics": _bars(topics.get(v.id, {}).keys()),
                 "exemptions": _bars(exemption_sections(exemptions)),
                 "vendors": vendors.get(v.id) or "|",
                 "updated_at": v.first_seen,
@@ -364,20 +364,21 @@ def _index_versions(session: Session, versions: Sequence[Any]) -> None:
     _write_words(session, words)
 
 
-def _matched_topics(session: Session, version_ids: Sequence[int]) -> dict[int, list[str]]:
-    """Topics each version matches by its latest verdict (a reclassified topic's old verdicts are history)."""
+def matched_topics(session: Session, version_ids: Sequence[int]) -> dict[int, dict[str, list[str]]]:
+    """For each version, the topics it matches by its latest verdict (a reclassified topic's old
+    verdicts are history), each with the snippets that made it match."""
     latest = (
         select(func.max(TopicMatch.id))
         .where(TopicMatch.version_id.in_(version_ids))
         .group_by(TopicMatch.version_id, TopicMatch.topic)
     )
-    found: dict[int, list[str]] = {}
-    for version_id, topic in session.execute(
-        select(TopicMatch.version_id, TopicMatch.topic).where(
+    found: dict[int, dict[str, list[str]]] = {}
+    for version_id, topic, snippets in session.execute(
+        select(TopicMatch.version_id, TopicMatch.topic, TopicMatch.snippets).where(
             TopicMatch.id.in_(latest), TopicMatch.matched.is_(True)
         )
     ):
-        found.setdefault(version_id, []).append(topic)
+        found.setdefault(version_id, {})[topic] = [str(s) for s in snippets or []]
     return found
 
 

@@ -13,7 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.clock import utcnow
-from storage.models import CrawlRun, Notification, Response
+from storage.models import CrawlRun, Response
+from storage.outbox import count_by_status, oldest_undelivered
+from storage.runs import runs_by_status
 
 
 @dataclass(frozen=True)
@@ -37,14 +39,8 @@ class Figures:
 
 
 def figures(session: Session) -> Figures:
-    """Per-source run counts and totals, notifications by state, the oldest pending message's age."""
-    runs: dict[str, dict[str, int]] = {}
-    for source_id, status, count in session.execute(
-        select(CrawlRun.source_id, CrawlRun.status, func.count()).group_by(
-            CrawlRun.source_id, CrawlRun.status
-        )
-    ):
-        runs.setdefault(source_id, {})[status] = count
+    """Per-source run counts and totals, notifications by state, the age of the oldest undelivered one."""
+    runs = runs_by_status(session)
     totals = {
         row.source_id: row
         for row in session.execute(
@@ -94,13 +90,8 @@ def figures(session: Session) -> Figures:
             last_duration_seconds=durations.get(source_id),
             last_success=last_success.get(source_id),
         )
-    notifications = {
-        status: count
-        for status, count in session.execute(
-            select(Notification.status, func.count()).group_by(Notification.status)
-        )
-    }
-    oldest = session.scalar(select(func.min(Notification.created_at)).where(Notification.status == "pending"))
+    notifications = count_by_status(session)
+    oldest = oldest_undelivered(session)
     age = (utcnow() - oldest).total_seconds() if oldest is not None else None
     return Figures(sources, notifications, age)
 

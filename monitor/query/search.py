@@ -19,12 +19,22 @@ from crawler.outcomes import OUTCOMES
 from monitor import lookup
 from monitor.lookup import closest_names
 from storage.models import Attachment, Response, ResponseFacts, ResponseIndex, ResponseVersion, TopicMatch
-from storage.search import QueryError, TextQuery, exemption_sections, parse_query, with_text_match
+from storage.search import (
+    QueryError,
+    TextQuery,
+    exemption_sections,
+    matched_topics,
+    parse_query,
+    with_text_match,
+)
 
 from .snippets import Snippet, find_snippet
 
 MAX_PER_PAGE = 200
 DEFAULT_PER_PAGE = 50
+# How much of each text a snippet is looked for in: a page of results must not read megabytes of
+# attachment text (a match further in still counts; it just shows no passage).
+SNIPPET_SOURCE_CHARS = 100_000
 SORTS = ("relevance", "newest", "found")
 
 __all__ = [
@@ -284,7 +294,7 @@ def summaries(
             select(ResponseVersion.id, ResponseVersion.exemptions).where(ResponseVersion.id.in_(version_ids))
         )
     }
-    why = _why(session, version_ids) if details else {}
+    why = matched_topics(session, version_ids) if details else {}
     facts = _facts(session, version_ids) if details else {}
     texts = _texts(session, version_ids) if text_query is not None else {}
     out = []
@@ -325,19 +335,6 @@ def _unbar(value: str) -> list[str]:
     return [part for part in value.split("|") if part]
 
 
-def _why(session: Session, version_ids: list[int]) -> dict[int, dict[str, list[str]]]:
-    latest = select(func.max(TopicMatch.id)).where(TopicMatch.version_id.in_(version_ids))
-    latest = latest.group_by(TopicMatch.version_id, TopicMatch.topic)
-    found: dict[int, dict[str, list[str]]] = {}
-    for version_id, topic, snippets in session.execute(
-        select(TopicMatch.version_id, TopicMatch.topic, TopicMatch.snippets).where(
-            TopicMatch.id.in_(latest), TopicMatch.matched.is_(True)
-        )
-    ):
-        found.setdefault(version_id, {})[topic] = [str(s) for s in snippets or []]
-    return found
-
-
 def _facts(session: Session, version_ids: list[int]) -> dict[int, dict[str, Any]]:
     return {
         version_id: dict(facts or {})
@@ -357,17 +354,17 @@ def _texts(session: Session, version_ids: list[int]) -> dict[int, list[tuple[str
         select(
             ResponseVersion.id,
             ResponseVersion.title,
-            ResponseVersion.request_text,
-            ResponseVersion.response_text,
+            func.substr(ResponseVersion.request_text, 1, SNIPPET_SOURCE_CHARS),
+            func.substr(ResponseVersion.response_text, 1, SNIPPET_SOURCE_CHARS),
         ).where(ResponseVersion.id.in_(version_ids))
     ):
         # the title is shown anyway: a passage of the texts says more, so it comes last
         texts[version_id] = [("request", request or ""), ("response", response or "")]
         titles[version_id] = title
     for version_id, name, body in session.execute(
-        select(Attachment.version_id, Attachment.name, Attachment.text).where(
-            Attachment.version_id.in_(version_ids), Attachment.text.is_not(None)
-        )
+        select(
+            Attachment.version_id, Attachment.name, func.substr(Attachment.text, 1, SNIPPET_SOURCE_CHARS)
+        ).where(Attachment.version_id.in_(version_ids), Attachment.text.is_not(None))
     ):
         texts.setdefault(version_id, []).append((f"attachment {name or ''}".strip(), body or ""))
     for version_id, title in titles.items():

@@ -8,17 +8,25 @@ in its thread pool, each with its own database session.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from storage.db import DatabaseUnavailable
+
 from . import api, feeds, operations, pages
-from .context import WebContext
+from .context import WebContext, render
 from .render import build_environment
+
+log = logging.getLogger(__name__)
 
 # No scripts, no outside resources, no framing: scraped text cannot run anything here.
 CONTENT_SECURITY_POLICY = (
@@ -54,6 +62,19 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+def database_gone(request: Request, exc: Exception) -> Response:
+    """A database that stops answering is a 503 saying so (JSON for the API), never a bare 500."""
+    log.error("%s %s: the database failed: %s", request.method, request.url.path, exc)
+    message = "the database cannot be read just now; try again shortly (GET /healthz says why)"
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"error": message}, status_code=503)
+    if request.url.path.startswith("/feeds/"):
+        return PlainTextResponse(message, status_code=503)
+    return render(
+        request, "error.html.j2", 503, heading="Database unavailable", message=message, suggestions=[]
+    )
+
+
 def create_app(context: WebContext) -> Starlette:
     """The web application over ``context.app``'s database."""
     routes = [
@@ -72,7 +93,11 @@ def create_app(context: WebContext) -> Starlette:
         Route("/metrics", operations.metrics, name="metrics"),
         Mount("/static", app=StaticFiles(packages=[("monitor.web", "static")]), name="static"),
     ]
-    web = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)], exception_handlers={})
+    web = Starlette(
+        routes=routes,
+        middleware=[Middleware(SecurityHeaders)],
+        exception_handlers={SQLAlchemyError: database_gone, DatabaseUnavailable: database_gone},
+    )
     web.state.context = context
 
     def url_path_for(route: str, /, **params: Any) -> str:

@@ -86,7 +86,7 @@ class FiguresCollector(Collector):
             notifications.add_metric([state], data.notifications.get(state, 0))
         oldest = GaugeMetricFamily(
             "foiwatch_oldest_pending_notification_age_seconds",
-            "Age of the oldest pending notification (0 when none)",
+            "Age of the oldest notification still to be delivered: pending, sending or failed (0 when none)",
         )
         oldest.add_metric([], data.oldest_pending_age_seconds or 0.0)
         yield from (runs, items, changes, errors, stored, duration, success, notifications, oldest)

@@ -16,16 +16,9 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
+from monitor.notify.messages import OUTCOME_LABELS
+
 LONDON = ZoneInfo("Europe/London")
-OUTCOME_WORDS = {
-    "released": "released",
-    "partially_released": "partly released",
-    "refused": "refused",
-    "not_held": "not held",
-    "neither_confirm_nor_deny": "neither confirmed nor denied",
-    "withdrawn": "request withdrawn",
-    "other": "other",
-}
 # Characters XML 1.0 forbids; scraped text (PDF extractions especially) can hold them.
 XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -45,7 +38,7 @@ def moment(value: datetime | None) -> str:
 
 
 def outcome(value: str | None) -> str:
-    return OUTCOME_WORDS.get(value or "", value or "-")
+    return OUTCOME_LABELS.get(value or "", value or "-")
 
 
 def money(value: Mapping[str, Any]) -> str:

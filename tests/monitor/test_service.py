@@ -152,3 +152,37 @@ def test_the_service_serves_the_web_pages_and_reports_itself_healthy(
         if process.poll() is None:
             process.kill()
     assert process.returncode == 0, "".join(lines)
+
+
+def test_the_service_refuses_to_start_on_a_web_port_in_use(tmp_path: Path, soh_site: LocalSite) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        config = write_config(tmp_path / "config", _sources(soh_site), service={"port": port})
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "monitor.cli.main",
+                "--config",
+                str(config),
+                "--data-dir",
+                str(tmp_path / "d"),
+                "run",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 2, result.stderr
+    assert f"cannot serve on 127.0.0.1:{port}" in result.stderr and "service.web: false" in result.stderr
+    # it gave the database back: a service started now is not refused as "already serving"
+    app = open_app(config, None, tmp_path / "d")
+    with app.database.session() as session:
+        from storage.service_lock import holder
+
+        assert holder(session) is None
+    app.database.dispose()

@@ -268,6 +268,11 @@ def test_healthz_is_503_when_the_postgresql_database_goes_away(tmp_path: Path, p
             gone = client.get("/healthz")
             assert gone.status_code == 503
             assert name in gone.json()["problems"][0]
+            # the pages say so too, in their own form, never a bare 500
+            page = client.get("/search", params={"q": "cctv"})
+            assert page.status_code == 503 and "Database unavailable" in page.text
+            assert client.get("/api/responses").json()["error"].startswith("the database cannot be read")
+            assert client.get("/feeds/topic/cctv.atom").status_code == 503
         app.database.dispose()
     finally:
         with admin.connect() as connection:
@@ -303,3 +308,32 @@ def test_hostile_or_malformed_parameters_are_answered_not_crashed_on(client: Tes
         answer = client.get(path, params=params)
         assert answer.status_code == status, (path, params, answer.text[:300])
     assert client.get("/api/responses", params={"vendor": "%"}).json()["total"] == 0  # not "everything"
+
+
+def test_a_damaged_archived_copy_is_refused_not_served(client: TestClient, stored: Stored, web_app) -> None:  # type: ignore[no-untyped-def]
+    updated = stored.ids["01.FOI.26.005390"]
+    copy_id = re.findall(r'href="/archive/(\d+)">page ', client.get(f"/responses/{updated}").text)[0]
+    blobs = [f for f in (Path(web_app.data_dir) / "archive").rglob("*") if f.is_file()]
+    original = client.get(f"/archive/{copy_id}").content
+    damaged = next(f for f in blobs if f.read_bytes() == original)
+    damaged.chmod(0o644)
+    damaged.write_bytes(original.replace(b"Approximately", b"Roughly"))
+    answer = client.get(f"/archive/{copy_id}")
+    assert answer.status_code == 410
+    assert b"Roughly" not in answer.content and "damaged" in answer.text
+
+
+def test_serve_on_a_port_in_use_says_so(web_app) -> None:  # type: ignore[no-untyped-def]
+    import socket
+
+    from click.testing import CliRunner
+
+    from monitor.cli.main import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(main, ["--data-dir", str(web_app.data_dir), "serve", "--port", str(port)])
+    assert result.exit_code == 1
+    assert f"cannot serve on 127.0.0.1:{port}" in result.output and "--port" in result.output
