@@ -77,9 +77,6 @@ class Filters:
     since: datetime | None = None
     include_withdrawn: bool = True
 
-    def is_empty(self) -> bool:
-        return self == Filters(include_withdrawn=self.include_withdrawn)
-
 
 @dataclass(frozen=True)
 class ResponseSummary:
@@ -141,7 +138,6 @@ class SearchPage:
     total: int
     page: int
     per_page: int
-    query: TextQuery | None = None
 
     @property
     def next_page(self) -> int | None:
@@ -270,7 +266,7 @@ def search_responses(
     else:  # past the last page, or nothing found
         total = (session.scalar(select(func.count()).select_from(base.subquery())) or 0) if page > 1 else 0
     items = summaries(session, ids, text_query if details else None, details)
-    return SearchPage(items, total, page, per_page, text_query)
+    return SearchPage(items, total, page, per_page)
 
 
 def summaries(

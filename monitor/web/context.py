@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
@@ -19,7 +19,6 @@ class WebContext:
     app: App
     # returns the scheduler's problems in words (empty when all is well); None outside ``foiwatch run``
     liveness: Callable[[], list[str]] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def render(request: Request, template: str, status_code: int = 200, **values: Any) -> Response:

@@ -14,7 +14,7 @@ from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from monitor.notify.messages import OUTCOME_LABELS
 
@@ -151,6 +151,5 @@ def build_environment(url_path_for: Callable[..., str]) -> Environment:
         atom_time=atom_time,
         atom_day=atom_day,
         entry_summary=entry_summary,
-        escape=escape,
     )
     return env
