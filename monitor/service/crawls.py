@@ -1,18 +1,15 @@
 """One crawl of one source, end to end: lock, crawl subprocess, diff, classify, queue notifications.
 
-Every crawl runs in a fresh ``python -m crawler.run`` subprocess (Scrapy's reactor cannot be
-restarted in one process; see the README). The database is the only channel between the two.
+Every crawl runs in a process of its own, forked from a warm fork server (``monitor.service.launch``:
+Scrapy's reactor cannot be restarted in one process; see the README). The database is the only
+channel between the two.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
-import os
 import signal
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -31,6 +28,7 @@ from monitor.changes.detect import record_changes
 from monitor.classify import TopicClassifier, build_classifiers
 from monitor.config import ArchiveSettings, Config
 from monitor.service.health import update_health
+from monitor.service.launch import CrawlProcess
 from monitor.sources.checks import filled_percent, read_link_log, what_to_fix
 from storage.clock import utcnow
 from storage.db import Database
@@ -149,10 +147,10 @@ def _diff_run(database: Database, run_id: int, classifiers: Mapping[str, TopicCl
 
 
 # -- stopping ---------------------------------------------------------------------------------
-# Seconds a crawl subprocess gets to close its spider after SIGTERM before it is killed: a hung
+# Seconds a crawl process gets to close its spider after SIGTERM before it is killed: a hung
 # download must not hold up a stop (everything stored so far is committed item by item).
 STOP_GRACE_SECONDS = 3.0
-_running: set[subprocess.Popen[bytes]] = set()
+_running: set[CrawlProcess] = set()
 _running_lock = threading.Lock()
 _stopping = threading.Event()
 
@@ -163,8 +161,7 @@ def stop_all_crawls() -> None:
     with _running_lock:
         processes = list(_running)
     for process in processes:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
+        process.signal(signal.SIGTERM)
 
 
 def allow_crawls() -> None:
@@ -172,50 +169,40 @@ def allow_crawls() -> None:
     _stopping.clear()
 
 
-def _terminate(process: subprocess.Popen[bytes]) -> int:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        return process.wait(timeout=STOP_GRACE_SECONDS)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        return process.wait()
+def _terminate(process: CrawlProcess) -> int:
+    process.signal(signal.SIGTERM)
+    code = process.wait(timeout=STOP_GRACE_SECONDS)
+    if code is None:
+        process.signal(signal.SIGKILL)
+        code = process.wait()
+    return code if code is not None else -int(signal.SIGKILL)
 
 
 def _run_subprocess(job: dict[str, object], timeout: float, log_file: Path) -> int:
+    """Run the crawl in a process of its own (``monitor.service.launch``); its exit status."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    # The job travels on stdin: it holds the database URL, which may carry a password.
-    command = [sys.executable, "-m", "crawler.run", "--source", str(job["source_id"])]
-    with log_file.open("ab") as output:
-        process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
-        )
+    process = CrawlProcess(job, log_file)
+    with _running_lock:
+        _running.add(process)
+    try:
+        process.start()
+        deadline = time.monotonic() + timeout
+        while True:
+            code = process.wait(timeout=0.5)
+            if code is not None:
+                return code
+            if _stopping.is_set():
+                return _terminate(process)
+            if time.monotonic() > deadline:
+                log.error("crawl of %s exceeded %ss; stopping it", job["source_id"], timeout)
+                return _terminate(process)
+    except BaseException:
+        # Ctrl-C or SIGTERM on `foiwatch crawl`: stop the child too, and go.
+        _terminate(process)
+        raise
+    finally:
         with _running_lock:
-            _running.add(process)
-        try:
-            assert process.stdin is not None
-            with contextlib.suppress(BrokenPipeError):
-                process.stdin.write(json.dumps(job).encode("utf-8"))
-                process.stdin.close()
-            deadline = time.monotonic() + timeout
-            while True:
-                try:
-                    return process.wait(timeout=0.5)
-                except subprocess.TimeoutExpired:
-                    pass
-                if _stopping.is_set():
-                    return _terminate(process)
-                if time.monotonic() > deadline:
-                    log.error("crawl of %s exceeded %ss; stopping it", job["source_id"], timeout)
-                    return _terminate(process)
-        except BaseException:
-            # Ctrl-C or SIGTERM on `foiwatch crawl`: stop the child too, and go.
-            _terminate(process)
-            raise
-        finally:
-            with _running_lock:
-                _running.discard(process)
+            _running.discard(process)
 
 
 def _close_run(database: Database, run_id: int, code: int, stopped: bool) -> None:
@@ -309,7 +296,6 @@ def _crawl(
         "run_id": run_id,
         "mode": chosen,
         "archive": config.archive.enabled,
-        "parent_pid": os.getpid(),
     }
     try:
         code = _run_subprocess(
