@@ -11,6 +11,7 @@ reactor (``CrawlerProcess`` installs it in each child), so the server stays safe
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 from pathlib import Path
 
@@ -65,10 +66,15 @@ _DRIVERS = ("sqlalchemy.dialects.sqlite.pysqlite", "sqlalchemy.dialects.postgres
 
 
 def warm() -> None:
-    """Import every module a crawl needs; one that fails is left for the crawl itself to report."""
+    """Import every module a crawl needs; one that fails is left for the crawl itself to report.
+
+    The imported objects are then frozen out of the garbage collector's reach: a collection in a
+    child would otherwise write to every one of them and copy the memory the fork shares.
+    """
     for module in [*component_modules(), *_DRIVERS]:
         with contextlib.suppress(Exception):
             importlib.import_module(module)
+    gc.freeze()
 
 
 warm()
