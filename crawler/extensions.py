@@ -12,12 +12,14 @@ from scrapy.exceptions import NotConfigured
 from crawler.problems import problem_found
 from storage.db import Database
 from storage.problems import ProblemRecord, record_problems
-from storage.runs import RunStats, finish_run, record_stats
+from storage.runs import RunStats, finish_run, is_running, record_stats
 
 log = logging.getLogger(__name__)
 # Problems stored per run; the rest are only counted (a site returning 500 on 5,000 pages
 # needs the first few causes, not 5,000 rows).
 MAX_PROBLEMS_STORED = 200
+# True: the crawl closes its own run at the end (no parent process waits on it to do so).
+CLOSE_RUN_SETTING = "FOIWATCH_CLOSE_RUN"
 # Counters that mean a listed response, or part of the listing, was not read fresh.
 UNREAD = (
     "foiwatch/listing_errors",
@@ -153,12 +155,18 @@ class RunRecorder:
                 if key.startswith("foiwatch/filled/") and isinstance(value, int)
             },
         )
+        # A crawl nobody waits on (a Scrapyd job) closes its run itself, succeeded or failed.
+        closes_run = bool(stats.get("foiwatch/own_run")) or self.crawler.settings.getbool(CLOSE_RUN_SETTING)
         database = Database(self.database_url, migrate=False)
         try:
             with database.session() as session:
+                if not is_running(session, int(str(run_id))):
+                    # Closed under it: the service gave up on this crawl (its node stopped answering).
+                    log.warning("run %s was closed before this crawl ended; its figures are not kept", run_id)
+                    return
                 record_stats(session, int(str(run_id)), run_stats)
                 record_problems(session, int(str(run_id)), self.problems.kept)
-                if stats.get("foiwatch/own_run") or failure:
+                if closes_run or failure:
                     finish_run(session, int(str(run_id)), "failed" if failure else "succeeded")
         finally:
             database.dispose()

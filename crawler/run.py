@@ -99,6 +99,20 @@ def build_settings(
     return settings
 
 
+def spider_arguments(source: SourceConfig, mode: str) -> dict[str, Any]:
+    """The arguments of a platform spider for one crawl of ``source`` (``crawler.spiders.common``)."""
+    return {
+        "source": source.id,
+        "url": source.url,
+        "authority": source.authority,
+        "mode": mode,
+        "max_pages": source.max_pages,
+        "may_be_empty": source.may_be_empty,
+        "options": json.dumps(source.options),
+        "hosts": ",".join(source.allowed_hosts),
+    }
+
+
 def crawl(
     source: SourceConfig,
     crawler_settings: CrawlerSettings,
@@ -115,17 +129,7 @@ def crawl(
     settings["LOG_INSTALL_ROOT_HANDLER"] = True
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(load_object(PLATFORMS[source.platform].spider))
-    process.crawl(
-        crawler,
-        source=source.id,
-        url=source.url,
-        authority=source.authority,
-        mode=mode,
-        max_pages=source.max_pages,
-        may_be_empty=source.may_be_empty,
-        options=json.dumps(source.options),
-        hosts=",".join(source.allowed_hosts),
-    )
+    process.crawl(crawler, **spider_arguments(source, mode))
     process.start()
     if crawler.stats is None or not crawler.stats.get_value("finish_reason"):
         # The spider never ran (bad arguments, import error): not a successful crawl.

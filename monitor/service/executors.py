@@ -1,0 +1,169 @@
+"""Where a crawl runs: a subprocess beside the service (``local``) or a Scrapyd node (``scrapyd``).
+
+An executor takes one job (a crawl run already started in the database) and returns when the crawl
+has ended, with why it did not end normally, in words, or None. The crawl itself records what it
+found and its verdict into the run; ``monitor.service.crawls`` closes what it left open.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from crawler.config import CrawlerSettings, SourceConfig
+from monitor.config import Config
+from storage.db import without_password
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CrawlJob:
+    """One crawl of one source into an open run."""
+
+    source: SourceConfig
+    crawler: CrawlerSettings
+    data_dir: Path
+    database_url: str
+    run_id: int
+    mode: str
+    archive: bool
+
+    def for_subprocess(self) -> dict[str, Any]:
+        """What ``python -m crawler.run`` reads on its standard input (the database URL included)."""
+        return {
+            "source_id": self.source.id,
+            "source": self.source.model_dump(),
+            "crawler": self.crawler.model_dump(),
+            "data_dir": str(self.data_dir),
+            "database_url": self.database_url,
+            "run_id": self.run_id,
+            "mode": self.mode,
+            "archive": self.archive,
+            "parent_pid": os.getpid(),
+        }
+
+    def for_node(self) -> dict[str, Any]:
+        """What a Scrapyd node is given (``crawler.spiders.job``): no secret, since Scrapyd shows it.
+
+        The node reads the database URL from its own environment; ``database`` names it with the
+        password hidden, so a node set up for another database refuses the job.
+        """
+        return {
+            "source": self.source.model_dump(),
+            "crawler": self.crawler.model_dump(),
+            "run_id": self.run_id,
+            "mode": self.mode,
+            "archive": self.archive,
+            "database": without_password(self.database_url),
+        }
+
+
+class Executor(Protocol):
+    def run(self, job: CrawlJob, timeout: float, log_file: Path, placed: Callable[[str], None]) -> str | None:
+        """Run the crawl to its end (or the timeout, or a stop). Returns why the run failed, should
+        the crawl have left it open (None: it ended normally); ``placed`` is told the node it runs
+        on, if it runs on one."""
+        ...
+
+
+def executor_for(config: Config) -> Executor:
+    """The executor ``executor.kind`` in settings.yaml names."""
+    if config.executor.kind == "scrapyd":
+        from monitor.service.scrapyd import ScrapydExecutor
+
+        return ScrapydExecutor(config.executor, stopping.is_set)
+    return LocalExecutor()
+
+
+# -- stopping ---------------------------------------------------------------------------------
+# Seconds a crawl gets to close its spider after it is asked to stop before it is killed: a hung
+# download must not hold up a stop (everything stored so far is committed item by item).
+STOP_GRACE_SECONDS = 3.0
+stopping = threading.Event()
+_running: set[subprocess.Popen[bytes]] = set()
+_running_lock = threading.Lock()
+
+
+def stop_all_crawls() -> None:
+    """No crawl starts from now on; running ones are asked to stop (and killed if they linger).
+
+    Crawls on Scrapyd nodes are cancelled by the thread waiting for each (``ScrapydExecutor``).
+    """
+    stopping.set()
+    with _running_lock:
+        processes = list(_running)
+    for process in processes:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+
+
+def allow_crawls() -> None:
+    """Undo ``stop_all_crawls`` (a new service in the same process, as in tests)."""
+    stopping.clear()
+
+
+class LocalExecutor:
+    """Each crawl in a fresh ``python -m crawler.run`` subprocess (see the README: Scrapy's reactor
+    cannot be restarted in one process); the job travels on its standard input."""
+
+    def run(self, job: CrawlJob, timeout: float, log_file: Path, placed: Callable[[str], None]) -> str | None:
+        code = _run_subprocess(job.for_subprocess(), timeout, log_file)
+        return f"crawler process exited with status {code}" if code != 0 else None
+
+
+def _terminate(process: subprocess.Popen[bytes]) -> int:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        return process.wait(timeout=STOP_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        return process.wait()
+
+
+def _run_subprocess(job: dict[str, object], timeout: float, log_file: Path) -> int:
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    # The job travels on stdin: it holds the database URL, which may carry a password.
+    command = [sys.executable, "-m", "crawler.run", "--source", str(job["source_id"])]
+    with log_file.open("ab") as output:
+        process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        with _running_lock:
+            _running.add(process)
+        try:
+            assert process.stdin is not None
+            with contextlib.suppress(BrokenPipeError):
+                process.stdin.write(json.dumps(job).encode("utf-8"))
+                process.stdin.close()
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    return process.wait(timeout=0.5)
+                except subprocess.TimeoutExpired:
+                    pass
+                if stopping.is_set():
+                    return _terminate(process)
+                if time.monotonic() > deadline:
+                    log.error("crawl of %s exceeded %ss; stopping it", job["source_id"], timeout)
+                    return _terminate(process)
+        except BaseException:
+            # Ctrl-C or SIGTERM on `foiwatch crawl`: stop the child too, and go.
+            _terminate(process)
+            raise
+        finally:
+            with _running_lock:
+                _running.discard(process)
