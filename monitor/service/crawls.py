@@ -68,6 +68,8 @@ class CrawlSummary:
     # why the run failed or was judged bad, in words (``storage.problems.run_cause``)
     cause: str | None = None
     seconds: float | None = None
+    # the Scrapyd node the crawl ran on (None: beside the service)
+    node: str | None = None
 
     @property
     def failed(self) -> bool:
@@ -76,14 +78,15 @@ class CrawlSummary:
     def in_words(self) -> str:
         """The end of a crawl in one line, for the log: result, counts or cause, and time taken."""
         took = f" in {self.seconds:.0f} s" if self.seconds is not None else ""
+        where = f" on {self.node}" if self.node else ""
         if self.status == "succeeded":
             counts = f"{self.items} items, {self.new} new, {self.changed} changed, {self.withdrawn} withdrawn"
             problem = f"; {self.cause}" if self.cause else ""
-            return f"crawl of {self.source_id} finished: succeeded, {counts}{took}{problem}"
+            return f"crawl of {self.source_id} finished{where}: succeeded, {counts}{took}{problem}"
         if self.status in ("busy", "stopped"):
             return f"crawl of {self.source_id} not started: {self.error}"
         cause = (self.cause or "see its log").removeprefix(f"{self.status}: ")
-        return f"crawl of {self.source_id} finished: {self.status}: {cause}{took}"
+        return f"crawl of {self.source_id} finished{where}: {self.status}: {cause}{took}"
 
 
 def register_sources(database: Database, config: Config) -> None:
@@ -291,6 +294,7 @@ def _summary(database: Database, run_id: int, health: str) -> CrawlSummary:
             health=health,
             cause=run_cause(session, run),
             seconds=took,
+            node=run.node,
         )
 
 

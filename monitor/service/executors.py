@@ -83,7 +83,7 @@ def executor_for(config: Config) -> Executor:
     if config.executor.kind == "scrapyd":
         from monitor.service.scrapyd import ScrapydExecutor
 
-        return ScrapydExecutor(config.executor, stopping.is_set)
+        return ScrapydExecutor(config.executor, stopping)
     return LocalExecutor()
 
 

@@ -14,6 +14,7 @@ import base64
 import json
 import logging
 import os
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -92,7 +93,7 @@ class Node:
         except HTTPError as exc:
             if exc.code == 401:
                 raise NodeRefused(
-                    "it refused the username and password (executor.username, .password)"
+                    "it refused our username and password (executor.username and .password)"
                 ) from None
             raise NodeUnreachable(f"{endpoint} answered HTTP {exc.code}") from None
         except (URLError, OSError) as exc:
@@ -149,8 +150,9 @@ def by_load(nodes: list[Node]) -> tuple[list[Node], list[str]]:
 class ScrapydExecutor:
     """Schedules each crawl on the least busy node and waits for it (see the module's docstring)."""
 
-    def __init__(self, settings: ExecutorSettings, stopping: Callable[[], bool]) -> None:
+    def __init__(self, settings: ExecutorSettings, stopping: threading.Event) -> None:
         self.settings = settings
+        # set by ``stop_all_crawls``: waits between polls end at once, so a stop is quick
         self.stopping = stopping
 
     def run(self, job: CrawlJob, timeout: float, log_file: Path, placed: Callable[[str], None]) -> str | None:
@@ -180,7 +182,7 @@ class ScrapydExecutor:
         missing = 0
         try:
             while True:
-                if self.stopping():
+                if self.stopping.is_set():
                     self._cancel(node, job_id)
                     return f"stopped on Scrapyd node {node.name}"
                 if time.monotonic() > deadline:
@@ -208,7 +210,7 @@ class ScrapydExecutor:
                         return (
                             f"the crawl on Scrapyd node {node.name} ended without recording its result{where}"
                         )
-                time.sleep(self.settings.poll_seconds)
+                self.stopping.wait(self.settings.poll_seconds)
         except BaseException:
             # Ctrl-C or SIGTERM on `foiwatch crawl`: the job goes too.
             self._cancel(node, job_id)

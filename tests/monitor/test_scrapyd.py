@@ -30,6 +30,8 @@ from monitor.app import App, open_app
 from monitor.cli.main import main
 from monitor.demo.localsite import LocalSite
 from monitor.service.crawls import CrawlSummary, crawl_source
+from monitor.service.executors import allow_crawls, stop_all_crawls
+from monitor.service.scrapyd import Node
 from storage.models import CrawlRun, Response
 from tests.conftest import PG_ENV, SOH_SITE, pg_schema, write_config
 
@@ -53,6 +55,7 @@ class ScrapydServer:
     folder: Path
     database_url: str
     port: int = 0
+    conf: str = ""
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -70,7 +73,7 @@ class ScrapydServer:
         (self.folder / "scrapyd.conf").write_text(
             "[scrapyd]\nbind_address = 127.0.0.1\n"
             f"http_port = {self.port}\neggs_dir = eggs\nlogs_dir = logs\ndbs_dir = dbs\nitems_dir =\n"
-            "max_proc = 2\npoll_interval = 0.2\n",
+            f"max_proc = 2\npoll_interval = 0.2\n{self.conf}",
             encoding="utf-8",
         )
         env = {**os.environ, "FOIWATCH_DATABASE_URL": self.database_url}
@@ -213,8 +216,9 @@ def test_a_node_refusing_the_job_passes_it_to_the_next(
     deployed = CliRunner().invoke(main, ["--config", str(config), "scrapyd", "deploy"])
     assert deployed.exit_code == 0, deployed.output
     with LocalSite(SOH_SITE) as site:
-        app = _app(tmp_path, database_url, {"met-c": site.url(MET_LOG)}, _executor(nodes, project="solo"))
-        summary = _crawl(app, "met-c")
+        sites = {"cleveland-c": site.url(CLEVELAND_LOG)}
+        app = _app(tmp_path, database_url, sites, _executor(nodes, project="solo"))
+        summary = _crawl(app, "cleveland-c")
         assert summary.status == "succeeded", summary.error
         assert _run(app, summary.run_id).node == nodes[1].name
         app.database.dispose()
@@ -225,17 +229,19 @@ def test_with_every_node_down_the_run_fails_and_the_next_one_finds_everything(
 ) -> None:
     down = [ScrapydServer(tmp_path / f"down{i}", database_url, port=_free_port()) for i in (1, 2)]
     with LocalSite(SOH_SITE) as site:
-        app = _app(tmp_path / "down", database_url, {"met-d": site.url(MET_LOG)}, _executor(down))
-        failed = _crawl(app, "met-d")
+        sites = {"cleveland-d": site.url(CLEVELAND_LOG)}
+        app = _app(tmp_path / "down", database_url, sites, _executor(down))
+        failed = _crawl(app, "cleveland-d")
         assert failed.status == "failed"
         assert failed.cause is not None
         for node in down:
             assert f"{node.name} does not answer" in failed.cause
+        assert site.requests == []
         app.database.dispose()
-        app = _app(tmp_path / "up", database_url, {"met-d": site.url(MET_LOG)}, _executor(nodes))
-        summary = _crawl(app, "met-d")
+        app = _app(tmp_path / "up", database_url, sites, _executor(nodes))
+        summary = _crawl(app, "cleveland-d")
         assert summary.status == "succeeded", summary.error
-        assert (summary.items, summary.new) == (12, 12)
+        assert (summary.items, summary.new) == (3, 3)
         app.database.dispose()
 
 
@@ -250,37 +256,92 @@ def test_deploy_says_which_node_does_not_answer(tmp_path: Path, nodes: list[Scra
     assert f"{down.name}: not deployed: does not answer" in result.output
 
 
+def test_stopping_foiwatch_cancels_the_crawl_on_its_node(
+    tmp_path: Path, database_url: str, nodes: list[ScrapydServer]
+) -> None:
+    with LocalSite(SOH_SITE) as site:
+        app = _app(tmp_path, database_url, {"cleveland-s": site.url(CLEVELAND_LOG)}, _executor(nodes))
+        site.faults[CLEVELAND_LOG] = "hang"
+        results: dict[str, CrawlSummary] = {}
+        crawling = threading.Thread(target=lambda: results.setdefault("s", _crawl(app, "cleveland-s")))
+        crawling.start()
+        _wait_for(lambda: CLEVELAND_LOG in site.paths(0), 60, "the crawl never asked for its log")
+        stop_all_crawls()
+        try:
+            crawling.join(timeout=30)
+        finally:
+            allow_crawls()
+        assert results["s"].status == "interrupted"
+        for node in nodes:
+            assert Node(node.url).load() == 0  # cancelled, not left crawling
+        app.database.dispose()
+
+
 def test_a_node_dying_mid_crawl_fails_the_run_naming_it_and_the_next_runs_elsewhere(
     tmp_path: Path, database_url: str, nodes: list[ScrapydServer]
 ) -> None:
-    """Last in this file: it kills one of the module's nodes."""
-    with LocalSite(SOH_SITE) as met_site, LocalSite(SOH_SITE) as cleveland_site:
-        sites = {"met-e": met_site.url(MET_LOG), "cleveland-e": cleveland_site.url(CLEVELAND_LOG)}
+    """Last of the tests on the module's nodes: it kills one of them."""
+    with LocalSite(SOH_SITE) as first_site, LocalSite(SOH_SITE) as second_site:
+        sites = {"first-e": first_site.url(CLEVELAND_LOG), "second-e": second_site.url(CLEVELAND_LOG)}
         app = _app(tmp_path, database_url, sites, _executor(nodes))
-        met_site.faults[MET_LOG] = "hang"
+        first_site.faults[CLEVELAND_LOG] = "hang"
         results: dict[str, CrawlSummary] = {}
-        hanging = threading.Thread(target=lambda: results.setdefault("met-e", _crawl(app, "met-e")))
+        hanging = threading.Thread(target=lambda: results.setdefault("first-e", _crawl(app, "first-e")))
         hanging.start()
-        _wait_for(lambda: MET_LOG in met_site.paths(0), 60, "the hanging crawl never asked for its log")
+        _wait_for(
+            lambda: CLEVELAND_LOG in first_site.paths(0), 60, "the hanging crawl never asked for its log"
+        )
         with app.database.session() as session:
-            run = session.scalars(select(CrawlRun).where(CrawlRun.source_id == "met-e")).one()
+            run = session.scalars(select(CrawlRun).where(CrawlRun.source_id == "first-e")).one()
             busy = next(node for node in nodes if node.name == run.node)
         # the least busy node takes the other source's crawl
-        other = _crawl(app, "cleveland-e")
+        other = _crawl(app, "second-e")
         assert other.status == "succeeded", other.error
         assert (other.items, other.new) == (3, 3)
         assert _run(app, other.run_id).node != busy.name
         busy.kill()
         hanging.join(timeout=60)
-        failed = results["met-e"]
+        failed = results["first-e"]
         assert failed.status == "failed"
         assert failed.cause is not None and f"Scrapyd node {busy.name} stopped answering" in failed.cause
-        del met_site.faults[MET_LOG]
-        again = _crawl(app, "met-e")
+        del first_site.faults[CLEVELAND_LOG]
+        again = _crawl(app, "first-e")
         assert again.status == "succeeded", again.error
-        assert (again.items, again.new) == (12, 12)
+        assert (again.items, again.new) == (3, 3)
         assert _run(app, again.run_id).node not in (None, busy.name)
         app.database.dispose()
+
+
+def test_a_node_with_a_password_and_another_database_refuses_to_crawl(
+    tmp_path: Path, database_url: str
+) -> None:
+    """Basic authentication works, its password is never shown, and a node set up for another
+    database runs nothing: the run fails pointing at the node's log, which says why."""
+    other_database = f"{database_url}&application_name=elsewhere"
+    node = ScrapydServer(tmp_path / "node", other_database, conf="username = crawls\npassword = s3cret-pw\n")
+    node.start()
+    try:
+        wrong = write_config(tmp_path / "wrong", [], executor=_executor([node], username="crawls"))
+        refused = CliRunner().invoke(main, ["--config", str(wrong), "scrapyd", "deploy"])
+        assert refused.exit_code == 1
+        assert "refused our username and password" in refused.output
+        executor = _executor([node], username="crawls", password="s3cret-pw")
+        right = write_config(tmp_path / "right", [], executor=executor)
+        deployed = CliRunner().invoke(main, ["--config", str(right), "scrapyd", "deploy"])
+        assert deployed.exit_code == 0, deployed.output
+        with LocalSite(SOH_SITE) as site:
+            app = _app(tmp_path, database_url, {"cleveland-p": site.url(CLEVELAND_LOG)}, executor)
+            summary = _crawl(app, "cleveland-p")
+            app.database.dispose()
+        assert summary.status == "failed"
+        assert (
+            summary.cause is not None and f"Scrapyd node {node.name} ended without recording" in summary.cause
+        )
+        assert "s3cret-pw" not in summary.cause
+        logs = list((node.folder / "logs").rglob("*.log"))
+        assert "point the node at the service's database" in logs[0].read_text(encoding="utf-8")
+    finally:
+        node.kill()
 
 
 def test_scrapyd_needs_nodes_and_a_database_they_share(tmp_path: Path) -> None:
