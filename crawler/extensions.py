@@ -1,13 +1,18 @@
-"""Scrapy extension that closes the crawl run with its statistics, its problems and a verdict."""
+"""Scrapy extensions: the one that closes the crawl run with its statistics, its problems and a
+verdict, and the one that stops a crawl whose run was closed under it."""
 
 from __future__ import annotations
 
 import logging
+import os
+import threading
 from dataclasses import dataclass
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import deferred_from_coro
+from twisted.internet.task import LoopingCall
 
 from crawler.problems import problem_found
 from storage.db import Database
@@ -20,6 +25,8 @@ log = logging.getLogger(__name__)
 MAX_PROBLEMS_STORED = 200
 # True: the crawl closes its own run at the end (no parent process waits on it to do so).
 CLOSE_RUN_SETTING = "FOIWATCH_CLOSE_RUN"
+# Seconds a crawl whose run was closed under it gets to stop gracefully before it exits.
+STOP_GRACE_SECONDS = 3.0
 # Counters that mean a listed response, or part of the listing, was not read fresh.
 UNREAD = (
     "foiwatch/listing_errors",
@@ -176,3 +183,63 @@ class RunRecorder:
             )
         if failure:
             log.error("crawl of %s failed: %s", getattr(spider, "source_id", "?"), failure)
+
+
+class ClosedRunWatch:
+    """Stops a crawl whose run was closed under it, for crawls nobody on their machine waits on.
+
+    The service closes a Scrapyd crawl's run as failed when the node stops answering; a node that
+    was only cut off goes on crawling. This looks every ``FOIWATCH_RUN_CHECK_SECONDS`` and stops the
+    crawl (the recorder then keeps nothing), so a source is never crawled twice at once.
+    """
+
+    def __init__(self, crawler: Crawler, database_url: str, run_id: int, every: float) -> None:
+        self.crawler, self.run_id, self.every = crawler, run_id, every
+        self.database = Database(database_url, migrate=False)
+        self.task: LoopingCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ClosedRunWatch:
+        settings = crawler.settings
+        if not settings.getbool(CLOSE_RUN_SETTING) or not settings.getint("FOIWATCH_RUN_ID"):
+            raise NotConfigured("only crawls that close their own run are watched")
+        watch = cls(
+            crawler,
+            settings["FOIWATCH_DATABASE_URL"],
+            settings.getint("FOIWATCH_RUN_ID"),
+            settings.getfloat("FOIWATCH_RUN_CHECK_SECONDS", 5.0),
+        )
+        crawler.signals.connect(watch.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(watch.spider_closed, signal=signals.spider_closed)
+        return watch
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.task = LoopingCall(self.check)
+        self.task.start(self.every, now=False)
+
+    def check(self) -> None:
+        try:
+            with self.database.session() as session:
+                still_open = is_running(session, self.run_id)
+        except Exception:
+            log.exception("could not see whether run %s is still open; crawling on", self.run_id)
+            return
+        if not still_open:
+            log.error("run %s was closed by the service: stopping this crawl", self.run_id)
+            self.spider_closed()
+            stop_async = getattr(self.crawler, "stop_async", None)  # Scrapy 2.14; stop() before
+            if stop_async is not None:
+                deferred_from_coro(stop_async())
+            else:
+                self.crawler.stop()
+            # A graceful stop still fetches every request already queued in the downloader (a
+            # minute at polite delays): as a local crawl is killed after its grace, so is this one.
+            # What it stored is committed item by item; its run is closed already.
+            exit_later = threading.Timer(STOP_GRACE_SECONDS, os._exit, args=(1,))
+            exit_later.daemon = True
+            exit_later.start()
+
+    def spider_closed(self, spider: Spider | None = None) -> None:
+        if self.task is not None and self.task.running:
+            self.task.stop()
+        self.database.dispose()

@@ -83,6 +83,8 @@ def build_settings(
         # No consoles or remote control ports: nothing but the crawl listens or answers.
         "EXTENSIONS": {
             "crawler.extensions.RunRecorder": 500,
+            # crawls that close their own run (on Scrapyd nodes) only: NotConfigured otherwise
+            "crawler.extensions.ClosedRunWatch": 510,
             "scrapy.extensions.telnet.TelnetConsole": None,
             "scrapy.extensions.remote_control.RemoteControl": None,
         },

@@ -56,8 +56,10 @@ class JobSpider(scrapy.Spider):
             int(job["run_id"]),
             bool(job["archive"]),
         )
-        # Nobody on this machine waits for the crawl to end: it closes its run itself.
+        # Nobody on this machine waits for the crawl to end: it closes its run itself, and stops
+        # if the service closed it first (``crawler.extensions.ClosedRunWatch``).
         settings[CLOSE_RUN_SETTING] = True
+        settings["FOIWATCH_RUN_CHECK_SECONDS"] = float(job.get("check_seconds", 5.0))
         # Over the project's settings; Scrapyd's own (LOG_FILE, given on the command line) stay.
         crawler.settings.setdict(settings, priority="spider")
         platform_spider = load_object(PLATFORMS[source.platform].spider)

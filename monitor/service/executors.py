@@ -54,13 +54,15 @@ class CrawlJob:
             "parent_pid": os.getpid(),
         }
 
-    def for_node(self) -> dict[str, Any]:
+    def for_node(self, check_seconds: float) -> dict[str, Any]:
         """What a Scrapyd node is given (``crawler.spiders.job``): no secret, since Scrapyd shows it.
 
         The node reads the database URL from its own environment; ``database`` names it with the
-        password hidden, so a node set up for another database refuses the job.
+        password hidden, so a node set up for another database refuses the job. The crawl looks
+        whether its run is still open every ``check_seconds`` (``crawler.extensions.ClosedRunWatch``).
         """
         return {
+            "check_seconds": check_seconds,
             "source": self.source.model_dump(),
             "crawler": self.crawler.model_dump(),
             "run_id": self.run_id,

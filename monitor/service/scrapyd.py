@@ -160,7 +160,8 @@ class ScrapydExecutor:
         refusals = list(skipped)
         job_id = f"run-{job.run_id}-{uuid.uuid4().hex[:12]}"
         arguments = {"project": self.settings.project, "spider": SPIDER, "jobid": job_id}
-        arguments["job"] = json.dumps(job.for_node())
+        # The crawl looks at its run as often as this looks at the crawl.
+        arguments["job"] = json.dumps(job.for_node(self.settings.poll_seconds))
         for node in ready:
             try:
                 node.call("schedule.json", arguments, post=True)

@@ -33,6 +33,7 @@ from monitor.service.crawls import CrawlSummary, crawl_source
 from monitor.service.executors import allow_crawls, stop_all_crawls
 from monitor.service.scrapyd import Node
 from storage.models import CrawlRun, Response
+from storage.runs import finish_run
 from tests.conftest import PG_ENV, SOH_SITE, pg_schema, write_config
 
 MET_LOG = "/foi-ai/metropolitan-police/disclosure-log/"
@@ -140,12 +141,18 @@ def _executor(servers: list[ScrapydServer], **extra: Any) -> dict[str, Any]:
     return {"kind": "scrapyd", "urls": urls, "poll_seconds": 0.2, "lost_after_seconds": 2, **extra}
 
 
-def _app(tmp_path: Path, database_url: str, sites: dict[str, str], executor: dict[str, Any]) -> App:
+def _app(
+    tmp_path: Path,
+    database_url: str,
+    sites: dict[str, str],
+    executor: dict[str, Any],
+    crawler: dict[str, Any] | None = None,
+) -> App:
     sources = [
         {"id": source_id, "platform": "police_soh", "authority": f"{source_id} authority", "url": url}
         for source_id, url in sites.items()
     ]
-    config = write_config(tmp_path / "config", sources, executor=executor)
+    config = write_config(tmp_path / "config", sources, crawler=crawler, executor=executor)
     return open_app(config, database_url, tmp_path / "data")
 
 
@@ -274,6 +281,31 @@ def test_stopping_foiwatch_cancels_the_crawl_on_its_node(
         assert results["s"].status == "interrupted"
         for node in nodes:
             assert Node(node.url).load() == 0  # cancelled, not left crawling
+        app.database.dispose()
+
+
+def test_a_crawl_whose_run_was_closed_under_it_stops(
+    tmp_path: Path, database_url: str, nodes: list[ScrapydServer]
+) -> None:
+    """A node cut off from the service (which closed its run as failed), but not from the database
+    and the site, stops crawling and keeps nothing in the closed run: no source is crawled twice
+    at once."""
+    with LocalSite(SOH_SITE) as site:
+        # 2 s between requests: the whole log (16 requests) would take half a minute
+        sites = {"met-w": site.url(MET_LOG)}
+        app = _app(tmp_path, database_url, sites, _executor(nodes), {"download_delay": 2})
+        results: dict[str, CrawlSummary] = {}
+        crawling = threading.Thread(target=lambda: results.setdefault("w", _crawl(app, "met-w")))
+        crawling.start()
+        _wait_for(lambda: MET_LOG in site.paths(200), 60, "the crawl never read its log")
+        with app.database.session() as session:
+            run = session.scalars(select(CrawlRun).where(CrawlRun.source_id == "met-w")).one()
+            finish_run(session, run.id, "failed", "closed by the test")
+        crawling.join(timeout=15)
+        assert not crawling.is_alive(), "the crawl went on after its run was closed"
+        assert len(site.requests) < 12
+        assert results["w"].status == "failed"
+        assert _run(app, results["w"].run_id).error_summary == "closed by the test"
         app.database.dispose()
 
 
