@@ -104,7 +104,7 @@ class Node:
         if not isinstance(data, dict):
             raise NodeUnreachable(f"{endpoint} did not answer a JSON object: is it Scrapyd?")
         if data.get("status") != "ok":
-            raise NodeRefused(str(data.get("message") or data))
+            raise NodeRefused(_last_line(str(data.get("message") or data)))
         return data
 
     def load(self) -> int:
@@ -125,6 +125,13 @@ class Node:
 
     def cancel(self, project: str, job_id: str, signal: str = "INT") -> None:
         self.call("cancel.json", {"project": project, "job": job_id, "signal": signal}, post=True)
+
+
+def _last_line(message: str) -> str:
+    """A node's error as one line: a failure to list the project's spiders comes as a whole
+    traceback, whose last line says what is wrong (a module missing on the node...)."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    return (lines[-1] if lines else message)[:500]
 
 
 def nodes_of(settings: ExecutorSettings) -> list[Node]:
