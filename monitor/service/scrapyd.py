@@ -11,6 +11,7 @@ with a cause naming it; it answers no more, so the next crawl goes elsewhere.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import os
@@ -27,6 +28,7 @@ from urllib.request import Request, urlopen
 
 from monitor.config import ExecutorSettings
 from monitor.service.executors import STOP_GRACE_SECONDS, CrawlJob
+from storage.clock import utcnow
 
 log = logging.getLogger(__name__)
 SPIDER = "foiwatch"
@@ -134,6 +136,50 @@ def _last_line(message: str) -> str:
     return (lines[-1] if lines else message)[:500]
 
 
+@dataclass
+class JobWatch:
+    """What the polls of one job on its node have seen so far."""
+
+    node: Node
+    job_id: str
+    # the source's own crawl log beside the service: it is told where the node keeps this crawl's
+    log_file: Path
+    silent_since: float | None = None
+    missing: int = 0
+    log_url: str | None = None
+
+    def look(self, project: str, lost_after: float) -> tuple[bool, str | None]:
+        """One poll: whether the job has ended and, if so, why the run failed should the crawl
+        have left it open (a job that finished normally closed its run itself)."""
+        try:
+            state, log_url = self.node.job_state(project, self.job_id)
+        except (NodeUnreachable, NodeRefused) as exc:
+            self.silent_since = self.silent_since or time.monotonic()
+            if time.monotonic() - self.silent_since < lost_after:
+                return False, None
+            return (
+                True,
+                f"Scrapyd node {self.node.name} stopped answering during the crawl ({lost_after:g} s: {exc})",
+            )
+        self.silent_since = None
+        self.missing = self.missing + 1 if state is None else 0
+        if log_url and not self.log_url:
+            self.log_url = log_url
+            self._note(f"job {self.job_id} on Scrapyd node {self.node.name}; its log: {log_url}")
+        if self.missing >= MISSING_POLLS:
+            return True, f"the job vanished from Scrapyd node {self.node.name} (was Scrapyd restarted?)"
+        if state == "finished":
+            where = f"; its log: {self.log_url}" if self.log_url else ""
+            return True, f"the crawl on Scrapyd node {self.node.name} ended without recording a result{where}"
+        return False, None
+
+    def _note(self, line: str) -> None:
+        with contextlib.suppress(OSError):
+            self.log_file.parent.mkdir(parents=True, exist_ok=True)
+            with self.log_file.open("a", encoding="utf-8") as log_file:
+                log_file.write(f"{utcnow():%Y-%m-%d %H:%M:%S} [foiwatch] INFO: {line}\n")
+
+
 def nodes_of(settings: ExecutorSettings) -> list[Node]:
     """The configured nodes; the password from settings.yaml, else from ``FOIWATCH_SCRAPYD_PASSWORD``."""
     password = settings.password.get_secret_value() if settings.password else os.environ.get(PASSWORD_ENV)
@@ -178,50 +224,33 @@ class ScrapydExecutor:
                 continue
             placed(node.name)
             log.info("crawl of %s scheduled on Scrapyd node %s as job %s", job.source.id, node.name, job_id)
-            return self._watch(node, job_id, job.source.id, timeout)
+            return self._watch(JobWatch(node, job_id, log_file), job.source.id, timeout)
         if not refusals:
             return "no Scrapyd node is configured"
         return "no Scrapyd node took the crawl: " + "; ".join(refusals)
 
-    def _watch(self, node: Node, job_id: str, source_id: str, timeout: float) -> str | None:
+    def _watch(self, watch: JobWatch, source_id: str, timeout: float) -> str | None:
         """Poll the node until the job ends; why the run failed, should the crawl have left it open."""
         deadline = time.monotonic() + timeout
-        silent_since: float | None = None
-        missing = 0
+        node = watch.node
         try:
             while True:
                 if self.stopping.is_set():
-                    self._cancel(node, job_id)
+                    self._cancel(node, watch.job_id)
                     return f"stopped on Scrapyd node {node.name}"
                 if time.monotonic() > deadline:
                     log.error("crawl of %s exceeded %ss on %s; cancelling it", source_id, timeout, node.name)
-                    self._cancel(node, job_id)
+                    self._cancel(node, watch.job_id)
                     return (
-                        f"cancelled on Scrapyd node {node.name} after crawl_timeout_seconds ({timeout:g} s)"
+                        f"cancelled on Scrapyd node {node.name} after {timeout:g} s (crawl_timeout_seconds)"
                     )
-                try:
-                    state, log_url = node.job_state(self.settings.project, job_id)
-                except (NodeUnreachable, NodeRefused) as exc:
-                    silent_since = silent_since or time.monotonic()
-                    if time.monotonic() - silent_since >= self.settings.lost_after_seconds:
-                        return (
-                            f"Scrapyd node {node.name} stopped answering during the crawl "
-                            f"(for {self.settings.lost_after_seconds:g} s: {exc})"
-                        )
-                else:
-                    silent_since = None
-                    missing = missing + 1 if state is None else 0
-                    if missing >= MISSING_POLLS:
-                        return f"the job vanished from Scrapyd node {node.name} (was Scrapyd restarted?)"
-                    if state == "finished":
-                        where = f"; its log: {log_url}" if log_url else ""
-                        return (
-                            f"the crawl on Scrapyd node {node.name} ended without recording its result{where}"
-                        )
+                ended, failure = watch.look(self.settings.project, self.settings.lost_after_seconds)
+                if ended:
+                    return failure
                 self.stopping.wait(self.settings.poll_seconds)
         except BaseException:
             # Ctrl-C or SIGTERM on `foiwatch crawl`: the job goes too.
-            self._cancel(node, job_id)
+            self._cancel(node, watch.job_id)
             raise
 
     def _cancel(self, node: Node, job_id: str) -> None:

@@ -147,12 +147,13 @@ def _app(
     sites: dict[str, str],
     executor: dict[str, Any],
     crawler: dict[str, Any] | None = None,
+    service: dict[str, Any] | None = None,
 ) -> App:
     sources = [
         {"id": source_id, "platform": "police_soh", "authority": f"{source_id} authority", "url": url}
         for source_id, url in sites.items()
     ]
-    config = write_config(tmp_path / "config", sources, crawler=crawler, executor=executor)
+    config = write_config(tmp_path / "config", sources, crawler=crawler, service=service, executor=executor)
     return open_app(config, database_url, tmp_path / "data")
 
 
@@ -187,6 +188,9 @@ def test_a_crawl_runs_on_a_node_and_lands_in_the_shared_database(
         run = _run(app, summary.run_id)
         assert run.node in {node.name for node in nodes}
         assert run.complete and run.diffed
+        # the source's own log beside the service says where the node keeps the crawl's
+        noted = (app.data_dir / "logs" / "met-a.log").read_text(encoding="utf-8")
+        assert f"on Scrapyd node {run.node}; its log: http://{run.node}/logs/foiwatch/foiwatch/run-" in noted
         # the node's crawl behaved as a local one: robots.txt read, the operator's contact sent
         assert "/robots.txt" in site.paths()
         assert all("tests@foiwatch.invalid" in r.user_agent for r in site.requests)
@@ -281,6 +285,22 @@ def test_stopping_foiwatch_cancels_the_crawl_on_its_node(
         assert results["s"].status == "interrupted"
         for node in nodes:
             assert Node(node.url).load() == 0  # cancelled, not left crawling
+        app.database.dispose()
+
+
+def test_a_crawl_past_its_timeout_is_cancelled_on_its_node(
+    tmp_path: Path, database_url: str, nodes: list[ScrapydServer]
+) -> None:
+    with LocalSite(SOH_SITE) as site:
+        sites = {"cleveland-t": site.url(CLEVELAND_LOG)}
+        app = _app(tmp_path, database_url, sites, _executor(nodes), service={"crawl_timeout_seconds": 1})
+        site.faults[CLEVELAND_LOG] = "hang"
+        summary = _crawl(app, "cleveland-t")
+        assert summary.status == "failed"
+        assert summary.cause is not None
+        assert f"cancelled on Scrapyd node {summary.node} after 1 s (crawl_timeout_seconds)" in summary.cause
+        for node in nodes:
+            assert Node(node.url).load() == 0
         app.database.dispose()
 
 
