@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from crawler.config import SourceConfig
 from monitor.changes.detect import record_changes
 from monitor.classify import TopicClassifier, build_classifiers
-from monitor.config import ArchiveSettings, Config
+from monitor.config import ArchiveSettings, Config, ExecutorSettings
 from monitor.service.executors import CrawlJob, executor_for, stopping
 from monitor.service.health import update_health
 from monitor.sources.checks import filled_percent, read_link_log, what_to_fix
@@ -349,7 +349,10 @@ def check_source(config: Config, source: SourceConfig) -> CheckReport:
             quiet = config.crawler.model_copy(update={"http_cache": False})
             # Nothing of a check is kept, so nothing of it is archived.
             unarchived = ArchiveSettings(enabled=False)
-            checked = replace(config, crawler=quiet, sources=[one_page], archive=unarchived)
+            # A check's database is a file here: it crawls here too, whatever executor.kind says.
+            checked = replace(
+                config, crawler=quiet, sources=[one_page], archive=unarchived, executor=ExecutorSettings()
+            )
             summary = crawl_source(database, checked, one_page, work, "full")
             with database.session() as session:
                 run = session.get_one(CrawlRun, summary.run_id)

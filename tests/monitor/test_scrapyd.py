@@ -28,8 +28,9 @@ from sqlalchemy import func, select
 from crawler.yamlconf import ConfigError
 from monitor.app import App, open_app
 from monitor.cli.main import main
+from monitor.config import load_config
 from monitor.demo.localsite import LocalSite
-from monitor.service.crawls import CrawlSummary, crawl_source
+from monitor.service.crawls import CrawlSummary, check_source, crawl_source
 from monitor.service.executors import allow_crawls, stop_all_crawls
 from monitor.service.scrapyd import Node
 from storage.models import CrawlRun, Response
@@ -416,3 +417,14 @@ def test_scrapyd_needs_nodes_and_a_database_they_share(tmp_path: Path) -> None:
         open_app(secret, f"sqlite:///{tmp_path / 'c.sqlite3'}", tmp_path / "data")
     assert "executor.username and executor.password" in str(credentials.value)
     assert "pw" not in str(credentials.value).replace("password", "")
+
+
+def test_sources_check_crawls_here_whatever_the_executor(tmp_path: Path) -> None:
+    """A check stores into a scratch file nothing but this machine reads: no node is asked."""
+    down = ScrapydServer(tmp_path / "down", "", port=_free_port())
+    with LocalSite(SOH_SITE) as site:
+        sources = [{"id": "met-x", "platform": "police_soh", "authority": "Met", "url": site.url(MET_LOG)}]
+        config = load_config(write_config(tmp_path / "config", sources, executor=_executor([down])))
+        report = check_source(config, config.source("met-x"))
+    assert report.status == "succeeded", report.problem
+    assert report.items > 0
