@@ -259,6 +259,8 @@ def _crawl(
     health = _judge_health(database, run_id, config)
     summary = _summary(database, run_id, health)
     fields = {"source": source.id, "run_id": run_id, "mode": chosen, "status": summary.status}
+    if summary.node:
+        fields["node"] = summary.node
     log.log(logging.ERROR if summary.failed else logging.INFO, summary.in_words(), extra=fields)
     return summary
 

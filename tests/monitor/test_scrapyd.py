@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import signal
 import socket
@@ -178,17 +179,23 @@ def _responses(app: App, source_id: str) -> int:
 
 
 def test_a_crawl_runs_on_a_node_and_lands_in_the_shared_database(
-    tmp_path: Path, database_url: str, nodes: list[ScrapydServer]
+    tmp_path: Path, database_url: str, nodes: list[ScrapydServer], caplog: pytest.LogCaptureFixture
 ) -> None:
     with LocalSite(SOH_SITE) as site:
         app = _app(tmp_path, database_url, {"met-a": site.url(MET_LOG)}, _executor(nodes))
-        summary = _crawl(app, "met-a")
+        with caplog.at_level(logging.INFO, logger="monitor.service.crawls"):
+            summary = _crawl(app, "met-a")
         assert summary.status == "succeeded", summary.error
         assert (summary.items, summary.new, summary.errors) == (12, 12, 0)
         assert _responses(app, "met-a") == 12
         run = _run(app, summary.run_id)
         assert run.node in {node.name for node in nodes}
         assert run.complete and run.diffed
+        ended = [r for r in caplog.records if "finished" in r.getMessage()]
+        assert (
+            ended[-1].getMessage().startswith(f"crawl of met-a finished on {run.node}: succeeded, 12 items")
+        )
+        assert ended[-1].node == run.node  # type: ignore[attr-defined]
         # the source's own log beside the service says where the node keeps the crawl's
         noted = (app.data_dir / "logs" / "met-a.log").read_text(encoding="utf-8")
         assert f"on Scrapyd node {run.node}; its log: http://{run.node}/logs/foiwatch/foiwatch/run-" in noted
