@@ -208,6 +208,12 @@ def test_a_crawl_runs_on_a_node_and_lands_in_the_shared_database(
         assert f"full on {run.node}: succeeded" in shown.output
         as_json = json.loads(CliRunner().invoke(main, [*base, "status", "--json"]).output)
         assert as_json["sources"][0]["last_run"]["node"] == run.node
+        jobs = CliRunner().invoke(main, [*base, "scrapyd", "jobs"], env={"COLUMNS": "400"})
+        assert jobs.exit_code == 0, jobs.output
+        assert any(
+            run.node in line and "finished" in line and f"run-{run.id}-" in line
+            for line in jobs.output.splitlines()
+        )
         app.database.dispose()
 
 
