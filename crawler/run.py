@@ -11,11 +11,15 @@ import argparse
 import contextlib
 import ctypes
 import ctypes.util
+import functools
+import hashlib
 import json
 import logging
 import os
 import signal
 import sys
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +103,28 @@ def build_settings(
     if run_id is not None:
         settings["FOIWATCH_RUN_ID"] = run_id
     return settings
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """A digest of the crawl's code as loaded here (``crawler`` and ``storage``, from a folder or
+    from a Scrapyd egg): a node refuses a job from a service whose code differs, rather than crawl
+    with other parsers or store with another schema."""
+    digest = hashlib.sha256()
+    for package in ("crawler", "storage"):
+        for name, content in _python_files(resources.files(package)):
+            digest.update(f"{package}/{name}".encode() + b"\0" + content)
+    return digest.hexdigest()[:16]
+
+
+def _python_files(folder: Traversable, prefix: str = "") -> list[tuple[str, bytes]]:
+    found = []
+    for entry in sorted(folder.iterdir(), key=lambda item: item.name):
+        if entry.is_dir() and entry.name != "__pycache__":
+            found += _python_files(entry, f"{prefix}{entry.name}/")
+        elif entry.name.endswith(".py"):
+            found.append((f"{prefix}{entry.name}", entry.read_bytes()))
+    return found
 
 
 def spider_arguments(source: SourceConfig, mode: str) -> dict[str, Any]:

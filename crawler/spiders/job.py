@@ -21,7 +21,7 @@ from scrapy.utils.misc import load_object
 
 from crawler.config import PLATFORMS, CrawlerSettings, SourceConfig
 from crawler.extensions import CLOSE_RUN_SETTING
-from crawler.run import build_settings, spider_arguments
+from crawler.run import build_settings, code_fingerprint, spider_arguments
 from storage.db import default_data_dir, without_password
 
 DATABASE_ENV = "FOIWATCH_DATABASE_URL"
@@ -40,6 +40,15 @@ def node_database_url(expected: str) -> str:
     return url
 
 
+def check_code(expected: str) -> None:
+    """Refuse a job from a service running other crawl code than this node (``code_fingerprint``)."""
+    if code_fingerprint() != expected:
+        raise ValueError(
+            f"this node's foiwatch code ({code_fingerprint()}) is not the service's ({expected}): "
+            "install the service's foiwatch version on the node and run `foiwatch scrapyd deploy`"
+        )
+
+
 class JobSpider(scrapy.Spider):
     """Becomes the platform spider of the job's source, with foiwatch's settings for that crawl."""
 
@@ -48,6 +57,7 @@ class JobSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Any:
         job = json.loads(kwargs.pop("job"))
+        check_code(job["code"])
         source = SourceConfig.model_validate(job["source"])
         settings = build_settings(
             CrawlerSettings.model_validate(job["crawler"]),

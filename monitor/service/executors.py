@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from crawler.config import CrawlerSettings, SourceConfig
+from crawler.run import code_fingerprint
 from monitor.config import Config
 from storage.db import without_password
 
@@ -58,10 +59,12 @@ class CrawlJob:
         """What a Scrapyd node is given (``crawler.spiders.job``): no secret, since Scrapyd shows it.
 
         The node reads the database URL from its own environment; ``database`` names it with the
-        password hidden, so a node set up for another database refuses the job. The crawl looks
+        password hidden, so a node set up for another database refuses the job, as one running
+        other code than this does (``code``: ``crawler.run.code_fingerprint``). The crawl looks
         whether its run is still open every ``check_seconds`` (``crawler.extensions.ClosedRunWatch``).
         """
         return {
+            "code": code_fingerprint(),
             "check_seconds": check_seconds,
             "source": self.source.model_dump(),
             "crawler": self.crawler.model_dump(),

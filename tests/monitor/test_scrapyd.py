@@ -26,6 +26,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from crawler.run import code_fingerprint
+from crawler.spiders.job import check_code
 from crawler.yamlconf import ConfigError
 from monitor.app import App, open_app
 from monitor.cli.main import main
@@ -441,3 +443,9 @@ def test_sources_check_crawls_here_whatever_the_executor(tmp_path: Path) -> None
         report = check_source(config, config.source("met-x"))
     assert report.status == "succeeded", report.problem
     assert report.items > 0
+
+
+def test_a_node_refuses_a_job_from_other_code() -> None:
+    check_code(code_fingerprint())
+    with pytest.raises(ValueError, match="install the service's foiwatch version on the node"):
+        check_code("0" * 16)
