@@ -250,6 +250,9 @@ class CrawlerSettings(BaseModel):
     max_download_bytes: Annotated[int, Field(gt=0)] = 20_000_000
     retry_times: Annotated[int, Field(ge=0)] = 2
     http_cache: bool = True
+    # How long a site's robots.txt is used without asking again when the site gives no freshness of
+    # its own (RFC 9309 allows up to 24 hours; 0: ask at every crawl). Needs http_cache.
+    robots_txt_cache_hours: Annotated[float, Field(ge=0, le=24)] = 24.0
     full_crawl_every_hours: Annotated[float, Field(ge=0)] = 24.0
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

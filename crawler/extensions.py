@@ -1,5 +1,6 @@
 """Scrapy extensions: the one that closes the crawl run with its statistics, its problems and a
-verdict, and the one that stops a crawl whose run was closed under it."""
+verdict, the one that stops a crawl whose run was closed under it, and AutoThrottle held to each
+host's robots.txt Crawl-delay."""
 
 from __future__ import annotations
 
@@ -9,8 +10,12 @@ import threading
 from dataclasses import dataclass
 
 from scrapy import Request, Spider, signals
+from scrapy.core.downloader import Slot
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.extensions.throttle import AutoThrottle
+from scrapy.http import Response
+from scrapy.robotstxt import RobotParser
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.task import LoopingCall
 
@@ -243,3 +248,56 @@ class ClosedRunWatch:
         if self.task is not None and self.task.running:
             self.task.stop()
         self.database.dispose()
+
+
+# The longest Crawl-delay obeyed: a site asking for more gets this (and the run says so).
+MAX_CRAWL_DELAY = 120.0
+
+
+class PoliteThrottle(AutoThrottle):
+    """Scrapy's AutoThrottle, with a site's robots.txt ``Crawl-delay`` as the floor of its delay,
+    and a 304 taken as the healthy answer it is.
+
+    AutoThrottle lowers a slot's delay only on a 200, so a revalidating crawl (mostly 304s) kept
+    the start delay for every request. A ``Crawl-delay`` (not in RFC 9309, widely used) is read
+    when Scrapy parses the host's robots.txt and holds for every later request to that host.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.floors: dict[str, float] = {}
+        crawler.signals.connect(self._robots_parsed, signal=signals.robots_parsed)
+
+    def _robots_parsed(self, robotparser: RobotParser, request: Request) -> None:
+        crawl_delay = getattr(robotparser, "crawl_delay", None)
+        agent = self.crawler.settings.get("ROBOTSTXT_USER_AGENT") or self.crawler.settings["USER_AGENT"]
+        asked = crawl_delay(agent) if crawl_delay is not None else None
+        if not asked or asked <= 0:
+            return
+        assert self.crawler.engine is not None and self.crawler.stats is not None
+        downloader = self.crawler.engine.downloader
+        key = downloader.get_slot_key(request)
+        floor = min(float(asked), MAX_CRAWL_DELAY)
+        self.floors[key] = floor
+        self.crawler.stats.set_value("foiwatch/crawl_delay", floor)
+        if asked > MAX_CRAWL_DELAY:
+            log.warning("%s: robots.txt asks for a crawl-delay of %ss; waiting %ss", key, asked, floor)
+        slot = downloader.slots.get(key)
+        if slot is not None:
+            slot.delay = max(slot.delay, floor)
+            # Scrapy randomises a slot's delay by 0.5x-1.5x: a floor must not be undercut.
+            slot.randomize_delay = False
+
+    def _response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
+        super()._response_downloaded(response, request, spider)
+        key, slot = self._get_slot(request, spider)
+        floor = self.floors.get(key or "")
+        if slot is not None and floor is not None:
+            slot.delay = max(slot.delay, floor)
+            slot.randomize_delay = False
+
+    def _adjust_delay(self, slot: Slot, latency: float, response: Response) -> None:
+        # Only a 200 may lower the delay (error pages are small and quick); a 304 is no error.
+        super()._adjust_delay(
+            slot, latency, response.replace(status=200) if response.status == 304 else response
+        )

@@ -3,35 +3,74 @@
 - ``FreshOnlyHttpCacheMiddleware`` with ``FreshOnlyCachePolicy``: the HTTP cache is only ever used
   to revalidate (a 304 means "what you have is current"). Scrapy's RFC 2616 policy would also hand
   back the cached copy when the site answers 5xx or the download fails; for a monitor that is a
-  stale page passed off as today's, hiding new responses and the outage itself.
+  stale page passed off as today's, hiding new responses and the outage itself. The one exception
+  is ``/robots.txt``, kept as RFC 9309 allows: for as long as the site says it is fresh, at most
+  24 hours (``crawler.robots_txt_cache_hours`` when the site says nothing), so sources sharing a
+  host, and crawls an hour apart, do not each fetch it.
 - ``SourceHostsGuard``: only ``http(s)`` URLs on the source's own hosts (plus hosts it lists) are
   ever requested, redirects included; ``file://`` links, other hosts and other ports are refused.
 """
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.httpcache import HttpCacheMiddleware
-from scrapy.extensions.httpcache import RFC2616Policy
+from scrapy.extensions.httpcache import RFC2616Policy, rfc1123_to_epoch
 from scrapy.http import Response
+from scrapy.settings import BaseSettings
 
 from crawler.problems import OffsiteRefused
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# RFC 9309, 2.4: a cached robots.txt SHOULD NOT be used for more than 24 hours.
+ROBOTS_TXT_MAX_AGE = 24 * 3600
+
+
+def is_robots_txt(request: Request) -> bool:
+    return urlsplit(request.url).path == "/robots.txt"
 
 
 class FreshOnlyCachePolicy(RFC2616Policy):
     """RFC 2616 revalidation, except that a cached copy is never used unasked, and an error never
-    brings it back: only a 304 from the site itself says the copy is current."""
+    brings it back: only a 304 from the site itself says the copy is current. robots.txt alone is
+    used unasked while fresh (see the module's docstring)."""
+
+    def __init__(self, settings: BaseSettings) -> None:
+        super().__init__(settings)
+        self.robots_max_age = settings.getfloat("FOIWATCH_ROBOTS_TXT_CACHE_SECONDS", 0)
 
     def is_cached_response_fresh(self, cachedresponse: Response, request: Request) -> bool:
-        # Called for its side effect (validators on the request when the copy is stale); a copy
-        # the site called fresh for a year is still asked about, so the answer is always "ask".
-        super().is_cached_response_fresh(cachedresponse, request)
+        if is_robots_txt(request) and self._robots_txt_fresh(cachedresponse, request):
+            return True
+        # Always asked about, with the copy's validators, so that an unchanged page costs a 304.
+        # (Scrapy's policy sends none for a copy it thinks fresh, or one the site marked no-cache:
+        # that means "ask before use", which is what a conditional request does.)
+        self._set_conditional_validators(request, cachedresponse)
         return False
+
+    def should_cache_response(self, response: Response, request: Request) -> bool:
+        # A robots.txt that is not there (4xx: everything allowed, RFC 9309 2.3.1.3) is kept too.
+        if is_robots_txt(request) and response.status in (404, 410):
+            return b"no-store" not in self._parse_cachecontrol(response)
+        return super().should_cache_response(response, request)
+
+    def _robots_txt_fresh(self, cached: Response, request: Request) -> bool:
+        """A kept robots.txt younger than the site's own freshness (or the configured one when it
+        gives none), and never older than 24 hours; ``no-cache`` always asks."""
+        control = self._parse_cachecontrol(cached)
+        if b"no-cache" in control or b"no-store" in control or cached.status >= 500:
+            return False
+        stored = rfc1123_to_epoch(cached.headers.get(b"Date"))
+        if stored is None:
+            return False
+        now = time.time()
+        explicit = b"max-age" in control or b"s-maxage" in control or b"Expires" in cached.headers
+        lifetime = self._compute_freshness_lifetime(cached, request, now) if explicit else self.robots_max_age
+        return 0 <= now - stored < min(lifetime, ROBOTS_TXT_MAX_AGE)
 
     def is_cached_response_valid(
         self, cachedresponse: Response, response: Response, request: Request

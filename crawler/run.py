@@ -25,6 +25,7 @@ from typing import Any
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.utils.misc import load_object
+from setproctitle import setproctitle
 
 from crawler.config import PLATFORMS, CrawlerSettings, SourceConfig
 
@@ -68,6 +69,7 @@ def build_settings(
         "HTTPCACHE_ENABLED": crawler_settings.http_cache,
         "HTTPCACHE_POLICY": "crawler.middlewares.FreshOnlyCachePolicy",
         "HTTPCACHE_DIR": str(data_dir / "httpcache"),
+        "FOIWATCH_ROBOTS_TXT_CACHE_SECONDS": crawler_settings.robots_txt_cache_hours * 3600,
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.middlewares.SourceHostsGuard": 50,
             "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
@@ -89,6 +91,8 @@ def build_settings(
             "crawler.extensions.RunRecorder": 500,
             # crawls that close their own run (on Scrapyd nodes) only: NotConfigured otherwise
             "crawler.extensions.ClosedRunWatch": 510,
+            "scrapy.extensions.throttle.AutoThrottle": None,
+            "crawler.extensions.PoliteThrottle": 0,
             "scrapy.extensions.telnet.TelnetConsole": None,
             "scrapy.extensions.remote_control.RemoteControl": None,
         },
@@ -99,6 +103,9 @@ def build_settings(
         "FOIWATCH_DATA_DIR": str(data_dir),
         "LOG_LEVEL": crawler_settings.log_level,
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
+        # Scrapy reads each callback's source to warn of a generator that returns a value: a third of a
+        # millisecond per request for a warning foiwatch's own spiders (tested) never need.
+        "WARN_ON_GENERATOR_RETURN_VALUE": False,
     }
     if run_id is not None:
         settings["FOIWATCH_RUN_ID"] = run_id
@@ -166,10 +173,11 @@ def crawl(
 
 
 def die_with_parent(parent_pid: int | None) -> None:
-    """Linux: be killed when the foiwatch process that started this crawl dies.
+    """Linux: be killed when the process that started this crawl dies.
 
-    A crawl orphaned by a crash of its parent would go on storing into a run the restarted
-    service has already closed as abandoned, beside that service's own new crawl of the source.
+    A crawl orphaned by a crash of foiwatch would go on storing into a run the restarted service has
+    already closed as abandoned, beside that service's own new crawl of the source. A crawl forked by
+    the fork server (``monitor.service.launch``) names the fork server, which exits with foiwatch.
     """
     if parent_pid is None or not sys.platform.startswith("linux"):
         return
@@ -178,6 +186,53 @@ def die_with_parent(parent_pid: int | None) -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent_pid:  # the parent died before prctl took effect
         os._exit(4)
+
+
+def run_job(job: dict[str, Any]) -> int:
+    """One crawl as described by the job foiwatch sends (``monitor.service.crawls``)."""
+    return crawl(
+        SourceConfig.model_validate(job["source"]),
+        CrawlerSettings.model_validate(job["crawler"]),
+        Path(job["data_dir"]),
+        job["database_url"],
+        job.get("run_id"),
+        job.get("mode", "full"),
+        bool(job.get("archive", True)),
+    )
+
+
+def run_forked(job: dict[str, Any], log_file: str) -> None:
+    """The body of a crawl forked from the fork server: never returns.
+
+    The crawl gets a session of its own (a stop signals its whole process group), writes its output
+    to the source's log, and dies with the fork server, which dies with foiwatch.
+    """
+    die_with_parent(os.getppid())
+    os.setsid()
+    output = os.open(log_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    nothing = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(nothing, 0)
+    os.dup2(output, 1)
+    os.dup2(output, 2)
+    os.close(output)
+    os.close(nothing)
+    # What ps shows (a fork would show the fork server's command line): never the job itself.
+    setproctitle(f"foiwatch crawl {job['source_id']} (crawler.run)")
+    status = 3
+    try:
+        status = run_job(job)
+    except BaseException:
+        logging.getLogger(__name__).exception("the crawl of %s failed", job.get("source_id"))
+    finally:
+        _exit(status)
+
+
+def _exit(status: int) -> None:
+    # Everything is committed and the spider closed: skip the interpreter's slow teardown.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(status)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -190,21 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     # to every local user in ps, stdin is not.
     job = json.loads(sys.stdin.read())
     die_with_parent(job.get("parent_pid"))
-    return crawl(
-        SourceConfig.model_validate(job["source"]),
-        CrawlerSettings.model_validate(job["crawler"]),
-        Path(job["data_dir"]),
-        job["database_url"],
-        job.get("run_id"),
-        job.get("mode", "full"),
-        bool(job.get("archive", True)),
-    )
+    return run_job(job)
 
 
 if __name__ == "__main__":
-    status = main()
-    # Everything is committed and the spider closed: skip the interpreter's slow teardown.
-    sys.stdout.flush()
-    sys.stderr.flush()
-    logging.shutdown()
-    os._exit(status)
+    _exit(main())

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from bs4 import BeautifulSoup, Tag
+from scrapy.http import Response, TextResponse
 
 from crawler.normalise import parse_uk_date
 from crawler.pagetext import main_content
@@ -136,6 +137,27 @@ def document_links(soup: BeautifulSoup, page_url: str) -> tuple[tuple[str, str],
         if url.startswith("http") and not is_attachment(url) and is_document_link(url, text):
             found.setdefault(url, text)
     return tuple(found.items())
+
+
+def may_link_documents(response: Response) -> bool:
+    """False only when no link anywhere on the page is one ``document_links`` would keep.
+
+    Read from Scrapy's own lxml tree of the page (built in C, no Python object per element), so a
+    page without such links, most of them, is not parsed a second time into BeautifulSoup.
+    """
+    if not isinstance(response, TextResponse):
+        return True
+    try:
+        anchors = response.xpath("//a[@href]")
+    except ValueError:  # not markup after all
+        return True
+    for anchor in anchors:
+        url = canonical_url(urljoin(response.url, str(anchor.attrib.get("href", "")).strip()))
+        # Text nodes joined by spaces, as BeautifulSoup's get_text(" ") joins them (comments left out).
+        text = " ".join(" ".join(anchor.xpath(".//text()").getall()).split())
+        if url.startswith("http") and not is_attachment(url) and is_document_link(url, text):
+            return True
+    return False
 
 
 def is_redirect_link(url: str) -> bool:

@@ -46,6 +46,7 @@ from crawler.platforms.listing import (
     find_next_pages,
     is_document_link,
     is_redirect_link,
+    may_link_documents,
     media_type,
     next_in_turn,
     uninformative_type,
@@ -284,9 +285,14 @@ class ListDetailSpider(FoiSpider):
             yield from self.parse_document(response, listed)
             return
         page = self.read_page(response)
-        soup = parse_page(response.text)
-        nested = find_links(soup, response.url, self.is_response_link)
-        listed = with_documents(listed, document_links(soup, response.url))
+        # The reader has parsed the page for itself; a second tree (the reader's is cut down to its
+        # content) is built only when this page can link a document or may be an index.
+        soup = parse_page(response.text) if may_link_documents(response) else None
+        if soup is not None:
+            listed = with_documents(listed, document_links(soup, response.url))
+        maybe_index = bool(page.problems) or not page.request
+        soup = soup if soup is not None or not maybe_index else parse_page(response.text)
+        nested = find_links(soup, response.url, self.is_response_link) if soup is not None else []
         # A page that reads as no response, or names no request but links to several responses, is an
         # index (a month, a year); its link texts ("foi-7126-...") must not pass for a reference.
         if page.problems or (not page.request and len(nested) >= 2):

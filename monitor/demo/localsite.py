@@ -19,7 +19,7 @@ import socket
 import struct
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -40,6 +40,8 @@ class ServedRequest:
     status: int
     user_agent: str
     conditional: bool
+    # when it arrived (time.monotonic)
+    at: float = field(default_factory=time.monotonic)
 
 
 class LocalSite:
@@ -62,6 +64,8 @@ class LocalSite:
         self._closing = threading.Event()
         # file name -> Content-Type, for tests of sites that send odd or wrong types
         self.content_types: dict[str, str] = {}
+        # path -> more headers sent with its 200 and 304 answers (e.g. Cache-Control)
+        self.headers: dict[str, dict[str, str]] = {}
         self._lock = threading.Lock()
         # any loopback address: 127.0.0.2 is "another host" for tests of the source-host guard
         self._server = ThreadingHTTPServer((host, 0), self._handler())
@@ -152,9 +156,12 @@ class LocalSite:
                 body = file.read_bytes()
                 etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
                 modified = formatdate(site.last_modified, usegmt=True)
+                extra = site.headers.get(urlsplit(self.path).path, {})
                 if self._not_modified(etag):
                     self.send_response(304)
                     self.send_header("ETag", etag)
+                    for header, value in extra.items():
+                        self.send_header(header, value)
                     self.end_headers()
                     site._record(
                         ServedRequest(self.path, 304, self.headers.get("User-Agent", ""), conditional)
@@ -173,6 +180,8 @@ class LocalSite:
                 self.send_header("Content-Length", str(len(body)))
                 self.send_header("ETag", etag)
                 self.send_header("Last-Modified", modified)
+                for header, value in extra.items():
+                    self.send_header(header, value)
                 self.end_headers()
                 self.wfile.write(body)
                 site._record(ServedRequest(self.path, 200, self.headers.get("User-Agent", ""), conditional))

@@ -1,6 +1,7 @@
 """One crawl of one source, end to end: lock, crawl, diff, classify, queue notifications.
 
-Every crawl runs in a fresh process: a ``python -m crawler.run`` subprocess, or a Scrapyd node's
+Every crawl runs in a process of its own (Scrapy's reactor cannot be restarted in one process; see
+the README): forked from a warm fork server beside the service, or a Scrapyd node's
 (``monitor.service.executors``). The database is the only channel between the two.
 """
 

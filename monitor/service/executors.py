@@ -7,13 +7,8 @@ found and its verdict into the run; ``monitor.service.crawls`` closes what it le
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -24,6 +19,7 @@ from typing import Any, Protocol
 from crawler.config import CrawlerSettings, SourceConfig
 from crawler.run import code_fingerprint
 from monitor.config import Config
+from monitor.service.launch import CrawlProcess
 from storage.db import without_password
 
 log = logging.getLogger(__name__)
@@ -42,7 +38,7 @@ class CrawlJob:
     archive: bool
 
     def for_subprocess(self) -> dict[str, Any]:
-        """What ``python -m crawler.run`` reads on its standard input (the database URL included)."""
+        """What a local crawl process is given (``crawler.run.run_job``; the database URL included)."""
         return {
             "source_id": self.source.id,
             "source": self.source.model_dump(),
@@ -52,7 +48,6 @@ class CrawlJob:
             "run_id": self.run_id,
             "mode": self.mode,
             "archive": self.archive,
-            "parent_pid": os.getpid(),
         }
 
     def for_node(self, check_seconds: float) -> dict[str, Any]:
@@ -97,7 +92,7 @@ def executor_for(config: Config) -> Executor:
 # download must not hold up a stop (everything stored so far is committed item by item).
 STOP_GRACE_SECONDS = 3.0
 stopping = threading.Event()
-_running: set[subprocess.Popen[bytes]] = set()
+_running: set[CrawlProcess] = set()
 _running_lock = threading.Lock()
 
 
@@ -110,8 +105,7 @@ def stop_all_crawls() -> None:
     with _running_lock:
         processes = list(_running)
     for process in processes:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
+        process.signal(signal.SIGTERM)
 
 
 def allow_crawls() -> None:
@@ -120,55 +114,45 @@ def allow_crawls() -> None:
 
 
 class LocalExecutor:
-    """Each crawl in a fresh ``python -m crawler.run`` subprocess (see the README: Scrapy's reactor
-    cannot be restarted in one process); the job travels on its standard input."""
+    """Each crawl in a process of its own, forked from a warm fork server (``monitor.service.launch``;
+    see the README: Scrapy's reactor cannot be restarted in one process)."""
 
     def run(self, job: CrawlJob, timeout: float, log_file: Path, placed: Callable[[str], None]) -> str | None:
         code = _run_subprocess(job.for_subprocess(), timeout, log_file)
         return f"crawler process exited with status {code}" if code != 0 else None
 
 
-def _terminate(process: subprocess.Popen[bytes]) -> int:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        return process.wait(timeout=STOP_GRACE_SECONDS)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        return process.wait()
+def _terminate(process: CrawlProcess) -> int:
+    process.signal(signal.SIGTERM)
+    code = process.wait(timeout=STOP_GRACE_SECONDS)
+    if code is None:
+        process.signal(signal.SIGKILL)
+        code = process.wait()
+    return code if code is not None else -int(signal.SIGKILL)
 
 
 def _run_subprocess(job: dict[str, object], timeout: float, log_file: Path) -> int:
+    """Run the crawl in a process of its own (``monitor.service.launch``); its exit status."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    # The job travels on stdin: it holds the database URL, which may carry a password.
-    command = [sys.executable, "-m", "crawler.run", "--source", str(job["source_id"])]
-    with log_file.open("ab") as output:
-        process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
-        )
+    process = CrawlProcess(job, log_file)
+    with _running_lock:
+        _running.add(process)
+    try:
+        process.start()
+        deadline = time.monotonic() + timeout
+        while True:
+            code = process.wait(timeout=0.5)
+            if code is not None:
+                return code
+            if stopping.is_set():
+                return _terminate(process)
+            if time.monotonic() > deadline:
+                log.error("crawl of %s exceeded %ss; stopping it", job["source_id"], timeout)
+                return _terminate(process)
+    except BaseException:
+        # Ctrl-C or SIGTERM on `foiwatch crawl`: stop the child too, and go.
+        _terminate(process)
+        raise
+    finally:
         with _running_lock:
-            _running.add(process)
-        try:
-            assert process.stdin is not None
-            with contextlib.suppress(BrokenPipeError):
-                process.stdin.write(json.dumps(job).encode("utf-8"))
-                process.stdin.close()
-            deadline = time.monotonic() + timeout
-            while True:
-                try:
-                    return process.wait(timeout=0.5)
-                except subprocess.TimeoutExpired:
-                    pass
-                if stopping.is_set():
-                    return _terminate(process)
-                if time.monotonic() > deadline:
-                    log.error("crawl of %s exceeded %ss; stopping it", job["source_id"], timeout)
-                    return _terminate(process)
-        except BaseException:
-            # Ctrl-C or SIGTERM on `foiwatch crawl`: stop the child too, and go.
-            _terminate(process)
-            raise
-        finally:
-            with _running_lock:
-                _running.discard(process)
+            _running.discard(process)

@@ -172,7 +172,14 @@ def _app(tmp_path: Path, database_url: str, farm: Farm, live: Receiver, dead_por
         tmp_path / "config",
         sources,
         subscribers,
-        crawler={"download_timeout": 2, "max_download_bytes": 4_000_000, "retry_times": 1},
+        # robots.txt asked at every crawl: the robots case is a disallow obeyed by the next crawl
+        # (kept copies are tested in tests/crawler/test_robots_politeness.py).
+        crawler={
+            "download_timeout": 2,
+            "max_download_bytes": 4_000_000,
+            "retry_times": 1,
+            "robots_txt_cache_hours": 0,
+        },
         notifications={"max_attempts": 20},
     )
     return open_app(config, database_url, tmp_path / "data")

@@ -1,0 +1,74 @@
+"""Everything a crawl process imports, imported once by the crawl fork server.
+
+``monitor.service.launch`` forks each crawl from a server that has imported this module: Scrapy,
+Twisted, SQLAlchemy, every platform's spider and every Scrapy component foiwatch's settings name.
+A fresh interpreter spends about a second of CPU on these imports; a fork shares them.
+
+Importing is all this does. Nothing here opens a connection, starts a thread or installs Twisted's
+reactor (``CrawlerProcess`` installs it in each child), so the server stays safe to fork.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+from pathlib import Path
+
+from scrapy.settings import Settings
+
+from crawler.config import PLATFORMS, CrawlerSettings
+from crawler.run import build_settings
+
+# Scrapy's settings that name components (module.Class) foiwatch's crawls load.
+_COMPONENT_SETTINGS = (
+    "DOWNLOADER_MIDDLEWARES",
+    "SPIDER_MIDDLEWARES",
+    "EXTENSIONS",
+    "ITEM_PIPELINES",
+    "DOWNLOAD_HANDLERS",
+)
+_CLASS_SETTINGS = (
+    "SCHEDULER",
+    "DUPEFILTER_CLASS",
+    "STATS_CLASS",
+    "LOG_FORMATTER",
+    "ROBOTSTXT_PARSER",
+    "HTTPCACHE_STORAGE",
+    "HTTPCACHE_POLICY",
+    "DOWNLOADER",
+    "SCHEDULER_PRIORITY_QUEUE",
+    "SCHEDULER_MEMORY_QUEUE",
+    "REQUEST_FINGERPRINTER_CLASS",
+    "TWISTED_DNS_RESOLVER",
+)
+
+
+def component_modules() -> list[str]:
+    """The modules of every component a crawl with foiwatch's settings loads (disabled ones left out)."""
+    settings = Settings(build_settings(CrawlerSettings(), Path("."), "sqlite://"))
+    modules = {spec.spider.rsplit(".", 1)[0] for spec in PLATFORMS.values()}
+    for name in _COMPONENT_SETTINGS:
+        merged = {**settings.getdict(f"{name}_BASE"), **settings.getdict(name)}
+        # Handlers map a scheme to a class (None: off); the others map a class to an order (None: off).
+        on = [k for k, v in merged.items() if v is not None]
+        chosen = merged.values() if name == "DOWNLOAD_HANDLERS" else on
+        modules.update(path.rsplit(".", 1)[0] for path in chosen if isinstance(path, str) and "." in path)
+    for name in _CLASS_SETTINGS:
+        path = settings.get(name)
+        if isinstance(path, str) and "." in path:
+            modules.add(path.rsplit(".", 1)[0])
+    return sorted(modules)
+
+
+# The database drivers SQLAlchemy would import on a crawl's first connection.
+_DRIVERS = ("sqlalchemy.dialects.sqlite.pysqlite", "sqlalchemy.dialects.postgresql.psycopg", "psycopg")
+
+
+def warm() -> None:
+    """Import every module a crawl needs; one that fails is left for the crawl itself to report."""
+    for module in [*component_modules(), *_DRIVERS]:
+        with contextlib.suppress(Exception):
+            importlib.import_module(module)
+
+
+warm()
