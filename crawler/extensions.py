@@ -1,8 +1,12 @@
-"""Scrapy extension that closes the crawl run with its statistics, its problems and a verdict."""
+"""Scrapy extensions: the one that closes the crawl run with its statistics, its problems and a
+verdict, the one that stops a crawl whose run was closed under it, and AutoThrottle held to each
+host's robots.txt Crawl-delay."""
 
 from __future__ import annotations
 
 import logging
+import os
+import threading
 from dataclasses import dataclass
 
 from scrapy import Request, Spider, signals
@@ -12,16 +16,22 @@ from scrapy.exceptions import NotConfigured
 from scrapy.extensions.throttle import AutoThrottle
 from scrapy.http import Response
 from scrapy.robotstxt import RobotParser
+from scrapy.utils.defer import deferred_from_coro
+from twisted.internet.task import LoopingCall
 
 from crawler.problems import problem_found
 from storage.db import Database
 from storage.problems import ProblemRecord, record_problems
-from storage.runs import RunStats, finish_run, record_stats
+from storage.runs import RunStats, finish_run, is_running, record_stats
 
 log = logging.getLogger(__name__)
 # Problems stored per run; the rest are only counted (a site returning 500 on 5,000 pages
 # needs the first few causes, not 5,000 rows).
 MAX_PROBLEMS_STORED = 200
+# True: the crawl closes its own run at the end (no parent process waits on it to do so).
+CLOSE_RUN_SETTING = "FOIWATCH_CLOSE_RUN"
+# Seconds a crawl whose run was closed under it gets to stop gracefully before it exits.
+STOP_GRACE_SECONDS = 3.0
 # Counters that mean a listed response, or part of the listing, was not read fresh.
 UNREAD = (
     "foiwatch/listing_errors",
@@ -157,12 +167,18 @@ class RunRecorder:
                 if key.startswith("foiwatch/filled/") and isinstance(value, int)
             },
         )
+        # A crawl nobody waits on (a Scrapyd job) closes its run itself, succeeded or failed.
+        closes_run = bool(stats.get("foiwatch/own_run")) or self.crawler.settings.getbool(CLOSE_RUN_SETTING)
         database = Database(self.database_url, migrate=False)
         try:
             with database.session() as session:
+                if not is_running(session, int(str(run_id))):
+                    # Closed under it: the service gave up on this crawl (its node stopped answering).
+                    log.warning("run %s was closed before this crawl ended; its figures are not kept", run_id)
+                    return
                 record_stats(session, int(str(run_id)), run_stats)
                 record_problems(session, int(str(run_id)), self.problems.kept)
-                if stats.get("foiwatch/own_run") or failure:
+                if closes_run or failure:
                     finish_run(session, int(str(run_id)), "failed" if failure else "succeeded")
         finally:
             database.dispose()
@@ -172,6 +188,66 @@ class RunRecorder:
             )
         if failure:
             log.error("crawl of %s failed: %s", getattr(spider, "source_id", "?"), failure)
+
+
+class ClosedRunWatch:
+    """Stops a crawl whose run was closed under it, for crawls nobody on their machine waits on.
+
+    The service closes a Scrapyd crawl's run as failed when the node stops answering; a node that
+    was only cut off goes on crawling. This looks every ``FOIWATCH_RUN_CHECK_SECONDS`` and stops the
+    crawl (the recorder then keeps nothing), so a source is never crawled twice at once.
+    """
+
+    def __init__(self, crawler: Crawler, database_url: str, run_id: int, every: float) -> None:
+        self.crawler, self.run_id, self.every = crawler, run_id, every
+        self.database = Database(database_url, migrate=False)
+        self.task: LoopingCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ClosedRunWatch:
+        settings = crawler.settings
+        if not settings.getbool(CLOSE_RUN_SETTING) or not settings.getint("FOIWATCH_RUN_ID"):
+            raise NotConfigured("only crawls that close their own run are watched")
+        watch = cls(
+            crawler,
+            settings["FOIWATCH_DATABASE_URL"],
+            settings.getint("FOIWATCH_RUN_ID"),
+            settings.getfloat("FOIWATCH_RUN_CHECK_SECONDS", 5.0),
+        )
+        crawler.signals.connect(watch.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(watch.spider_closed, signal=signals.spider_closed)
+        return watch
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.task = LoopingCall(self.check)
+        self.task.start(self.every, now=False)
+
+    def check(self) -> None:
+        try:
+            with self.database.session() as session:
+                still_open = is_running(session, self.run_id)
+        except Exception:
+            log.exception("could not see whether run %s is still open; crawling on", self.run_id)
+            return
+        if not still_open:
+            log.error("run %s was closed by the service: stopping this crawl", self.run_id)
+            self.spider_closed()
+            stop_async = getattr(self.crawler, "stop_async", None)  # Scrapy 2.14; stop() before
+            if stop_async is not None:
+                deferred_from_coro(stop_async())
+            else:
+                self.crawler.stop()
+            # A graceful stop still fetches every request already queued in the downloader (a
+            # minute at polite delays): as a local crawl is killed after its grace, so is this one.
+            # What it stored is committed item by item; its run is closed already.
+            exit_later = threading.Timer(STOP_GRACE_SECONDS, os._exit, args=(1,))
+            exit_later.daemon = True
+            exit_later.start()
+
+    def spider_closed(self, spider: Spider | None = None) -> None:
+        if self.task is not None and self.task.running:
+            self.task.stop()
+        self.database.dispose()
 
 
 # The longest Crawl-delay obeyed: a site asking for more gets this (and the run says so).

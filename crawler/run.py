@@ -11,11 +11,15 @@ import argparse
 import contextlib
 import ctypes
 import ctypes.util
+import functools
+import hashlib
 import json
 import logging
 import os
 import signal
 import sys
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +89,8 @@ def build_settings(
         # No consoles or remote control ports: nothing but the crawl listens or answers.
         "EXTENSIONS": {
             "crawler.extensions.RunRecorder": 500,
+            # crawls that close their own run (on Scrapyd nodes) only: NotConfigured otherwise
+            "crawler.extensions.ClosedRunWatch": 510,
             "scrapy.extensions.throttle.AutoThrottle": None,
             "crawler.extensions.PoliteThrottle": 0,
             "scrapy.extensions.telnet.TelnetConsole": None,
@@ -106,6 +112,42 @@ def build_settings(
     return settings
 
 
+@functools.cache
+def code_fingerprint() -> str:
+    """A digest of the crawl's code as loaded here (``crawler`` and ``storage``, from a folder or
+    from a Scrapyd egg): a node refuses a job from a service whose code differs, rather than crawl
+    with other parsers or store with another schema."""
+    digest = hashlib.sha256()
+    for package in ("crawler", "storage"):
+        for name, content in _python_files(resources.files(package)):
+            digest.update(f"{package}/{name}".encode() + b"\0" + content)
+    return digest.hexdigest()[:16]
+
+
+def _python_files(folder: Traversable, prefix: str = "") -> list[tuple[str, bytes]]:
+    found = []
+    for entry in sorted(folder.iterdir(), key=lambda item: item.name):
+        if entry.is_dir() and entry.name != "__pycache__":
+            found += _python_files(entry, f"{prefix}{entry.name}/")
+        elif entry.name.endswith(".py"):
+            found.append((f"{prefix}{entry.name}", entry.read_bytes()))
+    return found
+
+
+def spider_arguments(source: SourceConfig, mode: str) -> dict[str, Any]:
+    """The arguments of a platform spider for one crawl of ``source`` (``crawler.spiders.common``)."""
+    return {
+        "source": source.id,
+        "url": source.url,
+        "authority": source.authority,
+        "mode": mode,
+        "max_pages": source.max_pages,
+        "may_be_empty": source.may_be_empty,
+        "options": json.dumps(source.options),
+        "hosts": ",".join(source.allowed_hosts),
+    }
+
+
 def crawl(
     source: SourceConfig,
     crawler_settings: CrawlerSettings,
@@ -122,17 +164,7 @@ def crawl(
     settings["LOG_INSTALL_ROOT_HANDLER"] = True
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(load_object(PLATFORMS[source.platform].spider))
-    process.crawl(
-        crawler,
-        source=source.id,
-        url=source.url,
-        authority=source.authority,
-        mode=mode,
-        max_pages=source.max_pages,
-        may_be_empty=source.may_be_empty,
-        options=json.dumps(source.options),
-        hosts=",".join(source.allowed_hosts),
-    )
+    process.crawl(crawler, **spider_arguments(source, mode))
     process.start()
     if crawler.stats is None or not crawler.stats.get_value("finish_reason"):
         # The spider never ran (bad arguments, import error): not a successful crawl.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from monitor.config import Config, load_config
+from monitor.config import Config, check_executor, load_config
 from monitor.service.crawls import register_sources
 from storage.db import (
     Database,
@@ -48,7 +48,9 @@ def open_app(
                 "or pass --data-dir (or FOIWATCH_DATA_DIR) if the data is elsewhere"
             )
     make_folder(directory, f"the data folder {directory}")
-    database = Database(resolve_database_url(database_url, directory))
+    url = resolve_database_url(database_url, directory)
+    check_executor(config, url)
+    database = Database(url)
     sync_config(database, config)
     return App(config=config, database=database, data_dir=directory)
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from crawler.config import (
     CrawlerSettings,
@@ -18,9 +20,10 @@ from crawler.config import (
     load_sources,
     parse_schedule,
 )
-from crawler.yamlconf import ConfigError, check_unique, read_yaml, validate
+from crawler.yamlconf import ConfigError, ConfigValueError, check_unique, read_yaml, validate
 from monitor.notify.apprise_urls import check_apprise_url
 
+log = logging.getLogger(__name__)
 Weight = Annotated[float, Field(gt=0, le=1)]
 _LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _HOST_NAME = re.compile(rf"(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*")
@@ -225,6 +228,51 @@ class LoggingSettings(BaseModel):
     format: Literal["text", "json"] = "text"
 
 
+def _node_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigValueError(f"{url!r} is not a Scrapyd address", "use one such as http://127.0.0.1:6800")
+    if parts.username or parts.password:
+        raise ConfigValueError(
+            "a Scrapyd address may not carry credentials (they would be shown and logged with it)",
+            "give them as executor.username and executor.password",
+        )
+    return url.rstrip("/")
+
+
+# Checked one by one, so an error points at the line of the bad address.
+NodeUrl = Annotated[str, AfterValidator(_node_url)]
+
+
+class ExecutorSettings(BaseModel):
+    """Where crawls run: ``local`` (a subprocess beside the service) or ``scrapyd`` (the least busy
+    of ``urls``, through Scrapyd's JSON API; see ``monitor.service.scrapyd``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["local", "scrapyd"] = "local"
+    urls: list[NodeUrl] = []
+    project: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")] = "foiwatch"
+    # HTTP basic authentication, if the nodes ask for it (Scrapyd's username and password); the
+    # password may come from FOIWATCH_SCRAPYD_PASSWORD instead of this file
+    username: str | None = None
+    password: SecretStr | None = None
+    # how often a crawl's node is asked how the job stands
+    poll_seconds: Annotated[float, Field(gt=0)] = 5.0
+    # a node that does not answer for this long during a crawl is taken for dead: the run fails
+    lost_after_seconds: Annotated[float, Field(gt=0)] = 60.0
+    request_timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
+
+    @model_validator(mode="after")
+    def _nodes_named(self) -> ExecutorSettings:
+        if self.kind == "scrapyd" and not self.urls:
+            raise ConfigValueError(
+                "the scrapyd executor needs at least one node",
+                "list the nodes' addresses under executor.urls, e.g. [http://127.0.0.1:6800]",
+            )
+        return self
+
+
 class SettingsFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -234,6 +282,7 @@ class SettingsFile(BaseModel):
     health: HealthSettings = HealthSettings()
     archive: ArchiveSettings = ArchiveSettings()
     logging: LoggingSettings = LoggingSettings()
+    executor: ExecutorSettings = ExecutorSettings()
 
 
 @dataclass(frozen=True)
@@ -248,6 +297,7 @@ class Config:
     health: HealthSettings
     archive: ArchiveSettings = ArchiveSettings()
     logging: LoggingSettings = LoggingSettings()
+    executor: ExecutorSettings = ExecutorSettings()
 
     def source(self, source_id: str) -> SourceConfig:
         for source in self.sources:
@@ -343,4 +393,38 @@ def load_config(directory: Path | None = None) -> Config:
         health=settings.health,
         archive=settings.archive,
         logging=settings.logging,
+        executor=settings.executor,
     )
+
+
+def check_executor(config: Config, database_url: str) -> None:
+    """The scrapyd executor needs a database every node reaches: a SQLite file is on one machine.
+
+    A SQLite file is refused unless every node is on this machine (loopback addresses), where it
+    works but is said in the log; raises ``ConfigError`` at ``executor.kind`` otherwise.
+    """
+    executor = config.executor
+    if executor.kind != "scrapyd" or not database_url.startswith("sqlite"):
+        return
+    if all(_is_loopback(url) for url in executor.urls):
+        log.warning("the scrapyd nodes share a SQLite file: they must all run on this machine")
+        return
+    file = config.directory / "settings.yaml"
+    _, lines = read_yaml(file)
+    raise ConfigError(
+        file,
+        lines.get(("executor", "kind")),
+        "executor.kind: scrapyd nodes on other machines cannot reach a SQLite database",
+        "use PostgreSQL (--db or FOIWATCH_DATABASE_URL, e.g. postgresql+psycopg://user@host/foiwatch), "
+        "the same URL in each node's FOIWATCH_DATABASE_URL",
+    )
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -15,7 +15,7 @@ from typing import Any
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Fields crawl log lines carry (``extra=``); a JSON line includes those it has.
-CONTEXT_FIELDS = ("source", "run_id", "mode", "status")
+CONTEXT_FIELDS = ("source", "run_id", "mode", "status", "node")
 _handler: logging.Handler | None = None
 _chosen_on_command_line = False
 

@@ -166,6 +166,11 @@ def _location(url: URL) -> str:
     return f"{host}:{port}/{url.database or ''}" if port else f"{host}/{url.database or ''}"
 
 
+def without_password(url: str) -> str:
+    """The URL with its password shown as ``***``: names a database without giving its secret away."""
+    return _parse_url(url).render_as_string(hide_password=True)
+
+
 def _sqlite_open_reason(path: Path) -> str:
     # SQLite only says "unable to open database file"; opening it ourselves gets the real reason.
     if path.is_dir():

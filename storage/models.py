@@ -107,6 +107,8 @@ class CrawlRun(Base):
     start_address: Mapped[str | None] = mapped_column(Text)
     pid: Mapped[int | None]
     host: Mapped[str | None] = mapped_column(String(255))
+    # The Scrapyd node the crawl ran on (its address, without credentials); None: beside the service.
+    node: Mapped[str | None] = mapped_column(String(300))
 
 
 class SourceHealth(Base):

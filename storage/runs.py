@@ -114,6 +114,16 @@ def finish_run(session: Session, run_id: int, status: str, error: str | None = N
     return run
 
 
+def record_node(session: Session, run_id: int, node: str) -> None:
+    """Say where a run's crawl was sent (a Scrapyd node), as soon as it is."""
+    session.get_one(CrawlRun, run_id).node = node
+
+
+def is_running(session: Session, run_id: int) -> bool:
+    """Whether the run is still open: nobody (the crawl, the service) has closed it yet."""
+    return session.get_one(CrawlRun, run_id).status == "running"
+
+
 def previous_successful_run(session: Session, source_id: str, before_run_id: int) -> CrawlRun | None:
     return session.scalars(
         select(CrawlRun)

@@ -142,6 +142,7 @@ def write_config(
     crawler: dict[str, Any] | None = None,
     notifications: dict[str, Any] | None = None,
     service: dict[str, Any] | None = None,
+    executor: dict[str, Any] | None = None,
 ) -> Path:
     """A configuration folder for tests: the shipped topics, given sources and subscribers, no delays."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -161,5 +162,7 @@ def write_config(
     }
     # port 0: the web pages of `foiwatch run` on any free port, so tests can run side by side
     settings["service"] = {"port": 0, **(service or {})}
+    if executor is not None:
+        settings["executor"] = executor
     (directory / "settings.yaml").write_text(yaml.safe_dump(settings), encoding="utf-8")
     return directory

@@ -19,6 +19,7 @@ from monitor.cli.export import export
 from monitor.cli.maintenance import db, demo
 from monitor.cli.notifications import notifications, notify
 from monitor.cli.responses import responses
+from monitor.cli.scrapyd import scrapyd
 from monitor.cli.serve import serve
 from monitor.cli.sources import sources
 from monitor.cli.status import status
@@ -101,6 +102,7 @@ for command in (
     notify,
     serve,
     archive,
+    scrapyd,
 ):
     main.add_command(command)
 

@@ -47,7 +47,9 @@ def last_run_words(source: SourceStatus) -> str:
     took = f" in {_span(run.duration_seconds)}" if run.duration_seconds is not None else ""
     counts = f", {run.items} items, {run.new} new, {run.changed} changed, {run.withdrawn} withdrawn"
     said = f": {run.cause}" if run.cause else ""
-    return f"{_when(run.started_at)} {run.mode}: {run.status}{said}{counts if not run.cause else ''}{took}"
+    where = f" on {run.node}" if run.node else ""
+    outcome = f"{run.status}{said}{counts if not run.cause else ''}{took}"
+    return f"{_when(run.started_at)} {run.mode}{where}: {outcome}"
 
 
 def status_lines(status: ServiceStatus) -> list[str]:
@@ -64,7 +66,8 @@ def status_lines(status: ServiceStatus) -> list[str]:
         running = f"not running (process {service.pid} on {service.host} stopped without releasing the lock)"
     lines = [f"service: {running}", f"data: {status.data_dir} (database {status.database})"]
     crawls = [
-        f"{c.source_id} ({c.mode}, run {c.run_id}, for {_span(c.running_seconds)}, process {c.owner})"
+        f"{c.source_id} ({c.mode}, run {c.run_id}, for {_span(c.running_seconds)}, process {c.owner}"
+        + (f", on Scrapyd node {c.node})" if c.node else ")")
         for c in status.crawling
     ]
     lines.append("crawling now: " + ("; ".join(crawls) or "nothing"))

@@ -1,18 +1,15 @@
-"""One crawl of one source, end to end: lock, crawl subprocess, diff, classify, queue notifications.
+"""One crawl of one source, end to end: lock, crawl, diff, classify, queue notifications.
 
-Every crawl runs in a process of its own, forked from a warm fork server (``monitor.service.launch``:
-Scrapy's reactor cannot be restarted in one process; see the README). The database is the only
-channel between the two.
+Every crawl runs in a process of its own (Scrapy's reactor cannot be restarted in one process; see
+the README): forked from a warm fork server beside the service, or a Scrapyd node's
+(``monitor.service.executors``). The database is the only channel between the two.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import signal
 import tempfile
-import threading
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -26,9 +23,9 @@ from sqlalchemy.orm import Session
 from crawler.config import SourceConfig
 from monitor.changes.detect import record_changes
 from monitor.classify import TopicClassifier, build_classifiers
-from monitor.config import ArchiveSettings, Config
+from monitor.config import ArchiveSettings, Config, ExecutorSettings
+from monitor.service.executors import CrawlJob, executor_for, stopping
 from monitor.service.health import update_health
-from monitor.service.launch import CrawlProcess
 from monitor.sources.checks import filled_percent, read_link_log, what_to_fix
 from storage.clock import utcnow
 from storage.db import Database
@@ -42,7 +39,15 @@ from storage.problems import (
     summarise,
 )
 from storage.responses import list_versions
-from storage.runs import SourceBusy, SourceRow, finish_run, last_run_with, start_run, sync_sources
+from storage.runs import (
+    SourceBusy,
+    SourceRow,
+    finish_run,
+    last_run_with,
+    record_node,
+    start_run,
+    sync_sources,
+)
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +69,8 @@ class CrawlSummary:
     # why the run failed or was judged bad, in words (``storage.problems.run_cause``)
     cause: str | None = None
     seconds: float | None = None
+    # the Scrapyd node the crawl ran on (None: beside the service)
+    node: str | None = None
 
     @property
     def failed(self) -> bool:
@@ -72,14 +79,15 @@ class CrawlSummary:
     def in_words(self) -> str:
         """The end of a crawl in one line, for the log: result, counts or cause, and time taken."""
         took = f" in {self.seconds:.0f} s" if self.seconds is not None else ""
+        where = f" on {self.node}" if self.node else ""
         if self.status == "succeeded":
             counts = f"{self.items} items, {self.new} new, {self.changed} changed, {self.withdrawn} withdrawn"
             problem = f"; {self.cause}" if self.cause else ""
-            return f"crawl of {self.source_id} finished: succeeded, {counts}{took}{problem}"
+            return f"crawl of {self.source_id} finished{where}: succeeded, {counts}{took}{problem}"
         if self.status in ("busy", "stopped"):
             return f"crawl of {self.source_id} not started: {self.error}"
         cause = (self.cause or "see its log").removeprefix(f"{self.status}: ")
-        return f"crawl of {self.source_id} finished: {self.status}: {cause}{took}"
+        return f"crawl of {self.source_id} finished{where}: {self.status}: {cause}{took}"
 
 
 def register_sources(database: Database, config: Config) -> None:
@@ -146,81 +154,25 @@ def _diff_run(database: Database, run_id: int, classifiers: Mapping[str, TopicCl
             record_problems(session, run_id, [ProblemRecord("diff", None, cause)])
 
 
-# -- stopping ---------------------------------------------------------------------------------
-# Seconds a crawl process gets to close its spider after SIGTERM before it is killed: a hung
-# download must not hold up a stop (everything stored so far is committed item by item).
-STOP_GRACE_SECONDS = 3.0
-_running: set[CrawlProcess] = set()
-_running_lock = threading.Lock()
-_stopping = threading.Event()
+def _record_node(database: Database, run_id: int, node: str) -> None:
+    with database.session() as session:
+        record_node(session, run_id, node)
 
 
-def stop_all_crawls() -> None:
-    """No crawl starts from now on; running ones are asked to stop (and killed if they linger)."""
-    _stopping.set()
-    with _running_lock:
-        processes = list(_running)
-    for process in processes:
-        process.signal(signal.SIGTERM)
+def _close_run(database: Database, run_id: int, failure: str | None, stopped: bool) -> None:
+    """Close the run in a transaction of its own, before any diff: a run is never left running.
 
-
-def allow_crawls() -> None:
-    """Undo ``stop_all_crawls`` (a new service in the same process, as in tests)."""
-    _stopping.clear()
-
-
-def _terminate(process: CrawlProcess) -> int:
-    process.signal(signal.SIGTERM)
-    code = process.wait(timeout=STOP_GRACE_SECONDS)
-    if code is None:
-        process.signal(signal.SIGKILL)
-        code = process.wait()
-    return code if code is not None else -int(signal.SIGKILL)
-
-
-def _run_subprocess(job: dict[str, object], timeout: float, log_file: Path) -> int:
-    """Run the crawl in a process of its own (``monitor.service.launch``); its exit status."""
-    log_file.parent.mkdir(parents=True, exist_ok=True)
-    process = CrawlProcess(job, log_file)
-    with _running_lock:
-        _running.add(process)
-    try:
-        process.start()
-        deadline = time.monotonic() + timeout
-        while True:
-            code = process.wait(timeout=0.5)
-            if code is not None:
-                return code
-            if _stopping.is_set():
-                return _terminate(process)
-            if time.monotonic() > deadline:
-                log.error("crawl of %s exceeded %ss; stopping it", job["source_id"], timeout)
-                return _terminate(process)
-    except BaseException:
-        # Ctrl-C or SIGTERM on `foiwatch crawl`: stop the child too, and go.
-        _terminate(process)
-        raise
-    finally:
-        with _running_lock:
-            _running.discard(process)
-
-
-def _close_run(database: Database, run_id: int, code: int, stopped: bool) -> None:
-    """Close the run in a transaction of its own, before any diff: a run is never left running."""
+    ``failure`` is the executor's word on how the crawl ended; a run the crawl closed itself keeps
+    the crawl's verdict.
+    """
     with database.session() as session:
         run = session.get_one(CrawlRun, run_id)
         if stopped:
             finish_run(session, run_id, "interrupted", "interrupted: foiwatch was stopped")
             run.complete = False
         elif run.status == "running":
-            failed = code != 0
-            finish_run(
-                session,
-                run_id,
-                "failed" if failed else "succeeded",
-                f"crawler process exited with status {code}" if failed else None,
-            )
-            if failed:
+            finish_run(session, run_id, "failed" if failure else "succeeded", failure)
+            if failure:
                 run.complete = False
 
 
@@ -237,7 +189,7 @@ def crawl_source(
     The run is closed first, then diffed, then judged for health, each in its own transaction, so
     one odd response or a failing step never leaves the source locked as "running".
     """
-    if _stopping.is_set():
+    if stopping.is_set():
         return CrawlSummary(source.id, "stopped", error="foiwatch is stopping")
     classifiers = classifiers if classifiers is not None else build_classifiers(config.topics)
     chosen = mode or choose_mode(database, config, source.id)
@@ -250,7 +202,7 @@ def crawl_source(
             source.id,
             ttl=timedelta(seconds=timeout + LEASE_MARGIN_SECONDS),
             wait=timedelta(seconds=timeout),
-            stopping=_stopping.is_set,
+            stopping=stopping.is_set,
         ):
             return _crawl(database, config, source, data_dir, chosen, classifiers)
     except HostBusy as exc:
@@ -287,33 +239,29 @@ def _crawl(
     log.info("crawl of %s started (%s)", source.id, chosen, extra={"source": source.id, "run_id": run_id})
     # Earlier runs never diffed (a crash, or a run just closed as abandoned) go first, oldest first.
     process_undiffed_runs(database, classifiers, source.id)
-    job = {
-        "source_id": source.id,
-        "source": source.model_dump(),
-        "crawler": config.crawler.model_dump(),
-        "data_dir": str(data_dir),
-        "database_url": database.url,
-        "run_id": run_id,
-        "mode": chosen,
-        "archive": config.archive.enabled,
-    }
+    job = CrawlJob(source, config.crawler, data_dir, database.url, run_id, chosen, config.archive.enabled)
     try:
-        code = _run_subprocess(
-            job, config.service.crawl_timeout_seconds, data_dir / "logs" / f"{source.id}.log"
+        failure = executor_for(config).run(
+            job,
+            config.service.crawl_timeout_seconds,
+            data_dir / "logs" / f"{source.id}.log",
+            lambda node: _record_node(database, run_id, node),
         )
     except BaseException:
-        _close_run(database, run_id, -1, stopped=True)
+        _close_run(database, run_id, None, stopped=True)
         fields = {"source": source.id, "run_id": run_id, "status": "interrupted"}
         log.info("crawl of %s finished: interrupted", source.id, extra=fields)
         raise
-    stopped = _stopping.is_set()
-    _close_run(database, run_id, code, stopped)
+    stopped = stopping.is_set()
+    _close_run(database, run_id, failure, stopped)
     if not stopped:
         # An interrupted run is diffed by the source's next crawl; a stop must be quick.
         _diff_run(database, run_id, classifiers)
     health = _judge_health(database, run_id, config)
     summary = _summary(database, run_id, health)
     fields = {"source": source.id, "run_id": run_id, "mode": chosen, "status": summary.status}
+    if summary.node:
+        fields["node"] = summary.node
     log.log(logging.ERROR if summary.failed else logging.INFO, summary.in_words(), extra=fields)
     return summary
 
@@ -349,6 +297,7 @@ def _summary(database: Database, run_id: int, health: str) -> CrawlSummary:
             health=health,
             cause=run_cause(session, run),
             seconds=took,
+            node=run.node,
         )
 
 
@@ -403,7 +352,10 @@ def check_source(config: Config, source: SourceConfig) -> CheckReport:
             quiet = config.crawler.model_copy(update={"http_cache": False})
             # Nothing of a check is kept, so nothing of it is archived.
             unarchived = ArchiveSettings(enabled=False)
-            checked = replace(config, crawler=quiet, sources=[one_page], archive=unarchived)
+            # A check's database is a file here: it crawls here too, whatever executor.kind says.
+            checked = replace(
+                config, crawler=quiet, sources=[one_page], archive=unarchived, executor=ExecutorSettings()
+            )
             summary = crawl_source(database, checked, one_page, work, "full")
             with database.session() as session:
                 run = session.get_one(CrawlRun, summary.run_id)

@@ -38,7 +38,8 @@ from monitor.classify import build_classifiers
 from monitor.config import Config, load_config
 from monitor.logs import apply_settings
 from monitor.notify.deliver import deliver_pending
-from monitor.service.crawls import allow_crawls, crawl_source, stop_all_crawls
+from monitor.service.crawls import crawl_source
+from monitor.service.executors import allow_crawls, stop_all_crawls
 from monitor.web.context import WebContext
 from monitor.web.server import AddressInUse, BackgroundServer
 from storage.archive import prune_archive

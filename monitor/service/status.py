@@ -31,7 +31,8 @@ from storage.service_lock import HEARTBEAT_TIMEOUT, holder
 class RunStatus:
     """One crawl run as people read it: ``cause`` is why it failed or was judged bad, in words;
     ``problems`` the problems it met on the way (pages or links it could not use), summarised;
-    ``start_address`` where it read the log (the source's URL, or the log found from it)."""
+    ``start_address`` where it read the log (the source's URL, or the log found from it); ``node``
+    the Scrapyd node it ran on (None: beside the service)."""
 
     run_id: int
     mode: str
@@ -47,6 +48,7 @@ class RunStatus:
     cause: str | None
     problems: str | None
     start_address: str | None
+    node: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,9 @@ class SourceStatus:
 @dataclass(frozen=True)
 class CrawlNow:
     """A crawl in progress, by a process that is alive; ``stuck`` once it has run longer than
-    ``service.crawl_timeout_seconds`` (the service stops a crawl then, so it should not be)."""
+    ``service.crawl_timeout_seconds`` (the service stops a crawl then, so it should not be).
+    ``owner`` is the process waiting for it; ``node`` the Scrapyd node it runs on (None: beside
+    the service, or not placed yet)."""
 
     source_id: str
     run_id: int
@@ -88,6 +92,7 @@ class CrawlNow:
     running_seconds: float
     owner: str
     stuck: bool = False
+    node: str | None = None
 
 
 @dataclass(frozen=True)
@@ -175,6 +180,7 @@ def _run_status(session: Session, run: CrawlRun) -> RunStatus:
         cause=run_cause(session, run),
         problems=summarise(problems_of_run(session, run.id)) or None,
         start_address=run.start_address,
+        node=run.node,
     )
 
 
@@ -234,7 +240,7 @@ def _crawl_now(run: CrawlRun, now: datetime, timeout_seconds: float) -> CrawlNow
     running = (now - run.started_at).total_seconds()
     owner = f"{run.pid}@{run.host}" if run.pid else "unknown"
     return CrawlNow(
-        run.source_id, run.id, run.mode, run.started_at, running, owner, running > timeout_seconds
+        run.source_id, run.id, run.mode, run.started_at, running, owner, running > timeout_seconds, run.node
     )
 
 
