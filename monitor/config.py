@@ -134,6 +134,9 @@ class ServiceSettings(BaseModel):
     misfire_grace_seconds: Annotated[int, Field(gt=0)] = 3600
     delivery_interval_seconds: Annotated[int, Field(gt=0)] = 60
     crawl_timeout_seconds: Annotated[int, Field(gt=0)] = 3600
+    # crawls running at once, each in a process of its own (sources on one host still take turns);
+    # read at start (docs/sizing.md says how many a number of sources needs)
+    max_concurrent_crawls: Annotated[int, Field(gt=0, le=256)] = 4
     # a source's first crawl after it is added starts within this many seconds (spreads the load)
     first_crawl_within_seconds: Annotated[int, Field(ge=0)] = 30
     # no schedule may poll a source more often than this

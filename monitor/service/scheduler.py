@@ -50,6 +50,7 @@ from storage.service_lock import ServiceRunning, acquire, heartbeat, release
 log = logging.getLogger(__name__)
 DELIVERY_JOB_ID = "deliver-notifications"
 PRUNE_JOB_ID = "prune-runs"
+CRAWL_EXECUTOR = "crawls"
 STOP_DEADLINE_SECONDS = 6.0
 HEARTBEAT_SECONDS = 30.0
 # The evidence archive's retention is applied after a crawl at most this often.
@@ -201,7 +202,11 @@ def build_scheduler(service: Service) -> BackgroundScheduler:
     """A paused scheduler with one job per enabled source plus the delivery job."""
     scheduler = BackgroundScheduler(
         jobstores={"default": SQLAlchemyJobStore(engine=service.app.database.engine)},
-        executors={"default": ThreadPoolExecutor(max_workers=4)},
+        # Crawls have a pool of their own, so delivery and pruning never wait behind long crawls.
+        executors={
+            "default": ThreadPoolExecutor(max_workers=2),
+            CRAWL_EXECUTOR: ThreadPoolExecutor(max_workers=service.app.config.service.max_concurrent_crawls),
+        },
         job_defaults={
             "coalesce": True,
             "max_instances": 1,
@@ -231,6 +236,7 @@ def schedule_jobs(scheduler: BackgroundScheduler, config: Config) -> None:
         first = existing.next_run_time if existing else utcnow() + soon
         scheduler.add_job(
             run_source_job,
+            executor=CRAWL_EXECUTOR,
             id=job_id,
             name=f"crawl {source.id}",
             args=[source.id],

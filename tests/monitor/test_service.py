@@ -62,6 +62,8 @@ def test_scheduler_runs_repeated_crawls_in_one_process(
         jobs = {job.id: job for job in scheduler.get_jobs()}
         assert set(jobs) == {"crawl:met", "crawl:cleveland", "deliver-notifications", "prune-runs"}
         assert jobs["crawl:met"].max_instances == 1 and jobs["crawl:met"].coalesce
+        # Crawls have their own pool: delivery never waits behind them.
+        assert jobs["crawl:met"].executor == "crawls" and jobs["deliver-notifications"].executor == "default"
 
         def finished_runs() -> list[tuple[str, str]]:
             with app.database.session() as session:
