@@ -4,7 +4,8 @@ For each database (SQLite, then PostgreSQL) and each size (1,000 and 100,000 sto
 other sources, bulk-loaded with ``tests.bench_search``'s loader plus one crawl run per ten
 responses), one farm log is crawled in full once, then re-crawled unchanged several times with the
 real ``crawl_source`` (lease, run, crawl subprocess, diff, health, summary) against a local farm
-site. Table statistics are refreshed after loading, as the service's daily prune job does.
+site, the two sizes in turn so that background load weighs on both alike. Table statistics are
+refreshed after loading, as the service's daily prune job does.
 
 Per re-crawl it times the whole run, the crawl subprocess, and the rest (the database part in
 this process: start_run, diff, health, summary), and counts this process's SQL statements. The
@@ -31,7 +32,8 @@ from typing import Any
 from sqlalchemy import create_engine, event, insert, text
 
 import monitor.service.crawls as crawls
-from monitor.app import open_app
+from crawler.config import SourceConfig
+from monitor.app import App, open_app
 from storage.db import Database
 from storage.models import CrawlRun
 from tests.bench_search import PG_URL, SOURCES, _load
@@ -90,11 +92,8 @@ def load_other_sources(database: Database, count: int) -> None:
         session.execute(insert(CrawlRun), runs)
         if database.engine.dialect.name == "postgresql":
             for table in LOADED_TABLES:
-                session.execute(
-                    text(
-                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
-                    )
-                )
+                sequence = f"pg_get_serial_sequence('{table}', 'id')"
+                session.execute(text(f"SELECT setval({sequence}, (SELECT max(id) FROM {table}))"))
     database.refresh_statistics()
 
 
@@ -117,39 +116,64 @@ def timed_subprocess(timings: list[float]) -> Iterator[None]:
         crawls._run_subprocess = original
 
 
-def measure(url: str, responses: int, runs: int, scratch: Path, server: FarmProcess, farm: Farm) -> Measure:
+@dataclass
+class Prepared:
+    """One database loaded to one size, the farm log crawled in full once: ready for re-crawls."""
+
+    app: App
+    source: SourceConfig
+    measure: Measure
+    statements: list[int] = field(default_factory=lambda: [0])
+
+    def recrawl(self) -> None:
+        """One timed unchanged re-crawl; a re-crawl that finds anything stops the benchmark."""
+        subprocess_seconds: list[float] = []
+        self.statements[0] = 0
+        with timed_subprocess(subprocess_seconds):
+            started = time.perf_counter()
+            summary = crawls.crawl_source(
+                self.app.database, self.app.config, self.source, self.app.data_dir, "incremental"
+            )
+            total = time.perf_counter() - started
+        if summary.failed or summary.new or summary.changed:
+            raise SystemExit(f"an unchanged re-crawl was not: {summary.in_words()}")
+        self.measure.runs.append(Timings(total, sum(subprocess_seconds), self.statements[0]))
+
+
+def prepare(url: str, responses: int, scratch: Path, farm: Farm) -> Prepared:
     database = Database(url)
     try:
         load_other_sources(database, responses)
     finally:
         database.dispose()
     app = open_app(farm.config, url, scratch / "data")
-    result = Measure(app.database.engine.dialect.name, responses)
-    statements = [0]
+    measure = Measure(app.database.engine.dialect.name, responses)
+    prepared = Prepared(app, app.config.source(next(iter(farm.logs))), measure)
 
     def count(*_args: Any) -> None:
-        statements[0] += 1
+        prepared.statements[0] += 1
 
     event.listen(app.database.engine, "before_cursor_execute", count)
+    first = crawls.crawl_source(app.database, app.config, prepared.source, app.data_dir, "full")
+    if first.failed:
+        raise SystemExit(f"benchmark crawl failed: {first.in_words()}")
+    return prepared
+
+
+def compare(urls: list[str], sizes: tuple[int, int], runs: int, scratch: Path, farm: Farm) -> list[Measure]:
+    """Both sizes on one database, their re-crawls taken in turn so background load hits both alike."""
+    prepared: list[Prepared] = []
     try:
-        source = app.config.source(next(iter(farm.logs)))
-        first = crawls.crawl_source(app.database, app.config, source, app.data_dir, "full")
-        if first.failed:
-            raise SystemExit(f"benchmark crawl failed: {first.in_words()}")
+        for url, size in zip(urls, sizes, strict=True):
+            print(f"  loading {size:,} stored responses ...", flush=True)
+            prepared.append(prepare(url, size, scratch / str(size), farm))
         for _ in range(runs):
-            subprocess_seconds: list[float] = []
-            statements[0] = 0
-            with timed_subprocess(subprocess_seconds):
-                started = time.perf_counter()
-                summary = crawls.crawl_source(app.database, app.config, source, app.data_dir, "incremental")
-                total = time.perf_counter() - started
-            if summary.failed or summary.new or summary.changed:
-                raise SystemExit(f"an unchanged re-crawl was not: {summary.in_words()}")
-            result.runs.append(Timings(total, sum(subprocess_seconds), statements[0]))
-        server.reset()
+            for each in prepared:
+                each.recrawl()
     finally:
-        app.database.dispose()
-    return result
+        for each in prepared:
+            each.app.database.dispose()
+    return [each.measure for each in prepared]
 
 
 def _ratio(large: Measure, small: Measure, name: str) -> float:
@@ -217,19 +241,16 @@ def _postgresql_reachable() -> bool:
 def run(small: int, large: int, runs: int, sqlite_only: bool, scratch: Path) -> list[Measure]:
     farm = Farm(scratch / "farm", sources=1, responses=FARM_RESPONSES, seed=2026)
     farm.site.mkdir(parents=True)
-    measures = []
     with FarmProcess(farm.site) as server:
         farm.write(server.base_url, "json://127.0.0.1:9/notify")
-        for size in (small, large):
-            work = scratch / f"sqlite-{size}"
-            print(f"sqlite: {size:,} stored responses ...", flush=True)
-            measures.append(measure(f"sqlite:///{work / 'foiwatch.sqlite3'}", size, runs, work, server, farm))
+        print("sqlite:", flush=True)
+        files = [f"sqlite:///{scratch / f'sqlite-{size}.sqlite3'}" for size in (small, large)]
+        measures = compare(files, (small, large), runs, scratch / "sqlite", farm)
         if sqlite_only or not _postgresql_reachable():
             return measures
-        for size in (small, large):
-            print(f"postgresql: {size:,} stored responses ...", flush=True)
-            with pg_schema(PG_URL) as url:
-                measures.append(measure(url, size, runs, scratch / f"postgresql-{size}", server, farm))
+        print("postgresql:", flush=True)
+        with pg_schema(PG_URL) as first, pg_schema(PG_URL) as second:
+            measures += compare([first, second], (small, large), runs, scratch / "postgresql", farm)
     return measures
 
 
@@ -237,7 +258,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.bench_recrawl", description=__doc__)
     parser.add_argument("--small", type=int, default=1_000, help="stored responses, small size")
     parser.add_argument("--large", type=int, default=100_000, help="stored responses, large size")
-    parser.add_argument("--runs", type=int, default=5, help="timed re-crawls per size (median)")
+    parser.add_argument("--runs", type=int, default=7, help="timed re-crawls per size (median)")
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
