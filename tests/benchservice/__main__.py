@@ -77,7 +77,11 @@ def main() -> None:
     parser.add_argument("--max-minutes", type=float, default=12)
     parser.add_argument("--db", help="database URL (default: SQLite in a scratch data folder)")
     parser.add_argument(
-        "--tracemalloc", type=int, default=0, metavar="N", help="trace allocations every N jobs"
+        "--tracemalloc",
+        type=int,
+        default=0,
+        metavar="N",
+        help="write the allocation sites that grew every N jobs (inflates RSS: not for the figures)",
     )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()

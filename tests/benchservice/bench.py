@@ -109,10 +109,13 @@ def write_config(farm: Farm, servers: list[FarmProcess], per_minute: float) -> N
     settings_file.write_text(yaml.safe_dump(settings), encoding="utf-8")
 
 
-def _read_jobs(path: Path) -> list[dict[str, Any]]:
+def read_jobs(path: Path) -> list[dict[str, Any]]:
+    """The jobs that crawled: a job that started no crawl subprocess (the service stopping, the
+    source busy) returns at once and is left out, so it counts neither as a run nor in the times."""
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    jobs = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return [job for job in jobs if job["subprocess"] > 0]
 
 
 def sample_service(
@@ -126,13 +129,10 @@ def sample_service(
         started = time.monotonic()
         try:
             while process.poll() is None and time.monotonic() - started < limit:
-                finished = (
-                    len(jobs_file.read_text(encoding="utf-8").splitlines()) if jobs_file.exists() else 0
-                )
-                total = rss_mb(process.pid) + sum(rss_mb(child) for child in descendants(process.pid))
-                result.samples.append(
-                    Sample(time.monotonic() - started, rss_mb(process.pid), total, finished)
-                )
+                finished = len(read_jobs(jobs_file))
+                service = rss_mb(process.pid)
+                total = service + sum(rss_mb(child) for child in descendants(process.pid))
+                result.samples.append(Sample(time.monotonic() - started, service, total, finished))
                 if finished >= runs:
                     break
                 time.sleep(1.0)
@@ -143,7 +143,7 @@ def sample_service(
             except subprocess.TimeoutExpired:
                 process.kill()
                 result.exit_code = process.wait()
-    result.jobs = _read_jobs(jobs_file)
+    result.jobs = read_jobs(jobs_file)
     result.log = log_file.read_text(encoding="utf-8", errors="replace")
     return result
 
