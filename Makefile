@@ -51,14 +51,21 @@ eval: install
 ## search times over 100,000 responses (SQLite, PostgreSQL), then the benchmark farm: foiwatch crawling
 ## generated police and council logs on 127.0.0.1 against a do-nothing Scrapy spider and the minimum
 ## requests (BENCHFARM sets its size: 8 police and 2 council logs x 100 responses, 3 runs, about
-## 8 minutes on two busy cores)
+## 8 minutes on two busy cores), then the per-run cost of an unchanged re-crawl with 1,000 versus
+## 100,000 stored responses on SQLite and PostgreSQL (BENCHRECRAWL, about 5 minutes), then
+## `foiwatch run` over 500 farm sources until 200 crawls have run: peak memory, its trend, crawls a
+## minute (BENCHSERVICE, about 8 minutes). Each prints figure | target | met and writes JSON to data/.
 BENCHFARM ?= --sources 8 --councils 2 --responses 100 --runs 3 --json data/benchfarm.json
+BENCHRECRAWL ?= --small 1000 --large 100000 --runs 7 --json data/bench_recrawl.json
+BENCHSERVICE ?= --sources 500 --runs 200 --per-minute 30 --json data/benchservice.json
 bench: install-test
 	$(BIN)/python -m tests.bench
 	$(BIN)/python -m tests.bench_classify
 	$(BIN)/python -m tests.bench_search
 	mkdir -p data
 	$(BIN)/python -m tests.benchfarm $(BENCHFARM)
+	$(BIN)/python -m tests.bench_recrawl $(BENCHRECRAWL)
+	$(BIN)/python -m tests.benchservice $(BENCHSERVICE)
 
 ## lint: ruff everywhere, mypy strict on storage/ and default (settings in pyproject.toml) on crawler/ and monitor/
 lint: install-test

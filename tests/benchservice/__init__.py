@@ -1,0 +1,1 @@
+"""Benchmark of ``foiwatch run``: memory and throughput of the service over many scheduled crawls."""
