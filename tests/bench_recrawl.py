@@ -32,6 +32,7 @@ from typing import Any
 from sqlalchemy import create_engine, event, insert, text
 
 import monitor.service.crawls as crawls
+import monitor.service.executors as executors
 from crawler.config import SourceConfig
 from monitor.app import App, open_app
 from storage.db import Database
@@ -99,8 +100,9 @@ def load_other_sources(database: Database, count: int) -> None:
 
 @contextmanager
 def timed_subprocess(timings: list[float]) -> Iterator[None]:
-    """Time every crawl subprocess ``crawl_source`` starts (it calls the module's function by name)."""
-    original = crawls._run_subprocess
+    """Time every crawl process ``crawl_source`` starts (the local executor calls its module's
+    function by name)."""
+    original = executors._run_subprocess
 
     def run(job: dict[str, object], timeout: float, log_file: Path) -> int:
         started = time.perf_counter()
@@ -109,11 +111,11 @@ def timed_subprocess(timings: list[float]) -> Iterator[None]:
         finally:
             timings.append(time.perf_counter() - started)
 
-    crawls._run_subprocess = run
+    executors._run_subprocess = run
     try:
         yield
     finally:
-        crawls._run_subprocess = original
+        executors._run_subprocess = original
 
 
 @dataclass

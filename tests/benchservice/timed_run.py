@@ -2,7 +2,7 @@
 --config C --data-dir D run``.
 
 The real command line and service, unchanged, except that every scheduled crawl job
-(``Service.crawl``: lease, run, crawl subprocess, diff, health, delivery) and the crawl subprocess
+(``Service.crawl``: lease, run, crawl subprocess, diff, health, delivery) and the crawl process
 within it are timed; one JSON line per job goes to the file named by ``FOIWATCH_BENCH_JOBS``.
 With ``FOIWATCH_BENCH_TRACEMALLOC=N`` the service's allocations are traced and, every N jobs, the
 sites that grew most since job N are written beside it (``<jobs file>.tracemalloc``).
@@ -17,7 +17,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
-import monitor.service.crawls as crawls
+import monitor.service.executors as executors
 import monitor.service.scheduler as scheduler
 from monitor.cli.main import main
 
@@ -71,7 +71,7 @@ _out = Path(os.environ["FOIWATCH_BENCH_JOBS"])
 _every = int(os.environ.get("FOIWATCH_BENCH_TRACEMALLOC", "0"))
 if _every:
     tracemalloc.start(10)
-_run_subprocess, crawls._run_subprocess = crawls._run_subprocess, _timed_subprocess
+_run_subprocess, executors._run_subprocess = executors._run_subprocess, _timed_subprocess
 _crawl = scheduler.Service.crawl
 scheduler.Service.crawl = _timed_crawl  # type: ignore[method-assign]
 
