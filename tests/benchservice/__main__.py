@@ -43,7 +43,7 @@ def rows(figures: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             "",
             "",
         ),
-        ("peak RSS with crawl subprocesses", f"{figures['peak_total_mb']:.0f} MB", "", ""),
+        ("peak PSS with fork server and crawls", f"{figures['peak_total_mb']:.0f} MB", "", ""),
         ("crawl jobs finished", f"{figures['jobs']} in {figures['minutes']:.1f} min", "", ""),
         ("crawls per minute", f"{figures['crawls_per_minute']:.1f}", "", ""),
         ("job time, median", f"{figures['job_seconds_median']:.2f} s", "", ""),

@@ -8,8 +8,10 @@ minute: "200 scheduled runs of 500 sources" is 500 configured sources and the se
 crawls of them. The service (``tests.benchservice.timed_run``: ``foiwatch run`` with job timers)
 runs until ``runs`` crawl jobs have finished, or ``max_minutes``; then it gets SIGTERM.
 
-Every second the sampler reads, from /proc, the service process's resident memory (RSS) and that
-of the service with all its children (crawl subprocesses), and how many jobs have finished.
+Every second the sampler reads, from /proc, the service process's resident memory (RSS), the memory
+of the service with all its descendants (the crawl fork server and the crawls it forked) as
+proportional set size (PSS: pages the fork shares are counted once, split between the processes
+sharing them; summed RSS would count them in every process), and how many jobs have finished.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ MB = 1024 * 1024
 class Sample:
     seconds: float
     service: float  # MB
-    total: float  # MB, with children
+    total: float  # MB, PSS with every descendant
     jobs: int
 
 
@@ -59,6 +61,17 @@ def rss_mb(pid: int) -> float:
     except (OSError, IndexError, ValueError):
         return 0.0
     return pages * PAGE / MB
+
+
+def pss_mb(pid: int) -> float:
+    """Proportional set size of one process in MB (0 if it has gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024 / MB
+    except (OSError, IndexError, ValueError):
+        pass
+    return 0.0
 
 
 def descendants(pid: int) -> list[int]:
@@ -131,7 +144,7 @@ def sample_service(
             while process.poll() is None and time.monotonic() - started < limit:
                 finished = len(read_jobs(jobs_file))
                 service = rss_mb(process.pid)
-                total = service + sum(rss_mb(child) for child in descendants(process.pid))
+                total = pss_mb(process.pid) + sum(pss_mb(child) for child in descendants(process.pid))
                 result.samples.append(Sample(time.monotonic() - started, service, total, finished))
                 if finished >= runs:
                     break
