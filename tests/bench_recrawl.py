@@ -40,6 +40,7 @@ from storage.models import CrawlRun
 from tests.bench_search import PG_URL, SOURCES, _load
 from tests.benchfarm.farm import Farm
 from tests.benchfarm.server import FarmProcess
+from tests.benchtable import print_rows
 from tests.conftest import pg_schema
 
 TARGET_RATIO = 1.2
@@ -202,11 +203,7 @@ def rows(measures: list[Measure]) -> list[tuple[str, str, str, str]]:
 
 def print_table(table: list[tuple[str, str, str, str]]) -> None:
     header = ("figure", "value", "target", "met")
-    widths = [max(len(row[i]) for row in [header, *table]) for i in range(4)]
-    for number, row in enumerate([header, *table]):
-        print(" | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
-        if number == 0:
-            print("-+-".join("-" * width for width in widths))
+    print_rows([header, *table])
 
 
 def _report(measures: list[Measure], table: list[tuple[str, str, str, str]]) -> dict[str, Any]:

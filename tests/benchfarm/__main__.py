@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from tests.benchfarm.bench import TARGETS, one_run, summarise
+from tests.benchtable import print_rows
 
 
 def _number(value: float) -> str:
@@ -38,11 +39,7 @@ def print_table(summary: dict[str, dict]) -> None:
             met = "yes" if figures["foiwatch"] == figures["other_value"] else "NO"
         other = f"{figures['other']}: {_cell(figures['other_value'])}" if figures["other"] else "-"
         rows.append((measure, _cell(figures["foiwatch"]), other, _cell(ratio, "x"), figures["target"], met))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for number, row in enumerate(rows):
-        print(" | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
-        if number == 0:
-            print("-+-".join("-" * width for width in widths))
+    print_rows(rows)
 
 
 def main() -> None:

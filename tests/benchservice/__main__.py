@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.benchservice.bench import run_service, summarise
+from tests.benchtable import print_rows
 
 PEAK_TARGET_MB = 250
 # "no upward trend": less than this many MB per 100 crawls over the last two thirds of the run
@@ -59,11 +60,7 @@ def rows(figures: dict[str, Any]) -> list[tuple[str, str, str, str]]:
 
 def print_table(table: list[tuple[str, str, str, str]]) -> None:
     header = ("figure", "value", "target", "met")
-    widths = [max(len(row[i]) for row in [header, *table]) for i in range(4)]
-    for number, row in enumerate([header, *table]):
-        print(" | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
-        if number == 0:
-            print("-+-".join("-" * width for width in widths))
+    print_rows([header, *table])
 
 
 def main() -> None:
