@@ -56,7 +56,7 @@ eval: install
 ## `foiwatch run` over 500 farm sources until 200 crawls have run: peak memory, its trend, crawls a
 ## minute (BENCHSERVICE, about 8 minutes). Each prints figure | target | met and writes JSON to data/.
 BENCHFARM ?= --sources 8 --councils 2 --responses 100 --runs 3 --json data/benchfarm.json
-BENCHRECRAWL ?= --small 1000 --large 100000 --runs 7 --json data/bench_recrawl.json
+BENCHRECRAWL ?= --small 1000 --large 100000 --runs 15 --json data/bench_recrawl.json
 BENCHSERVICE ?= --sources 500 --runs 200 --per-minute 30 --json data/benchservice.json
 bench: install-test
 	$(BIN)/python -m tests.bench
