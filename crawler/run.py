@@ -1,13 +1,13 @@
-"""Run one crawl of one source in this process: the body of the crawl subprocess.
+"""Run one crawl of one source in this process: the body of a crawl process.
 
 Scrapy's Twisted reactor cannot be restarted inside a process, so foiwatch runs every crawl in a
-fresh ``python -m crawler.run`` subprocess: the service stays up for months, a crawl that leaks
-memory or hangs is contained, and SIGTERM to the child stops that crawl cleanly.
+process of its own, forked from a warm fork server (``monitor.service.launch``, ``run_forked``
+here): the service stays up for months, a crawl that leaks memory or hangs is contained, and
+SIGTERM to the crawl stops it cleanly. A Scrapyd node runs the same crawl (``crawler.spiders.job``).
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import ctypes
 import ctypes.util
@@ -172,14 +172,14 @@ def crawl(
     return 0
 
 
-def die_with_parent(parent_pid: int | None) -> None:
+def die_with_parent(parent_pid: int) -> None:
     """Linux: be killed when the process that started this crawl dies.
 
     A crawl orphaned by a crash of foiwatch would go on storing into a run the restarted service has
     already closed as abandoned, beside that service's own new crawl of the source. A crawl forked by
     the fork server (``monitor.service.launch``) names the fork server, which exits with foiwatch.
     """
-    if parent_pid is None or not sys.platform.startswith("linux"):
+    if not sys.platform.startswith("linux"):
         return
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
@@ -233,20 +233,3 @@ def _exit(status: int) -> None:
     sys.stderr.flush()
     logging.shutdown()
     os._exit(status)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description="foiwatch crawl subprocess (started by foiwatch itself); reads its job from stdin"
-    )
-    parser.add_argument("--source", help="the source id, for ps and logs (the job on stdin decides)")
-    parser.parse_args(argv)
-    # The job (with the database URL and its password) comes on stdin: a command line is visible
-    # to every local user in ps, stdin is not.
-    job = json.loads(sys.stdin.read())
-    die_with_parent(job.get("parent_pid"))
-    return run_job(job)
-
-
-if __name__ == "__main__":
-    _exit(main())

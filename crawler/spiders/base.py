@@ -109,8 +109,18 @@ class ListDetailSpider(FoiSpider):
     def read_page(self, response: Response) -> ParsedPage:
         raise NotImplementedError
 
-    def next_pages(self, response: Response) -> list[str]:
-        return find_next_pages(parse_page(response.text), response.url)
+    def next_pages(self, response: Response, soup: BeautifulSoup | None = None) -> list[str]:
+        return find_next_pages(soup or parse_page(response.text), response.url)
+
+    @staticmethod
+    def pages_to_read(pages: list[str], page_url: str, queued: set[str], known: set[str]) -> list[str]:
+        """The listing pages to request after ``page_url``: all of them in a full crawl; in an
+        incremental one only the next, so the first page with nothing new ends the crawl before the
+        pages after it are fetched (pagers link many pages at once)."""
+        if not known:
+            return pages
+        following = next_in_turn(pages, page_url, queued)
+        return [following] if following else []
 
     def listing_links(self, response: Response, soup: BeautifulSoup | None = None) -> list[ListedLink]:
         """The links a listing page names, in the order they are to be followed."""
@@ -146,18 +156,13 @@ class ListDetailSpider(FoiSpider):
         for link in fresh:
             yield self.follow_response(link, known, depth)
         yield from redirects
-        pages = self.next_pages(response)
+        pages = self.next_pages(response, soup)
         self.log_links(soup, response.url, {link.url: "response" for link in links}, pages)
         if known and links and not fresh:
             log.info("%s: page %d lists nothing new; stopping here", self.source_id, page_number)
             return
         queued = queued if queued is not None else {response.url}
-        if known:
-            # Incremental: one page at a time, so the first page with nothing new ends the crawl
-            # before the pages after it are fetched (a full crawl reads them all, side by side).
-            following = next_in_turn(pages, response.url, queued)
-            pages = [following] if following else []
-        for next_url in pages:
+        for next_url in self.pages_to_read(pages, response.url, queued, known):
             if page_number >= self.max_pages:
                 self.crawler.stats.set_value("foiwatch/page_limit_reached", 1)
                 log.warning("%s: page limit %d reached", self.source_id, self.max_pages)

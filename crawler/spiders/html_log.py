@@ -26,7 +26,7 @@ from crawler.platforms.html_log import (
     next_page_links,
     read_log_page,
 )
-from crawler.platforms.listing import ListedLink, canonical_url, document_links, next_in_turn
+from crawler.platforms.listing import ListedLink, canonical_url, document_links
 from crawler.platforms.page import ParsedPage
 from crawler.spiders.base import ListDetailSpider, server_document_type, with_documents
 
@@ -88,9 +88,7 @@ class HtmlLogSpider(ListDetailSpider):
             pages = [
                 url for url in next_page_links(soup, response.url, options.pagination) if url not in deeper
             ]
-            if known:  # incremental: one page at a time (see ListDetailSpider.parse_listing)
-                following = next_in_turn(pages, response.url, queued)
-                pages = [following] if following else []
+            pages = self.pages_to_read(pages, response.url, queued, known)
         kind = "response document" if options.documents_are_responses else "response"
         accepted = {link.url: kind for link in links}
         accepted |= {url: "attachment" for link in links for url, _ in link.documents}

@@ -118,8 +118,16 @@ class LocalExecutor:
     see the README: Scrapy's reactor cannot be restarted in one process)."""
 
     def run(self, job: CrawlJob, timeout: float, log_file: Path, placed: Callable[[str], None]) -> str | None:
-        code = _run_subprocess(job.for_subprocess(), timeout, log_file)
+        try:
+            code = _run_subprocess(job.for_subprocess(), timeout, log_file)
+        except CrawlNotStarted as exc:
+            log.error("crawl of %s: %s", job.source.id, exc)
+            return str(exc)
         return f"crawler process exited with status {code}" if code != 0 else None
+
+
+class CrawlNotStarted(Exception):
+    """No crawl process could be started (its log not writable, the fork server unreachable)."""
 
 
 def _terminate(process: CrawlProcess) -> int:
@@ -132,13 +140,19 @@ def _terminate(process: CrawlProcess) -> int:
 
 
 def _run_subprocess(job: dict[str, object], timeout: float, log_file: Path) -> int:
-    """Run the crawl in a process of its own (``monitor.service.launch``); its exit status."""
-    log_file.parent.mkdir(parents=True, exist_ok=True)
+    """Run the crawl in a process of its own (``monitor.service.launch``); its exit status.
+
+    Raises ``CrawlNotStarted`` when there is no process to wait for.
+    """
     process = CrawlProcess(job, log_file)
+    try:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        process.start()
+    except (OSError, RuntimeError, EOFError) as exc:
+        raise CrawlNotStarted(f"the crawl process could not be started: {type(exc).__name__}: {exc}") from exc
     with _running_lock:
         _running.add(process)
     try:
-        process.start()
         deadline = time.monotonic() + timeout
         while True:
             code = process.wait(timeout=0.5)

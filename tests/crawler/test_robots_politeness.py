@@ -34,14 +34,24 @@ def site(tmp_path: Path) -> Iterator[tuple[LocalSite, FarmSite]]:
         yield served, farm
 
 
+_opened: list[App] = []
+
+
+@pytest.fixture(autouse=True)
+def _dispose_apps() -> Iterator[None]:
+    yield
+    while _opened:
+        _opened.pop().database.dispose()
+
+
 def _app(tmp_path: Path, database_url: str, served: LocalSite, farm: FarmSite, **crawler: object) -> App:
     sources = [
         {"id": s, "platform": "police_soh", "authority": s.title(), "url": served.url(farm.log_path(s))}
         for s in SOURCES
     ]
-    return open_app(
-        write_config(tmp_path / "config", sources, crawler=crawler), database_url, tmp_path / "data"
-    )
+    config = write_config(tmp_path / "config", sources, crawler=crawler)
+    _opened.append(open_app(config, database_url, tmp_path / "data"))
+    return _opened[-1]
 
 
 def _crawl_all(app: App, mode: str = "incremental") -> None:

@@ -88,3 +88,26 @@ def test_a_fork_server_killed_mid_crawl_fails_that_run_and_the_next_crawl_starts
         assert _fork_server_pid() not in (None, server)
     finally:
         app.database.dispose()
+
+
+def test_a_crawl_that_cannot_start_fails_its_run_with_the_cause_and_the_next_one_runs(
+    tmp_path: Path, database_url: str, soh_site: LocalSite
+) -> None:
+    source = {
+        "id": "met",
+        "platform": "police_soh",
+        "authority": "Metropolitan Police",
+        "url": soh_site.url(LOG),
+    }
+    app = open_app(write_config(tmp_path / "config", [source]), database_url, tmp_path / "data")
+    try:
+        (tmp_path / "data" / "logs").unlink(missing_ok=True)
+        (tmp_path / "data" / "logs").write_text("a file where the crawl logs' folder should be")
+        failed = crawl_source(app.database, app.config, app.config.source("met"), app.data_dir, "full")
+        assert failed.status == "failed", failed.in_words()
+        assert "the crawl process could not be started: FileExistsError" in (failed.error or ""), failed.error
+        (tmp_path / "data" / "logs").unlink()
+        again = crawl_source(app.database, app.config, app.config.source("met"), app.data_dir, "full")
+        assert again.status == "succeeded" and again.items > 0, again.error
+    finally:
+        app.database.dispose()
