@@ -45,14 +45,18 @@ _CLASS_SETTINGS = (
 
 
 def component_modules() -> list[str]:
-    """The modules of every component a crawl with foiwatch's settings loads (disabled ones left out)."""
+    """The modules of every component a crawl with foiwatch's settings loads.
+
+    Disabled components count: Scrapy loads every class its component settings name to compare
+    them (``get_component_priority_dict_with_base``), so the remote-control extension foiwatch turns
+    off still imports aiohttp's web server into each crawl unless the fork server has.
+    """
     settings = Settings(build_settings(CrawlerSettings(), Path("."), "sqlite://"))
-    modules = {spec.spider.rsplit(".", 1)[0] for spec in PLATFORMS.values()}
+    modules = {path.rsplit(".", 1)[0] for spec in PLATFORMS.values() for path in (spec.spider, spec.options)}
     for name in _COMPONENT_SETTINGS:
         merged = {**settings.getdict(f"{name}_BASE"), **settings.getdict(name)}
         # Handlers map a scheme to a class (None: off); the others map a class to an order (None: off).
-        on = [k for k, v in merged.items() if v is not None]
-        chosen = merged.values() if name == "DOWNLOAD_HANDLERS" else on
+        chosen = merged.values() if name == "DOWNLOAD_HANDLERS" else merged.keys()
         modules.update(path.rsplit(".", 1)[0] for path in chosen if isinstance(path, str) and "." in path)
     for name in _CLASS_SETTINGS:
         path = settings.get(name)
@@ -61,8 +65,15 @@ def component_modules() -> list[str]:
     return sorted(modules)
 
 
-# The database drivers SQLAlchemy would import on a crawl's first connection.
-_DRIVERS = ("sqlalchemy.dialects.sqlite.pysqlite", "sqlalchemy.dialects.postgresql.psycopg", "psycopg")
+# The database drivers SQLAlchemy would import on a crawl's first connection, and what pypdf imports
+# on a letter's first page (its filters, the CJK codecs of its fonts' encodings).
+_ON_FIRST_USE = (
+    "sqlalchemy.dialects.sqlite.pysqlite",
+    "sqlalchemy.dialects.postgresql.psycopg",
+    "psycopg",
+    "pypdf.filters",
+    "pypdf._codecs._codecs",
+)
 
 
 def warm() -> None:
@@ -71,7 +82,7 @@ def warm() -> None:
     The imported objects are then frozen out of the garbage collector's reach: a collection in a
     child would otherwise write to every one of them and copy the memory the fork shares.
     """
-    for module in [*component_modules(), *_DRIVERS]:
+    for module in [*component_modules(), *_ON_FIRST_USE]:
         with contextlib.suppress(Exception):
             importlib.import_module(module)
     gc.freeze()

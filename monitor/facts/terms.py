@@ -142,10 +142,39 @@ def _vendor_patterns() -> list[tuple[str, re.Pattern[str]]]:
     return patterns
 
 
+def _first_word(alias: str) -> str:
+    return re.split(r"[\s\-]+", alias.strip())[0]
+
+
+@cache
+def _vendor_clues() -> list[tuple[str, re.Pattern[str], tuple[str, ...], tuple[str, ...]]]:
+    """Each vendor's pattern with the first words of its aliases: folded (aliases matched in any
+    case) and as written (the others). A text holding none of them cannot match the pattern."""
+    clues = []
+    for (name, pattern), aliases in zip(_vendor_patterns(), VENDORS.values(), strict=True):
+        folded = tuple(_fold(_first_word(a)) for a in aliases if a.islower())
+        written = tuple(_first_word(a) for a in aliases if not a.islower())
+        clues.append((name, pattern, folded, written))
+    return clues
+
+
+def _fold(text: str) -> str:
+    """``text`` in a case where a letter matches every letter ``re.IGNORECASE`` matches it with
+    (casefold makes "ſ" an "s"; Turkish dotted and dotless i are folded to "i" by hand)."""
+    return text.casefold().replace("i\u0307", "i").replace("\u0131", "i")
+
+
 def find_vendors(text: str) -> list[str]:
-    """Canonical names of the vendors ``text`` names, in order of first mention, no repeats."""
+    """Canonical names of the vendors ``text`` names, in order of first mention, no repeats.
+
+    Each vendor's pattern is searched only in a text holding the first word of one of its aliases:
+    a substring test costs a fraction of a pattern search that starts with a look-behind.
+    """
+    folded = _fold(text)
     first: dict[str, int] = {}
-    for name, pattern in _vendor_patterns():
+    for name, pattern, any_case, as_written in _vendor_clues():
+        if not any(w in folded for w in any_case) and not any(w in text for w in as_written):
+            continue
         match = pattern.search(text)
         if match:
             first[name] = match.start()

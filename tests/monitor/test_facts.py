@@ -11,9 +11,9 @@ import pytest
 
 from monitor.facts.counts import parse_number
 from monitor.facts.extract import VENDORS, Facts, canonical_vendor, extract_facts
-from monitor.facts.terms import find_vendors
+from monitor.facts.terms import _vendor_patterns, find_vendors
 from monitor.facts.text import answer_passages, paragraphs
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, REPO
 
 SEEDS = FIXTURES / "seeds"
 
@@ -532,3 +532,25 @@ def test_seeds_are_read_from_the_project() -> None:
     # The tests must run from the project alone: the seeds are copied into tests/fixtures.
     assert SEEDS.resolve().is_relative_to(Path(__file__).resolve().parents[2])
     assert sorted(p.name[:3] for p in SEEDS.glob("0*.txt")) == sorted(EXPECTED)
+
+
+def _vendors_by_every_pattern(text: str) -> list[str]:
+    first = {name: m.start() for name, pattern in _vendor_patterns() if (m := pattern.search(text))}
+    return sorted(first, key=lambda name: first[name])
+
+
+def _casings(text: str) -> list[str]:
+    """``text`` as written, in capitals, in lower case, and with letters re.IGNORECASE also takes
+    for "s", "k" and "i" (long s, the Kelvin sign, Turkish dotted and dotless i)."""
+    odd = text.replace("s", "\u017f").replace("k", "\u212a").replace("i", "\u0131").replace("I", "\u0130")
+    return [text, text.upper(), text.lower(), odd]
+
+
+def test_vendor_search_agrees_with_every_pattern_searched() -> None:
+    """The first-word filter of ``find_vendors`` only skips searches that could not match."""
+    texts = [f"{alias} {extra}" for aliases in VENDORS.values() for alias in aliases for extra in ("x", "-y")]
+    rows = [json.loads(line) for line in (REPO / "eval/cctv.jsonl").read_text().splitlines()]
+    texts += ["\n".join((r["title"], r["request"], r["response"])) for r in rows]
+    for text in texts:
+        for variant in _casings(text):
+            assert find_vendors(variant) == _vendors_by_every_pattern(variant), variant
