@@ -1,4 +1,4 @@
-"""Page clean-up with BeautifulSoup: find the main content, drop site chrome, keep readable lines.
+"""Page clean-up: find the main content, drop site chrome, keep readable lines.
 
 Markup differs from site to site and changes without notice, so chrome is recognised by what it
 is (navigation, forms, cookie and beta banners) and by its well-known sentences, never by one template.
@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TypeGuard
 
+import lxml.html
 from bs4 import BeautifulSoup, Tag
+from lxml.html import HtmlElement
 
 _BLOCKS = {
     "p",
@@ -104,85 +107,228 @@ _RELATED_HEADING = re.compile(
 CALL_TO_ACTION_CHARS = 320
 
 
-def _text_length(tag: Tag) -> int:
-    return len(tag.get_text(" ", strip=True))
+# -- the tree ------------------------------------------------------------------------------------
+# Pages are parsed by lxml (libxml2's HTML parser, which recovers from bad markup as browsers do) into
+# its own tree: about 25 times faster to build than BeautifulSoup's tree over the same parser, which
+# the listing readers still use (``parse_soup``). Text is read as BeautifulSoup reads it, so both
+# trees give the same lines: strings in script, style, template and ruby annotations are not text,
+# comments are not text, and a string of ASCII whitespace only counts as one newline or one space.
+_NO_TEXT = frozenset({"script", "style", "template", "rt", "rp"})
+_AS_WRITTEN = frozenset({"pre", "textarea"})
+_ASCII_SPACES = " \n\t\x0c\r"
+_CELLS = frozenset({"td", "th"})
+_BLOCK_SET = frozenset(_BLOCKS)
 
 
-def _links(tag: Tag) -> list[Tag]:
-    return [a for a in tag.find_all("a", href=True) if isinstance(a, Tag)]
+def parse_page(html: str | bytes) -> HtmlElement:
+    """A page as lxml's tree, its root the ``html`` element (an empty one for an empty page).
+
+    Bytes are decoded by ``decode_html``; pass text where the response's charset is known.
+    """
+    parser = lxml.html.HTMLParser(recover=True)
+    parser.feed(decode_html(html) if isinstance(html, bytes) else html)
+    root = parser.close()
+    return root if isinstance(root, HtmlElement) else lxml.html.Element("html")
 
 
-def is_link_block(tag: Tag) -> bool:
+def parse_soup(html: str | bytes) -> BeautifulSoup:
+    """A page as BeautifulSoup's tree over the same parser, for readers written against it."""
+    return BeautifulSoup(html, "lxml")
+
+
+def is_tag(node: object) -> TypeGuard[HtmlElement]:
+    """An element, not a comment or processing instruction (whose ``tag`` is a function)."""
+    return isinstance(node, HtmlElement) and isinstance(node.tag, str)
+
+
+def _pieces(element: HtmlElement, markers: bool) -> Iterator[str]:
+    """The strings under ``element`` in document order, as BeautifulSoup's ``get_text`` yields them.
+
+    With ``markers``, a line break goes before and after each block and in place of ``<br>``, and a
+    space before and after each table cell (the element itself gets none): ``text_lines``'s layout.
+    """
+    hidden = 0  # how many script/style/template/ruby-text elements enclose the current node
+    kept = 0  # how many pre/textarea elements do
+    stack: list[tuple[HtmlElement, bool]] = [(element, False)]
+    while stack:
+        node, closing = stack.pop()
+        tag = node.tag if isinstance(node.tag, str) else None
+        own = node is element
+        if closing:
+            if tag is not None:
+                hidden -= tag in _NO_TEXT
+                kept -= tag in _AS_WRITTEN
+                if markers and not own:
+                    if tag in _BLOCK_SET and tag != "br":
+                        yield "\n"
+                    elif tag in _CELLS:
+                        yield " "
+            if not own and node.tail and not hidden:
+                yield _collapsed(node.tail, kept)
+            continue
+        if tag is not None and markers and not own:
+            if tag == "br":
+                yield "\n"
+            if tag in _BLOCK_SET and tag != "br":
+                yield "\n"
+            elif tag in _CELLS:
+                yield " "
+        stack.append((node, True))
+        if tag is None:
+            continue  # a comment: its text is not the page's, its tail is
+        hidden += tag in _NO_TEXT
+        kept += tag in _AS_WRITTEN
+        if node.text and not hidden:
+            yield _collapsed(node.text, kept)
+        stack.extend((child, False) for child in reversed(node))
+
+
+def _collapsed(text: str, kept: int) -> str:
+    """A string of ASCII whitespace only as BeautifulSoup stores it: one newline if it has one, else
+    one space (in pre and textarea, as written)."""
+    if kept or text.strip(_ASCII_SPACES):
+        return text
+    return "\n" if "\n" in text else " "
+
+
+def get_text(element: HtmlElement, separator: str = "", strip: bool = False) -> str:
+    """BeautifulSoup's ``get_text`` of an lxml element: its strings joined by ``separator``, each
+    stripped (and empty ones left out) with ``strip``."""
+    if not strip:
+        return separator.join(_pieces(element, markers=False))
+    # Stripped, a string of whitespace is left out however it was stored: lxml's own walk is exact
+    # wherever no script, style, template or ruby text hides strings.
+    hides = next(element.iter(*_NO_TEXT), None) is not None
+    pieces = _pieces(element, markers=False) if hides else element.itertext()
+    return separator.join(piece for piece in (p.strip() for p in pieces) if piece)
+
+
+def descendants(element: HtmlElement, *tags: str) -> list[HtmlElement]:
+    """Elements below ``element`` (not itself) in document order, of ``tags`` if any are given."""
+    return [node for node in element.iterdescendants(*tags) if isinstance(node.tag, str)]
+
+
+def first(element: HtmlElement, *tags: str) -> HtmlElement | None:
+    """The first element below ``element`` of one of ``tags``."""
+    return next((node for node in element.iterdescendants(*tags) if isinstance(node.tag, str)), None)
+
+
+def previous_tag(element: HtmlElement) -> HtmlElement | None:
+    """The element before ``element`` among its siblings (comments skipped)."""
+    node = element.getprevious()
+    while node is not None and not isinstance(node.tag, str):
+        node = node.getprevious()
+    return node
+
+
+def next_tags(element: HtmlElement) -> list[HtmlElement]:
+    """The elements after ``element`` among its siblings."""
+    return [node for node in element.itersiblings() if isinstance(node.tag, str)]
+
+
+def is_attached(element: HtmlElement, root: HtmlElement) -> bool:
+    """Whether ``element`` is still in ``root``'s tree (not dropped with an ancestor)."""
+    node: HtmlElement | None = element
+    while node is not None:
+        if node is root:
+            return True
+        node = node.getparent()
+    return False
+
+
+def drop(element: HtmlElement) -> None:
+    """Remove ``element`` and what it holds; the text after it stays."""
+    element.drop_tree()
+
+
+def attribute_words(element: HtmlElement, name: str) -> list[str]:
+    """An attribute's values as BeautifulSoup lists them: ``class`` split at whitespace."""
+    value = element.get(name)
+    if value is None:
+        return []
+    return value.split() if name == "class" else [value]
+
+
+def _text_length(tag: HtmlElement) -> int:
+    return len(get_text(tag, " ", strip=True))
+
+
+def _links(tag: HtmlElement) -> list[HtmlElement]:
+    return [a for a in descendants(tag, "a") if a.get("href") is not None]
+
+
+def is_link_block(tag: HtmlElement) -> bool:
     """Navigation by its shape: three or more links making up most of the text, or a card that is
     one link wrapping a heading. Lists of documents are the response's attachments, never furniture.
     """
     links = _links(tag)
-    if not links or any(_DOCUMENT_LINK.search(str(a["href"])) for a in links):
+    if not links or any(_DOCUMENT_LINK.search(a.get("href", "")) for a in links):
         return False
-    introduced = tag.find_previous_sibling()
-    if introduced is not None and introduced.get_text(" ", strip=True).endswith(":"):
+    introduced = previous_tag(tag)
+    if introduced is not None and get_text(introduced, " ", strip=True).endswith(":"):
         return False  # "The information is published here:" and its links are the answer
     total = _text_length(tag)
     linked = sum(_text_length(a) for a in links)
     if len(links) >= 3 and total and linked >= 0.8 * total:
         return True
-    return any(a.find(_HEADINGS) for a in links) and linked >= 0.8 * total
+    return any(first(a, *_HEADINGS) is not None for a in links) and linked >= 0.8 * total
 
 
-def is_call_to_action(tag: Tag) -> bool:
+def is_call_to_action(tag: HtmlElement) -> bool:
     """A short block with a heading (or a button) inviting the reader to do something: "Want to make
     a request? ... We'll email you", "Making an FOI request / Everything you need to know ..."."""
     total = _text_length(tag)
     if not total or total > CALL_TO_ACTION_CHARS:
         return False
-    headed = tag.find(_HEADINGS) is not None or tag.name in _HEADINGS
-    acts = tag.find(("a", "button")) is not None or tag.name == "a"
-    return headed and acts and bool(_INVITATION.search(tag.get_text(" ", strip=True)))
+    headed = first(tag, *_HEADINGS) is not None or tag.tag in _HEADINGS
+    acts = first(tag, "a", "button") is not None or tag.tag == "a"
+    return headed and acts and bool(_INVITATION.search(get_text(tag, " ", strip=True)))
 
 
-def _drop_related_sections(root: Tag) -> None:
+def _drop_related_sections(root: HtmlElement) -> None:
     """A "Related links" heading and what follows it up to the next heading of the same rank."""
-    for heading in root.find_all(_HEADINGS):
-        if heading.decomposed or not _RELATED_HEADING.match(heading.get_text(" ", strip=True)):
+    for heading in descendants(root, *_HEADINGS):
+        if not is_attached(heading, root) or not _RELATED_HEADING.match(get_text(heading, " ", strip=True)):
             continue
-        rank = int(heading.name[1])
-        for sibling in list(heading.find_next_siblings()):
-            if sibling.name in _HEADINGS and int(sibling.name[1]) <= rank:
+        rank = _HEADINGS.index(str(heading.tag)) + 1
+        for sibling in next_tags(heading):
+            if sibling.tag in _HEADINGS and _HEADINGS.index(str(sibling.tag)) + 1 <= rank:
                 break
-            sibling.decompose()
-        parent = heading.parent
-        heading.decompose()
-        if isinstance(parent, Tag) and parent is not root and not parent.get_text(strip=True):
-            parent.decompose()
+            drop(sibling)
+        parent = heading.getparent()
+        drop(heading)
+        if parent is not None and parent is not root and not get_text(parent, strip=True):
+            drop(parent)
 
 
-def _drop_furniture(root: Tag) -> None:
+def _drop_furniture(root: HtmlElement) -> None:
     """Blocks that are the site's, not the response's: link lists, cards, calls to action, related."""
     _drop_related_sections(root)
     total = _text_length(root)
-    for tag in root.find_all((*_FURNITURE_BLOCKS, "a")):
-        if tag.decomposed or _text_length(tag) > total / 2:
+    for tag in descendants(root, *_FURNITURE_BLOCKS, "a"):
+        if not is_attached(tag, root) or _text_length(tag) > total / 2:
             continue
-        if (tag.name != "a" and is_link_block(tag)) or is_call_to_action(tag):
-            tag.decompose()
+        if (tag.tag != "a" and is_link_block(tag)) or is_call_to_action(tag):
+            drop(tag)
 
 
-def _drop_chrome(root: Tag) -> None:
-    for tag in root.find_all(_DROP_TAGS):
-        tag.decompose()
+def _drop_chrome(root: HtmlElement) -> None:
+    for tag in descendants(root, *_DROP_TAGS):
+        if is_attached(tag, root):
+            drop(tag)
     _drop_furniture(root)
     # A wrapper whose class merely mentions "sidebar" must not take the content with it.
-    total = len(root.get_text(" ", strip=True))
-    for tag in root.find_all(True):
-        if tag.decomposed or tag.name in ("main", "body", "html", "article"):
+    total = len(get_text(root, " ", strip=True))
+    for tag in descendants(root):
+        if not is_attached(tag, root) or tag.tag in ("main", "body", "html", "article"):
             continue
-        if len(tag.get_text(" ", strip=True)) > total / 2:
+        if len(get_text(tag, " ", strip=True)) > total / 2:
             continue
-        marker = " ".join(value for name in ("class", "id", "role") for value in tag.get_attribute_list(name))
+        marker = " ".join(value for name in ("class", "id", "role") for value in attribute_words(tag, name))
         if tag.get("role") in ("navigation", "banner", "contentinfo", "search", "complementary") or (
             marker.strip() and _CHROME_ATTR.search(marker)
         ):
-            tag.decompose()
+            drop(tag)
 
 
 def repeated_endings(endings: Iterable[Sequence[str]], min_pages: int = 2) -> set[str]:
@@ -239,28 +385,57 @@ def drop_trailing_furniture(lines: list[str]) -> list[str]:
     return lines[:end]
 
 
-def page_lines(content: Tag) -> list[str]:
+def page_lines(content: HtmlElement) -> list[str]:
     """The readable lines of a response page's content, without the furniture that closes it."""
     return drop_trailing_furniture(text_lines(content))
 
 
-def _drop_before_title(root: Tag) -> None:
+def _drop_before_title(root: HtmlElement) -> None:
     """Without a main landmark the page's own content starts at its title (``h1``): what comes
     before it (logo, site links, breadcrumbs, banners) is the site's header."""
-    title = root.find("h1")
-    node: Tag | None = title if isinstance(title, Tag) else None
+    node = first(root, "h1")
     while node is not None and node is not root:
-        for before in list(node.previous_siblings):
-            before.extract()
-        node = node.parent if isinstance(node.parent, Tag) else None
+        parent = node.getparent()
+        if parent is None:
+            break
+        parent.text = None
+        for before in list(node.itersiblings(preceding=True)):
+            parent.remove(before)  # with its tail: everything before ``node`` goes
+        node = parent
 
 
-def main_content(soup: BeautifulSoup) -> Tag:
+_MAIN_ID = re.compile(r"^(main-?content|content|main)$", re.I)
+
+
+def main_content(root: HtmlElement) -> HtmlElement:
     """The element holding the page's own content: ``<main>``, ``role=main``, an article, else body."""
+    for wanted in _MAIN_CONTENT:
+        found = first_in(root, wanted)
+        if found is not None:
+            return found
+    return root
+
+
+_MAIN_CONTENT: tuple[Callable[[HtmlElement], bool], ...] = (
+    lambda e: e.tag == "main",
+    lambda e: e.get("role") == "main",
+    lambda e: bool(_MAIN_ID.search(e.get("id") or "")),
+    lambda e: e.tag == "article",
+    lambda e: e.tag == "body",
+)
+
+
+def first_in(root: HtmlElement, wanted: Callable[[HtmlElement], bool]) -> HtmlElement | None:
+    """The first element of ``root``'s tree, ``root`` included, that is ``wanted``."""
+    return next((node for node in root.iter() if isinstance(node.tag, str) and wanted(node)), None)
+
+
+def soup_main_content(soup: BeautifulSoup) -> Tag:
+    """``main_content`` of BeautifulSoup's tree (the listing readers')."""
     for finder in (
         lambda: soup.find("main"),
         lambda: soup.find(role="main"),
-        lambda: soup.find(id=re.compile(r"^(main-?content|content|main)$", re.I)),
+        lambda: soup.find(id=_MAIN_ID),
         lambda: soup.find("article"),
         lambda: soup.body,
     ):
@@ -270,34 +445,20 @@ def main_content(soup: BeautifulSoup) -> Tag:
     return soup
 
 
-def text_lines(element: Tag) -> list[str]:
+def text_lines(element: HtmlElement) -> list[str]:
     """Readable lines of an element: block elements break lines, whitespace collapsed, chrome dropped."""
-    for br in element.find_all("br"):
-        br.replace_with("\n")
-    for cell in element.find_all(("td", "th")):
-        cell.insert_before(" ")
-        cell.insert_after(" ")
-    for block in element.find_all(_BLOCKS):
-        block.insert_before("\n")
-        block.insert_after("\n")
     lines = []
-    for raw in element.get_text("").splitlines():
+    for raw in "".join(_pieces(element, markers=True)).splitlines():
         line = re.sub(r"\s+", " ", raw.replace("\xa0", " ")).strip()
         if line and not any(p.search(line) for p in _CHROME_LINES):
             lines.append(line)
     return lines
 
 
-def parse_page(html: str | bytes) -> BeautifulSoup:
-    """A page as a tree, built by lxml (libxml2's HTML parser, as browsers recover from bad markup
-    and 1.6x faster than Python's ``html.parser`` for the same fields: see ``make eval``)."""
-    return BeautifulSoup(html, "lxml")
-
-
-def clean_content(soup: BeautifulSoup) -> Tag:
-    """Main content with chrome removed (mutates the soup: parse a fresh one per use)."""
-    content = main_content(soup)
-    if content is soup.body or content is soup:
+def clean_content(root: HtmlElement) -> HtmlElement:
+    """Main content with chrome removed (mutates the tree: parse a fresh one per use)."""
+    content = main_content(root)
+    if content is root or content is first_in(root, lambda e: e.tag == "body"):
         _drop_before_title(content)
     _drop_chrome(content)
     return content

@@ -23,7 +23,7 @@ from defusedxml.ElementTree import fromstring
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from crawler.normalise import parse_exemptions, parse_iso_datetime, uk_date
-from crawler.pagetext import parse_page, text_lines
+from crawler.pagetext import parse_page, parse_soup, text_lines
 
 FEED_WINDOW = 25
 _ATOM = "{http://www.w3.org/2005/Atom}"
@@ -288,7 +288,7 @@ class RequestPage:
 
 def parse_request_page(html: str | bytes, url: str) -> RequestPage:
     """Read a request page. Bytes are best: the page's own ``<meta charset>`` then decides."""
-    soup = parse_page(html)
+    soup = parse_soup(html)
     return RequestPage(
         url=url,
         title=_parse_page_title(soup),
@@ -342,7 +342,8 @@ def _parse_message(block: Tag, page_url: str) -> Message:
         direction="incoming" if "incoming" in block.get_attribute_list("class") else "outgoing",
         sent=_parse_sent(time.get("datetime") if isinstance(time, Tag) else None),
         author=" ".join(author.get_text(" ", strip=True).split()).rstrip(",") if author else "",
-        text="\n".join(text_lines(text_block)),
+        # the message's own markup, re-read by lxml (the tree the page readers read lines from)
+        text="\n".join(text_lines(parse_page(str(text_block)))),
         attachments=attachments,
     )
 
@@ -372,7 +373,7 @@ def _without_cookie_passthrough(url: str) -> str:
 
 def page_request_url(html: str | bytes, page_url: str, root: str) -> str | None:
     """The request a page shows (an event link's target): its address, og:url or JSON alternate link."""
-    soup = parse_page(html)
+    soup = parse_soup(html)
     og = soup.find("meta", attrs={"property": "og:url"})
     candidates = [str(og.get("content") or "")] if isinstance(og, Tag) else []
     candidates += [str(link.get("href") or "") for link in soup.find_all("link", type="application/json")]

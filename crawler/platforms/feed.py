@@ -26,7 +26,7 @@ from defusedxml.ElementTree import fromstring
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from crawler.normalise import classify_outcome, clean_reference, parse_exemptions, parse_uk_date, uk_date
-from crawler.pagetext import clean_content, parse_page, text_lines
+from crawler.pagetext import clean_content, get_text, parse_page, text_lines
 from crawler.platforms.listing import canonical_url, is_attachment
 from crawler.platforms.page import (
     ParsedPage,
@@ -274,7 +274,7 @@ def _file_name(url: str) -> str:
 
 def plain_text(markup: str) -> str:
     """A title that may hold markup or entities, as one line of text."""
-    text = parse_page(markup).get_text(" ") if "<" in markup else markup
+    text = get_text(parse_page(markup), " ") if "<" in markup else markup
     return re.sub(r"\s+", " ", html.unescape(text)).strip()
 
 
@@ -324,8 +324,7 @@ def split_inline_labels(lines: list[str]) -> list[str]:
 
 def read_entry(entry: FeedEntry, pattern: re.Pattern[str] | None = None) -> ParsedPage:
     """The entry's own content read as a response; ``problems`` says why it is not one."""
-    soup = parse_page(entry.html)
-    content = clean_content(soup)
+    content = clean_content(parse_page(entry.html))
     page = ParsedPage(url=entry.url, title=entry.title, published=entry.published)
     page.attachments = _merge_attachments(parse_attachments(content, entry.link or entry.url), entry)
     if entry.link and is_attachment(entry.link) and entry.link not in [u for u, _ in page.attachments]:

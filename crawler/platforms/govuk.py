@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field
 
 from crawler.normalise import parse_uk_date, uk_date
-from crawler.pagetext import clean_content, parse_page, text_lines
+from crawler.pagetext import clean_content, descendants, get_text, parse_page, text_lines
 
 SEARCH_PATH = "/api/search.json"
 CONTENT_PREFIX = "/api/content"
@@ -243,10 +243,10 @@ def _parse_document_snippets(details: dict[str, Any], page_url: str) -> list[tup
     for snippet in details.get("documents") or []:
         if not isinstance(snippet, str):
             continue
-        for anchor in parse_page(snippet).find_all("a", href=True):
-            name = anchor.get_text(" ", strip=True)
-            if name and anchor.get("aria-hidden") != "true":
-                found.append((urljoin(page_url, str(anchor["href"]).strip()), name))
+        for anchor in descendants(parse_page(snippet), "a"):
+            href, name = anchor.get("href"), get_text(anchor, " ", strip=True)
+            if href is not None and name and anchor.get("aria-hidden") != "true":
+                found.append((urljoin(page_url, href.strip()), name))
     return found
 
 

@@ -20,7 +20,7 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from crawler.normalise import classify_outcome, clean_reference, parse_exemptions, parse_uk_date
-from crawler.pagetext import decode_html, main_content
+from crawler.pagetext import decode_html, soup_main_content
 
 __all__ = ["decode_html"]  # imported from here by the html_log spider and tests
 from crawler.platforms.listing import (
@@ -160,7 +160,7 @@ def find_log_links(
     links: list[ListedLink] = []
     seen: set[str] = set()
     carried: date | None = None
-    for node in main_content(soup).descendants:
+    for node in soup_main_content(soup).descendants:
         if isinstance(node, NavigableString):
             carried = (_date_label(node) or carried) if date_grouped else None
             continue

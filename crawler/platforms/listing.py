@@ -11,10 +11,10 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from bs4 import BeautifulSoup, Tag
-from scrapy.http import Response, TextResponse
+from lxml.html import HtmlElement
 
 from crawler.normalise import parse_uk_date
-from crawler.pagetext import main_content
+from crawler.pagetext import descendants, get_text, main_content, soup_main_content
 
 ATTACHMENT_EXTENSIONS = (
     ".pdf",
@@ -127,37 +127,19 @@ def is_document_link(url: str, text: str) -> bool:
     return "." not in last and bool(_DOCUMENT_TEXT.match(text.strip()))
 
 
-def document_links(soup: BeautifulSoup, page_url: str) -> tuple[tuple[str, str], ...]:
+def document_links(root: HtmlElement, page_url: str) -> tuple[tuple[str, str], ...]:
     """(url, text) of main-content links whose text promises a file ("Download") and whose address
     has no extension: the server is asked what each is (links with one are found by extension)."""
     found: dict[str, str] = {}
-    for anchor in main_content(soup).find_all("a", href=True):
-        url = canonical_url(urljoin(page_url, str(anchor["href"]).strip()))
-        text = anchor.get_text(" ", strip=True)
+    for anchor in descendants(main_content(root), "a"):
+        href = anchor.get("href")
+        if href is None:
+            continue
+        url = canonical_url(urljoin(page_url, href.strip()))
+        text = get_text(anchor, " ", strip=True)
         if url.startswith("http") and not is_attachment(url) and is_document_link(url, text):
             found.setdefault(url, text)
     return tuple(found.items())
-
-
-def may_link_documents(response: Response) -> bool:
-    """False only when no link anywhere on the page is one ``document_links`` would keep.
-
-    Read from Scrapy's own lxml tree of the page (built in C, no Python object per element), so a
-    page without such links, most of them, is not parsed a second time into BeautifulSoup.
-    """
-    if not isinstance(response, TextResponse):
-        return True
-    try:
-        anchors = response.xpath("//a[@href]")
-    except ValueError:  # not markup after all
-        return True
-    for anchor in anchors:
-        url = canonical_url(urljoin(response.url, str(anchor.attrib.get("href", "")).strip()))
-        # Text nodes joined by spaces, as BeautifulSoup's get_text(" ") joins them (comments left out).
-        text = " ".join(" ".join(anchor.xpath(".//text()").getall()).split())
-        if url.startswith("http") and not is_attachment(url) and is_document_link(url, text):
-            return True
-    return False
 
 
 def is_redirect_link(url: str) -> bool:
@@ -230,7 +212,7 @@ def context_text(anchor: Tag) -> str:
 
 def find_links(soup: BeautifulSoup, page_url: str, accept: Callable[[str], bool]) -> list[ListedLink]:
     """Links in the main content whose absolute URL ``accept`` takes, in page order, no repeats."""
-    content = main_content(soup)
+    content = soup_main_content(soup)
     seen: set[str] = set()
     links: list[ListedLink] = []
     for anchor in content.find_all("a", href=True):

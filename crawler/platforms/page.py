@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urljoin, urlsplit
 
-from bs4 import BeautifulSoup, Tag
+from lxml.html import HtmlElement
 
 from crawler.normalise import (
     classify_outcome,
@@ -23,7 +23,17 @@ from crawler.normalise import (
     parse_uk_date,
 )
 from crawler.outcomes import mentions_complaint_rights
-from crawler.pagetext import clean_content, drop_repeated_ending, page_lines, parse_page, repeated_endings
+from crawler.pagetext import (
+    clean_content,
+    descendants,
+    drop_repeated_ending,
+    first,
+    first_in,
+    get_text,
+    page_lines,
+    parse_page,
+    repeated_endings,
+)
 from crawler.platforms.listing import canonical_url, is_attachment
 
 # "FOI 18-25" (Cleveland): a printed "FOI" before the number belongs to the reference.
@@ -183,18 +193,26 @@ def parse_reference(lines: list[str], title: str, url: str) -> str | None:
     return f"FOI {slug.group(1)}" if slug else None
 
 
-def parse_title(soup: BeautifulSoup, content: Tag) -> str:
-    heading = content.find("h1") or soup.find("h1")
-    if heading and heading.get_text(strip=True):
-        return re.sub(r"\s+", " ", heading.get_text(" ", strip=True))
-    og = soup.find("meta", attrs={"property": "og:title"})
-    if og and og.get("content"):
-        return str(og["content"]).strip()
-    title = soup.title.get_text(strip=True) if soup.title else ""
+def parse_title(root: HtmlElement, content: HtmlElement) -> str:
+    heading = first(content, "h1")
+    if heading is None:
+        heading = first_in(root, lambda e: e.tag == "h1")
+    if heading is not None and get_text(heading, strip=True):
+        return re.sub(r"\s+", " ", get_text(heading, " ", strip=True))
+    og = _meta(root, "property", "og:title")
+    if og is not None and og.get("content"):
+        return str(og.get("content")).strip()
+    title_tag = first_in(root, lambda e: e.tag == "title")
+    title = get_text(title_tag, strip=True) if title_tag is not None else ""
     return re.split(r"\s+[|\-–]\s+", title)[0].strip()
 
 
-def parse_published(lines: list[str], soup: BeautifulSoup) -> date | None:
+def _meta(root: HtmlElement, attribute: str, value: str) -> HtmlElement | None:
+    """The first ``<meta>`` whose ``attribute`` is ``value``."""
+    return first_in(root, lambda e: e.tag == "meta" and e.get(attribute) == value)
+
+
+def parse_published(lines: list[str], root: HtmlElement) -> date | None:
     for index, line in enumerate(lines[:40]):
         match = _DATE_LABEL.match(line)
         if match:
@@ -203,14 +221,15 @@ def parse_published(lines: list[str], soup: BeautifulSoup) -> date | None:
             )
             if found:
                 return found
-    for time_tag in soup.find_all("time"):
-        found = parse_iso_datetime(str(time_tag.get("datetime") or time_tag.get_text()))
+    for time_tag in (e for e in root.iter("time") if isinstance(e.tag, str)):
+        found = parse_iso_datetime(str(time_tag.get("datetime") or get_text(time_tag)))
         if found:
             return found
     for name in ("article:published_time", "dcterms.issued", "DC.date.issued", "date"):
-        meta = soup.find("meta", attrs={"property": name}) or soup.find("meta", attrs={"name": name})
-        if meta and meta.get("content"):
-            return parse_iso_datetime(str(meta["content"]))
+        meta = _meta(root, "property", name)
+        meta = meta if meta is not None else _meta(root, "name", name)
+        if meta is not None and meta.get("content"):
+            return parse_iso_datetime(str(meta.get("content")))
     return None
 
 
@@ -308,12 +327,15 @@ class SiteEndings:
         return page
 
 
-def parse_attachments(content: Tag, page_url: str) -> list[tuple[str, str]]:
+def parse_attachments(content: HtmlElement, page_url: str) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
-    for anchor in content.find_all("a", href=True):
-        url = canonical_url(urljoin(page_url, str(anchor["href"]).strip()))
+    for anchor in descendants(content, "a"):
+        href = anchor.get("href")
+        if href is None:
+            continue
+        url = canonical_url(urljoin(page_url, href.strip()))
         if is_attachment(url) and url not in [u for u, _ in found]:
-            found.append((url, anchor.get_text(" ", strip=True)))
+            found.append((url, get_text(anchor, " ", strip=True)))
     return found
 
 
@@ -343,15 +365,15 @@ def parse_detail(html: str | bytes, url: str, *, split_unmarked: bool = True) ->
     ``split_unmarked=False`` leaves a page with no request or answer markers unsplit, for readers
     that split such pages by rules of their own.
     """
-    soup = parse_page(html)
-    content = clean_content(soup)
+    root = parse_page(html)
+    content = clean_content(root)
     page = ParsedPage(url=url)
     page.attachments = parse_attachments(content, url)
-    page.title = parse_title(soup, content)
+    page.title = parse_title(root, content)
     lines = page_lines(content)
     printed_reference = parse_reference(lines, page.title, "")
     page.reference = printed_reference or parse_reference(lines, page.title, url)
-    page.published = parse_published(lines, soup)
+    page.published = parse_published(lines, root)
     page.request, page.response = split_request_response(lines)
     marked = has_request_start(lines)
     if split_unmarked and not page.request and not page.response and not marked:

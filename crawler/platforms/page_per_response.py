@@ -14,11 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from bs4 import BeautifulSoup, Tag
+from lxml.html import HtmlElement
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from crawler.normalise import classify_outcome, clean_reference, parse_exemptions, parse_uk_date
-from crawler.pagetext import clean_content, page_lines, parse_page
+from crawler.pagetext import clean_content, descendants, first, get_text, page_lines, parse_page
 from crawler.platforms.page import (
     ParsedPage,
     cut_at_answer,
@@ -227,22 +227,30 @@ def is_generic_title(text: str) -> bool:
     return bool(_GENERIC_TITLE.match(text.strip()))
 
 
-def page_title(soup: BeautifulSoup, content: Tag, skip: Iterable[str] = ()) -> str:
+def page_title(root: HtmlElement, content: HtmlElement, skip: Iterable[str] = ()) -> str:
     """The page's heading; when that is only "FOI request ...", the first real heading after it."""
-    title = parse_title(soup, content)
+    title = parse_title(root, content)
     if is_generic_title(title):
         known = [*QUESTION_HEADINGS, *ANSWER_HEADINGS, *OUTCOME_HEADINGS, *END_HEADINGS, *skip]
         skipped = {s.lower().rstrip(":") for s in known}
-        h1 = content.find("h1")
-        headings = h1.find_all_next(["h2", "h3", "h4"]) if h1 else content.find_all(["h2", "h3", "h4"])
-        inside = set(map(id, content.find_all(["h2", "h3", "h4"])))
-        for heading in headings:
-            text = re.sub(r"\s+", " ", heading.get_text(" ", strip=True))
-            usable = text and not is_generic_title(text) and text.lower().rstrip(":") not in skipped
-            if id(heading) in inside and usable:
+        for heading in _headings_after_title(content):
+            text = re.sub(r"\s+", " ", get_text(heading, " ", strip=True))
+            if text and not is_generic_title(text) and text.lower().rstrip(":") not in skipped:
                 title = text
                 break
     return _TITLE_PREFIX.sub("", title).strip()
+
+
+def _headings_after_title(content: HtmlElement) -> list[HtmlElement]:
+    """The content's h2-h4 headings after its ``h1`` (all of them when it has none), in page order."""
+    h1 = first(content, "h1")
+    found, after = [], h1 is None
+    for node in content.iterdescendants():
+        if node is h1:
+            after = True
+        elif after and node.tag in ("h2", "h3", "h4"):
+            found.append(node)
+    return found
 
 
 # -- sections -----------------------------------------------------------------------------------
@@ -348,10 +356,10 @@ def read_page_lines(
     html: str, url: str, questions: Iterable[str] = (), answers: Iterable[str] = ()
 ) -> PageLines:
     """Read a response page by its headings; a page without them falls back to the generic reader."""
-    soup = parse_page(html)
-    content = clean_content(soup)
+    root = parse_page(html)
+    content = clean_content(root)
     attachments = parse_attachments(content, url)
-    title = page_title(soup, content, [*questions, *answers])
+    title = page_title(root, content, [*questions, *answers])
     lines = page_lines(content)
     sections = split_sections(lines, questions, answers)
     if not sections.answer:
@@ -369,7 +377,7 @@ def read_page_lines(
     reference, ref_lines = read_reference(lines, title, "")
     page.reference = reference or read_reference(lines, title, url)[0]
     page.published, date_lines = read_published(lines)
-    page.published = page.published or parse_published(lines, soup)
+    page.published = page.published or parse_published(lines, root)
     header = {*ref_lines, *date_lines}
     question = _without_labels(sections.question) or _preamble_request(lines, sections, header, title)
     # Lines in the authority's voice under a question heading are answer, not request.
@@ -396,11 +404,11 @@ def split_by_voice(page: ParsedPage, lines: list[str], header: set[int]) -> None
         page.exemptions = parse_exemptions(page.response)
 
 
-def _own_headings(content: Tag, title: str) -> bool:
+def _own_headings(content: HtmlElement, title: str) -> bool:
     """Whether the page has headings besides its title: headings nobody configured, which the
     source's ``question_headings``/``answer_headings`` must name before the page can be split."""
-    for heading in content.find_all(["h2", "h3", "h4", "h5", "h6"]):
-        text = re.sub(r"\s+", " ", heading.get_text(" ", strip=True))
+    for heading in descendants(content, "h2", "h3", "h4", "h5", "h6"):
+        text = re.sub(r"\s+", " ", get_text(heading, " ", strip=True))
         if text and text != title and not is_generic_title(text):
             return True
     return False

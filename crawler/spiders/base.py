@@ -31,7 +31,7 @@ from crawler.attachments import MAX_ATTACHMENT_BYTES, extract_text
 from crawler.items import ResponseItem
 from crawler.middlewares import host_key
 from crawler.normalise import parse_uk_date, url_month
-from crawler.pagetext import main_content, parse_page
+from crawler.pagetext import parse_page, parse_soup, soup_main_content
 from crawler.platforms.html_log import read_letter
 from crawler.platforms.listing import (
     MAX_REDIRECT_HOPS,
@@ -46,7 +46,6 @@ from crawler.platforms.listing import (
     find_next_pages,
     is_document_link,
     is_redirect_link,
-    may_link_documents,
     media_type,
     next_in_turn,
     uninformative_type,
@@ -110,7 +109,7 @@ class ListDetailSpider(FoiSpider):
         raise NotImplementedError
 
     def next_pages(self, response: Response, soup: BeautifulSoup | None = None) -> list[str]:
-        return find_next_pages(soup or parse_page(response.text), response.url)
+        return find_next_pages(soup or parse_soup(response.text), response.url)
 
     @staticmethod
     def pages_to_read(pages: list[str], page_url: str, queued: set[str], known: set[str]) -> list[str]:
@@ -124,7 +123,7 @@ class ListDetailSpider(FoiSpider):
 
     def listing_links(self, response: Response, soup: BeautifulSoup | None = None) -> list[ListedLink]:
         """The links a listing page names, in the order they are to be followed."""
-        return find_links(soup or parse_page(response.text), response.url, self.is_response_link)
+        return find_links(soup or parse_soup(response.text), response.url, self.is_response_link)
 
     # -- crawling -----------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
@@ -144,7 +143,7 @@ class ListDetailSpider(FoiSpider):
         queued: set[str] | None = None,
     ) -> Iterator[Any]:
         self.count("listing_pages")
-        soup = parse_page(response.text)
+        soup = parse_soup(response.text)
         links = self.listing_links(response, soup)
         redirects = list(self.redirect_requests(soup, response.url, {link.url for link in links}, known))
         self.count("listed", len(links))
@@ -180,7 +179,7 @@ class ListDetailSpider(FoiSpider):
         self, soup: BeautifulSoup, page_url: str, taken: set[str], known: set[str]
     ) -> Iterator[scrapy.Request]:
         """Requests for the same-site redirecting links (``/redir/<token>``) in the main content."""
-        for anchor in main_content(soup).find_all("a", href=True):
+        for anchor in soup_main_content(soup).find_all("a", href=True):
             url = canonical_url(urljoin(page_url, str(anchor["href"]).strip()))
             if url in taken or not is_redirect_link(url) or host_key(url) not in self.allowed_hosts:
                 continue
@@ -246,7 +245,7 @@ class ListDetailSpider(FoiSpider):
         """Record what was made of every link on a listing page (accepted ones by kind)."""
         decided = {**dict.fromkeys(pages, "next page"), **accepted}
         here = canonical_url(page_url)
-        in_main = set(map(id, main_content(soup).find_all("a", href=True)))
+        in_main = set(map(id, soup_main_content(soup).find_all("a", href=True)))
         for anchor in soup.find_all("a", href=True):
             href = str(anchor["href"]).strip()
             url = canonical_url(urljoin(page_url, href))
@@ -290,13 +289,10 @@ class ListDetailSpider(FoiSpider):
             yield from self.parse_document(response, listed)
             return
         page = self.read_page(response)
-        # The reader has parsed the page for itself; a second tree (the reader's is cut down to its
-        # content) is built only when this page can link a document or may be an index.
-        soup = parse_page(response.text) if may_link_documents(response) else None
-        if soup is not None:
-            listed = with_documents(listed, document_links(soup, response.url))
+        # The reader's tree is cut down to its content: the page's links are read from a tree of their own.
+        listed = with_documents(listed, document_links(parse_page(response.text), response.url))
         maybe_index = bool(page.problems) or not page.request
-        soup = soup if soup is not None or not maybe_index else parse_page(response.text)
+        soup = parse_soup(response.text) if maybe_index else None
         nested = find_links(soup, response.url, self.is_response_link) if soup is not None else []
         # A page that reads as no response, or names no request but links to several responses, is an
         # index (a month, a year); its link texts ("foi-7126-...") must not pass for a reference.

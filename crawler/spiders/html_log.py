@@ -17,7 +17,7 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 
-from crawler.pagetext import parse_page
+from crawler.pagetext import parse_page, parse_soup
 from crawler.platforms.html_log import (
     HtmlLogOptions,
     decode_html,
@@ -70,7 +70,7 @@ class HtmlLogSpider(ListDetailSpider):
         self.count("listing_pages")
         options = self.log_options
         queued = queued if queued is not None else {response.url}
-        soup = parse_page(response_html(response))
+        soup = parse_soup(response_html(response))
         links = find_log_links(soup, response.url, self._accepts, options.date_grouped)
         self.count("listed", len(links))
         self.listed([link.url for link in links])

@@ -9,9 +9,8 @@ shapes such blocks take: a card that is one link around a heading, a heading wit
 from __future__ import annotations
 
 import pytest
-from bs4 import BeautifulSoup
 
-from crawler.pagetext import clean_content, drop_repeated_ending, repeated_endings, text_lines
+from crawler.pagetext import clean_content, drop_repeated_ending, parse_page, repeated_endings, text_lines
 from crawler.platforms.page import ParsedPage, SiteEndings
 from crawler.platforms.page_per_response import read_page
 from tests.conftest import FIXTURES
@@ -68,8 +67,7 @@ def test_furniture_at_the_end_of_the_answer_is_not_read(file: str, block: str) -
 
 
 def _lines(body: str) -> list[str]:
-    soup = BeautifulSoup(f"<html><body><main>{body}</main></body></html>", "html.parser")
-    return text_lines(clean_content(soup))
+    return text_lines(clean_content(parse_page(f"<html><body><main>{body}</main></body></html>")))
 
 
 @pytest.mark.parametrize(

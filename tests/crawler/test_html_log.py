@@ -13,7 +13,7 @@ import yaml
 from pydantic import ValidationError
 
 from crawler.attachments import extract_text
-from crawler.pagetext import parse_page
+from crawler.pagetext import parse_soup
 from crawler.platforms.html_log import (
     HtmlLogOptions,
     decode_html,
@@ -123,7 +123,7 @@ def test_field_patterns_override_the_generic_reader() -> None:
 # -- listings -----------------------------------------------------------------------------------
 def _links(file: str, url: str, options: dict[str, Any]) -> list[tuple[str, str, date | None]]:
     parsed_options = HtmlLogOptions.model_validate(options)
-    soup = parse_page(decode_html((SITES / file).read_bytes()))
+    soup = parse_soup(decode_html((SITES / file).read_bytes()))
     found = find_log_links(soup, url, parsed_options.is_response, parsed_options.date_grouped)
     return [(link.url.removeprefix(BASE), link.title, link.listed_date) for link in found]
 
@@ -203,7 +203,7 @@ def test_index_pages_are_found_by_url_or_link_text(
     file: str, url: str, options: dict[str, Any], expected: list[str]
 ) -> None:
     parsed_options = HtmlLogOptions.model_validate(options)
-    soup = parse_page((SITES / file).read_bytes())
+    soup = parse_soup((SITES / file).read_bytes())
     found = listing_links(soup, BASE + url, parsed_options.is_listing)
     assert [link.rsplit("/", 1)[-1] for link in found] == expected
 
@@ -227,7 +227,7 @@ def test_an_index_page_is_not_a_response_though_its_url_looks_like_one() -> None
     ],
 )
 def test_pagination_modes(pagination: str, expected: list[str]) -> None:
-    soup = parse_page((SITES / "cambridge/information-request-disclosure-log").read_bytes())
+    soup = parse_soup((SITES / "cambridge/information-request-disclosure-log").read_bytes())
     found = next_page_links(soup, f"{BASE}/information-request-disclosure-log", pagination)
     assert [u.removeprefix(BASE) for u in found] == expected
 

@@ -120,8 +120,8 @@ def test_link_log_is_bounded_counts_everything_and_overrules_a_redirect() -> Non
     ],
 )
 def test_the_foi_request_prefix_never_leaves_half_a_title(heading: str, title: str) -> None:
-    soup = parse_page(f"<html><body><main><h1>{heading}</h1><p>Text</p></main></body></html>")
-    assert page_title(soup, main_content(soup)) == title
+    root = parse_page(f"<html><body><main><h1>{heading}</h1><p>Text</p></main></body></html>")
+    assert page_title(root, main_content(root)) == title
 
 
 NONE: dict[str, int] = {}

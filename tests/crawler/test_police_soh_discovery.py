@@ -249,11 +249,11 @@ BILINGUAL_LANDING = """<html><body><main>
     ],
 )
 def test_the_log_link_in_the_start_page_language_wins_and_english_before_welsh(start: str, best: str) -> None:
-    from crawler.pagetext import parse_page
+    from crawler.pagetext import parse_soup
     from crawler.platforms.police_soh import find_log_links
 
     host = "https://www.dyfed-powys.police.uk"
-    links = find_log_links(parse_page(BILINGUAL_LANDING), host + start, host + start)
+    links = find_log_links(parse_soup(BILINGUAL_LANDING), host + start, host + start)
     assert links[0].url == host + best
     assert host + "/foi-ai/dyfed-powys-police/request/" not in [link.url for link in links]
 

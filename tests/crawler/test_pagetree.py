@@ -1,0 +1,76 @@
+"""The page readers' lxml tree reads text as BeautifulSoup reads it, over every saved page.
+
+Response pages are read from lxml's own tree (``crawler.pagetext``) and listings still from
+BeautifulSoup's over the same parser; both must see the same main content, the same links and the
+same text, whatever the markup: scripts, comments, entities, whitespace-only strings, bad nesting.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from crawler.pagetext import (
+    decode_html,
+    descendants,
+    get_text,
+    main_content,
+    parse_page,
+    parse_soup,
+    soup_main_content,
+)
+from crawler.platforms.listing import document_links
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+TRICKY = """<html><body><main><h1>FOI 123</h1>
+<a href="/files/123"><span>Download</span><span>PDF</span></a>
+<a href="/files/124"><!-- x -->&nbsp;pdf version</a>
+<a href="/about">About us</a></main></body></html>"""
+
+ODD = """<html><head><title> A  page </title><script>var x = "<p>not text</p>";</script></head>
+<body><div id="main-content">Before<!-- a comment -->after<template><p>hidden</p></template>
+<ruby>kan<rt>ji</rt></ruby> <pre>  kept
+  as written </pre><textarea>  typed  </textarea>
+<p>one<br>two <b>bold</b> <i>italic</i></p>\r<span>x</span>\x0c<span>y</span>
+<table><tr><td>cell</td><td> </td></tr></table><a href="/letter">Download</a><a>no address</a>
+<p>unclosed <div>nested</p> tail</div></div></body></html>"""
+
+
+def _pages() -> list[Path]:
+    """Every saved page that is HTML by its content (many are saved under extension-less names)."""
+    files = sorted(p for p in FIXTURES.rglob("*") if p.is_file() and p.suffix not in (".pdf", ".json"))
+    return [p for p in files if b"<html" in p.read_bytes()[:5000].lower()]
+
+
+def _same_reading(html: str) -> None:
+    root, soup = parse_page(html), parse_soup(html)
+    content, soup_content = main_content(root), soup_main_content(soup)
+    # an empty page: BeautifulSoup's document itself, lxml's empty html element
+    assert content.tag == (soup_content.name if soup_content is not soup else "html")
+    assert get_text(content) == soup_content.get_text()
+    assert get_text(content, " ", strip=True) == soup_content.get_text(" ", strip=True)
+    anchors = [(a.get("href"), get_text(a, " ", strip=True)) for a in descendants(content, "a")]
+    soup_anchors = [(a.get("href"), a.get_text(" ", strip=True)) for a in soup_content.find_all("a")]
+    assert anchors == soup_anchors
+
+
+def test_every_saved_page_reads_the_same_in_both_trees() -> None:
+    pages = _pages()
+    assert len(pages) > 100
+    for page in pages:
+        try:
+            _same_reading(decode_html(page.read_bytes()))
+        except AssertionError as failure:
+            raise AssertionError(f"{page.relative_to(FIXTURES)}: {failure}") from failure
+
+
+@pytest.mark.parametrize("html", [TRICKY, ODD, "", "   ", "plain text", "<p>a</p><p>b</p>"])
+def test_odd_markup_reads_the_same_in_both_trees(html: str) -> None:
+    _same_reading(html)
+
+
+def test_link_text_split_by_tags_comments_and_entities_is_still_seen() -> None:
+    url = "https://www.example.gov.uk/foi/123/"
+    assert [text for _, text in document_links(parse_page(TRICKY), url)] == ["Download PDF", "pdf version"]
