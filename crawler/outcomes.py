@@ -198,12 +198,47 @@ _NEUTRAL_ANSWER = re.compile(
 _ANSWER_CONTENT = re.compile(r"\d|\b(?:yes|no|none|zero)\b", re.I)
 
 
+# -- case-free matching ------------------------------------------------------------------------------
+# Python's ``re`` scans three to four times faster without IGNORECASE. The patterns above are written
+# with it; each one run per sentence is also compiled case-sensitive, in lower case, and run over the
+# sentence folded to lower case (``fold``): the two agree on every text (``tests/crawler/test_outcomes.py``
+# checks every code point IGNORECASE equates with an ASCII letter, and the evaluation texts).
+_FOLD_FIRST = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s"})  # İ, dotless ı, long ſ
+
+
+def fold(text: str) -> str:
+    """``text`` in lower case, with the three letters IGNORECASE takes for i and s made i and s."""
+    return text.translate(_FOLD_FIRST).lower()
+
+
+def case_free(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """``pattern`` (compiled with IGNORECASE) as a case-sensitive pattern that matches ``fold(text)``
+    wherever ``pattern`` matches ``text``. Letters outside escapes are lowered; escapes stay as written
+    (``\\S`` is not ``\\s``). Patterns this cannot translate exactly are refused."""
+    source = pattern.pattern
+    if not pattern.flags & re.IGNORECASE or "(?-i" in source or re.search(r"\\[xuUN0-7]", source):
+        raise ValueError(f"cannot make {source[:60]!r} case-free")
+    out, escaped = [], False
+    for char in source:
+        out.append(char if escaped else char.lower())
+        escaped = not escaped and char == "\\"
+    return re.compile("".join(out), pattern.flags & ~re.IGNORECASE)
+
+
+_DESCRIBES_OUTCOMES_F, _NCND_F, _PARTIAL_F, _RELEASED_F, _POINTS_TO_REASONS_F = map(
+    case_free, (_DESCRIBES_OUTCOMES, _NCND, _PARTIAL, _RELEASED, _POINTS_TO_REASONS)
+)
+_ACCESSIBLE_F, _NOTHING_FURTHER_F, _NOT_HELD_F, _REFUSED_F, _COMPLAINT_RIGHTS_F = map(
+    case_free, (_ACCESSIBLE, _NOTHING_FURTHER, _NOT_HELD, _REFUSED, _COMPLAINT_RIGHTS)
+)
+
+
 def _sentences(text: str) -> list[str]:
     """The text's sentences, without complaint rights and quoted statute or guidance."""
     heading = _RIGHTS_HEADING.search(text)
     kept = []
     for sentence in _SENTENCE_END.split(text[: heading.start()] if heading else text):
-        if _COMPLAINT_RIGHTS.search(sentence):
+        if _COMPLAINT_RIGHTS_F.search(fold(sentence)):
             continue
         quotation = _QUOTATION.search(sentence)
         sentence = sentence[: quotation.start()] if quotation else sentence
@@ -216,21 +251,21 @@ def _verdicts(sentences: list[str]) -> set[str]:
     """Outcomes the sentences state; a sentence saying the information is not held, or is published
     elsewhere, is not a refusal."""
     found: set[str] = set()
-    for sentence in sentences:
-        if _DESCRIBES_OUTCOMES.search(sentence):
+    for sentence in map(fold, sentences):
+        if _DESCRIBES_OUTCOMES_F.search(sentence):
             continue
-        for outcome, pattern in ((NCND, _NCND), (PARTIAL, _PARTIAL)):
+        for outcome, pattern in ((NCND, _NCND_F), (PARTIAL, _PARTIAL_F)):
             if pattern.search(sentence):
                 found.add(outcome)
-        if _RELEASED.search(sentence) and not _POINTS_TO_REASONS.search(sentence):
+        if _RELEASED_F.search(sentence) and not _POINTS_TO_REASONS_F.search(sentence):
             found.add(RELEASED)
-        if _ACCESSIBLE.search(sentence):
+        if _ACCESSIBLE_F.search(sentence):
             found.add(RELEASED)
-        elif _NOTHING_FURTHER.search(sentence):
+        elif _NOTHING_FURTHER_F.search(sentence):
             continue
-        elif _NOT_HELD.search(sentence):
+        elif _NOT_HELD_F.search(sentence):
             found.add(NOT_HELD)
-        elif _REFUSED.search(sentence):
+        elif _REFUSED_F.search(sentence):
             found.add(REFUSED)
     return found
 

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import re
+import string
+import sys
+
 import pytest
 
+from crawler import outcomes
 from crawler.outcomes import classify_outcome
+from tests.conftest import REPO
 
 
 @pytest.mark.parametrize(
@@ -176,3 +183,50 @@ def test_outcome_classes(text: str, expected: str) -> None:
 )
 def test_police_letter_classes(text: str, expected: str) -> None:
     assert classify_outcome(text) == expected
+
+
+# -- case-free matching -------------------------------------------------------------------------
+def test_fold_makes_a_letter_what_ignorecase_takes_it_for() -> None:
+    """For every code point and ASCII letter: IGNORECASE matches the letter exactly when the folded
+    code point is the letter in lower case (so a folded literal matches where the original did)."""
+    points = "".join(chr(p) for p in range(sys.maxunicode + 1) if not 0xD800 <= p <= 0xDFFF)
+    folded_to: dict[str, set[str]] = {}
+    for char in points:
+        folded_to.setdefault(outcomes.fold(char), set()).add(char)
+    for letter in string.ascii_letters:
+        taken = set(re.findall(letter, points, re.I))
+        assert taken == folded_to[letter.lower()], letter
+
+
+def _texts() -> list[str]:
+    rows = [json.loads(line) for line in (REPO / "eval/outcomes.jsonl").read_text().splitlines()]
+    rows += [json.loads(line) for line in (REPO / "eval/cctv.jsonl").read_text().splitlines()]
+    return [str(row.get("response") or row.get("text") or "") for row in rows]
+
+
+def _variants(text: str) -> list[str]:
+    odd = text.replace("s", "\u017f").replace("i", "\u0131").replace("I", "\u0130").replace("k", "\u212a")
+    return [text, text.upper(), text.swapcase(), odd]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["_DESCRIBES_OUTCOMES", "_NCND", "_PARTIAL", "_RELEASED", "_POINTS_TO_REASONS", "_ACCESSIBLE"]
+    + ["_NOTHING_FURTHER", "_NOT_HELD", "_REFUSED", "_COMPLAINT_RIGHTS"],
+)
+def test_each_case_free_pattern_matches_where_its_original_does(name: str) -> None:
+    original, free = getattr(outcomes, name), getattr(outcomes, f"{name}_F")
+    matched = 0
+    for text in _texts():
+        for sentence in outcomes._SENTENCE_END.split(text):
+            for variant in _variants(sentence):
+                found = bool(original.search(variant))
+                assert found == bool(free.search(outcomes.fold(variant))), (name, variant)
+                matched += found
+    assert matched  # the check has seen the pattern match
+
+
+def test_patterns_that_cannot_be_made_case_free_are_refused() -> None:
+    for pattern in (re.compile("abc"), re.compile(r"(?-i:NCND)", re.I), re.compile(r"\x41", re.I)):
+        with pytest.raises(ValueError):
+            outcomes.case_free(pattern)
