@@ -68,6 +68,7 @@ def build_settings(
         # The cache only ever revalidates: an error or a 5xx never brings back the cached copy.
         "HTTPCACHE_ENABLED": crawler_settings.http_cache,
         "HTTPCACHE_POLICY": "crawler.middlewares.FreshOnlyCachePolicy",
+        "HTTPCACHE_STORAGE": "crawler.httpcache.OneFileCacheStorage",
         "HTTPCACHE_DIR": str(data_dir / "httpcache"),
         "FOIWATCH_ROBOTS_TXT_CACHE_SECONDS": crawler_settings.robots_txt_cache_hours * 3600,
         "DOWNLOADER_MIDDLEWARES": {

@@ -41,6 +41,7 @@ def reference_settings(foiwatch_settings: dict[str, Any]) -> dict[str, Any]:
         "EXTENSIONS",
         "SPIDER_MODULES",
         "HTTPCACHE_POLICY",
+        "HTTPCACHE_STORAGE",
         "HTTPCACHE_DIR",
     }
     settings = {
