@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, func, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import ColumnElement, Select, Subquery, bindparam, func, literal, select, union_all, update
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from storage.clock import london_day, utcnow
 from storage.db import affected_rows
@@ -51,17 +52,57 @@ def _new_version(record: ResponseRecord, digest: str, run_id: int | None, now: d
 
 def _by_url(session: Session, source_id: str, url: str) -> Response | None:
     """The response this page address belongs to: its current address first, then an old one."""
-    current = session.scalars(
-        select(Response).where(Response.source_id == source_id, Response.url == url).order_by(Response.id)
-    ).first()
-    if current is not None:
-        return current
-    return session.scalars(
-        select(Response)
-        .join(ResponseVersion, ResponseVersion.response_id == Response.id)
-        .where(Response.source_id == source_id, ResponseVersion.url == url)
-        .order_by(ResponseVersion.id.desc())
-    ).first()
+    return _candidates(session, source_id, None, url).by_url
+
+
+@dataclasses.dataclass(frozen=True)
+class _Candidates:
+    """The stored responses a crawled page could be: by its key, by its address now or once."""
+
+    by_key: Response | None
+    by_url: Response | None
+
+
+def _candidates(session: Session, source_id: str, key: str | None, url: str | None) -> _Candidates:
+    """``_Candidates`` in one round trip: indexed look-ups joined by UNION ALL (``_lookup``).
+
+    Of the responses at the address, the oldest wins; of those that once had it, the one whose
+    version had it last.
+    """
+    params = {"source_id": source_id, "key": key, "url": url}
+    best: dict[int, tuple[int, Response]] = {}
+    for response, kind, rank in session.execute(_lookup(key is not None, url is not None), params):
+        if kind not in best or rank < best[kind][0]:
+            best[kind] = (rank, response)
+    by_url = best.get(1) or best.get(2)
+    return _Candidates(best[0][1] if 0 in best else None, by_url[1] if by_url is not None else None)
+
+
+@functools.cache
+def _lookup(by_key: bool, by_url: bool) -> Select[Response, int, int]:
+    """The look-ups as one query of (response, kind, rank), built once (its columns are costly to
+    set up) and run with parameters: kind 0 by key, 1 by current address, 2 by an old address."""
+    source = Response.source_id == bindparam("source_id")
+    lookups = []
+    if by_key:
+        lookups.append(
+            select(Response, literal(0).label("kind"), Response.id.label("rank")).where(
+                source, Response.key == bindparam("key")
+            )
+        )
+    if by_url:
+        lookups.append(
+            select(Response, literal(1).label("kind"), Response.id.label("rank")).where(
+                source, Response.url == bindparam("url")
+            )
+        )
+        lookups.append(
+            select(Response, literal(2).label("kind"), (-ResponseVersion.id).label("rank"))
+            .join(ResponseVersion, ResponseVersion.response_id == Response.id)
+            .where(source, ResponseVersion.url == bindparam("url"))
+        )
+    found = union_all(*lookups).subquery()
+    return select(aliased(Response, found), found.c.kind, found.c.rank)
 
 
 def _page_key(key: str, url: str) -> str:
@@ -79,12 +120,10 @@ def _resolve(
     a re-crawl never swaps the two. A known reference at a new address is the same response moved
     only when the old address was not listed in this run and the content is the same.
     """
-    by_key = session.scalars(
-        select(Response).where(Response.source_id == record.source_id, Response.key == record.key)
-    ).first()
+    candidates = _candidates(session, record.source_id, record.key, record.url if record.own_page else None)
+    by_key, by_url = candidates.by_key, candidates.by_url
     if not record.own_page:
         return by_key, record.key
-    by_url = _by_url(session, record.source_id, record.url)
     if by_url is not None:
         seen_elsewhere = run_id is not None and by_url.last_run_id == run_id and by_url.url != record.url
         if not seen_elsewhere:
