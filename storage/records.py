@@ -87,3 +87,15 @@ class SnapshotEntry:
     response_id: int
     version_id: int
     content_hash: str
+
+
+@dataclass(frozen=True)
+class TopicVerdict:
+    """One classifier's verdict on a version, as stored in ``topic_matches``."""
+
+    topic: str
+    classifier_version: str
+    matched: bool
+    score: float
+    terms: tuple[str, ...] = ()
+    snippets: tuple[str, ...] = ()

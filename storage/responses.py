@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 from storage.clock import london_day, utcnow
 from storage.db import affected_rows
 from storage.models import Attachment, Response, ResponseVersion, Source, TopicMatch
-from storage.records import ResponseRecord, SnapshotEntry
+from storage.records import ResponseRecord, SnapshotEntry, TopicVerdict
 
 
 class StoreOutcome(StrEnum):
@@ -370,6 +370,36 @@ def save_topic_match(
     match.terms, match.snippets, match.created_at = list(terms), list(snippets), utcnow()
     session.flush()
     return match
+
+
+def save_topic_matches(version: ResponseVersion, verdicts: Sequence[TopicVerdict]) -> None:
+    """Record (or refresh) a version's verdicts through its ``topic_matches`` (loaded once, or
+    already by ``preload_versions``), not a query per topic; written at the session's next flush."""
+    existing = {(m.topic, m.classifier_version): m for m in version.topic_matches}
+    for verdict in verdicts:
+        match = existing.get((verdict.topic, verdict.classifier_version))
+        if match is None:
+            match = TopicMatch(topic=verdict.topic, classifier_version=verdict.classifier_version)
+            version.topic_matches.append(match)
+            existing[(verdict.topic, verdict.classifier_version)] = match
+        match.matched, match.score = verdict.matched, verdict.score
+        match.terms, match.snippets, match.created_at = list(verdict.terms), list(verdict.snippets), utcnow()
+
+
+def preload_versions(session: Session, version_ids: Iterable[int]) -> None:
+    """Load these versions with their attachments, verdicts and facts, 500 at a time, so that a
+    diff assessing each of them makes no query of its own to read them."""
+    ids = sorted(set(version_ids))
+    for start in range(0, len(ids), 500):
+        session.scalars(
+            select(ResponseVersion)
+            .where(ResponseVersion.id.in_(ids[start : start + 500]))
+            .options(
+                selectinload(ResponseVersion.attachments),
+                selectinload(ResponseVersion.topic_matches),
+                selectinload(ResponseVersion.facts),
+            )
+        ).all()
 
 
 def _current_version_ids() -> Any:

@@ -22,13 +22,14 @@ from storage.clock import utcnow
 from storage.models import CrawlRun, ResponseVersion, Subscriber
 from storage.outbox import OutgoingMessage, active_subscribers, enqueue
 from storage.problems import ProblemRecord, record_problems
-from storage.records import SnapshotEntry
+from storage.records import SnapshotEntry, TopicVerdict
 from storage.responses import (
     absent_since,
     list_versions,
     listed_in_run,
     mark_withdrawn,
-    save_topic_match,
+    preload_versions,
+    save_topic_matches,
     snapshot_before,
     snapshot_of_run,
     unassessed_versions,
@@ -107,19 +108,14 @@ def _save(
     assessment: Assessment,
     classifiers: Mapping[str, TopicClassifier],
 ) -> None:
-    for name, verdict in assessment.verdicts.items():
-        save_topic_match(
-            session,
-            version.id,
-            name,
-            verdict.matched,
-            verdict.score,
-            verdict.terms,
-            verdict.snippets,
-            classifiers[name].version,
-        )
+    verdicts = [
+        TopicVerdict(name, classifiers[name].version, v.matched, v.score, tuple(v.terms), tuple(v.snippets))
+        for name, v in assessment.verdicts.items()
+    ]
+    save_topic_matches(version, verdicts)
     if assessment.facts is not None:
         store_facts(session, version, assessment.facts)
+    session.flush()
 
 
 def reclassify(session: Session, classifiers: Mapping[str, TopicClassifier]) -> dict[str, int]:
@@ -334,6 +330,7 @@ def record_changes(
     diff = replace(diff, withdrawn=_confirmed_withdrawals(session, run, diff.withdrawn, len(before)))
     baseline = is_baseline(session, run)
     queued, failed = 0, set()
+    preload_versions(session, [entry.version_id for entry in diff.new + diff.changed])
     for event, entries in (("new", diff.new), ("changed", diff.changed)):
         for entry in entries:
             version = session.get_one(ResponseVersion, entry.version_id)

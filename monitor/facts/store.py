@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from monitor.classify import Verdict
 from monitor.facts.extract import EXTRACTOR_VERSION, Facts, canonical_vendor, extract_facts
@@ -32,11 +33,14 @@ def facts_for(version: ResponseVersion, verdicts: Mapping[str, Verdict]) -> Fact
 
 
 def store_facts(session: Session, version: ResponseVersion, facts: Facts) -> None:
-    row = session.get(ResponseFacts, version.id) or ResponseFacts(version_id=version.id)
+    # ``version.facts`` is loaded with the version by ``preload_versions``: no query of its own. It is a
+    # read-only relationship, so a row written here is set on it by hand for the next assessment.
+    row = version.facts or ResponseFacts(version_id=version.id)
     row.facts, row.extractor_version, row.created_at = facts.to_dict(), EXTRACTOR_VERSION, utcnow()
     row.vendor_index = "|" + "|".join(v.lower() for v in facts.vendors) + "|"
     session.add(row)
     session.flush()
+    set_committed_value(version, "facts", row)
 
 
 def versions_with_vendor(session: Session, vendor: str) -> list[int]:

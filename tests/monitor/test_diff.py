@@ -9,15 +9,23 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from monitor.changes.detect import RunDiff, diff_snapshots, record_changes
+from monitor.changes.detect import RunDiff, _save, assess, diff_snapshots, record_changes
 from monitor.classify import TopicClassifier, build_classifiers
 from monitor.config import load_config
 from monitor.service.crawls import process_undiffed_runs
 from storage.db import Database
-from storage.models import CrawlRun, Notification, Response, ResponseVersion, Subscriber, TopicMatch
+from storage.models import (
+    CrawlRun,
+    Notification,
+    Response,
+    ResponseFacts,
+    ResponseVersion,
+    Subscriber,
+    TopicMatch,
+)
 from storage.outbox import SubscriberRow, sync_subscribers
 from storage.records import ResponseRecord, SnapshotEntry
-from storage.responses import get_response, store_response
+from storage.responses import get_response, preload_versions, store_response
 from storage.runs import RunStats, SourceRow, finish_run, record_stats, start_run, sync_sources
 from tests.conftest import REPO
 
@@ -346,3 +354,24 @@ def test_two_runs_diffed_late_withdraw_nothing_and_notify_what_was_new(
     assert (_counts(db, first), _counts(db, second)) == ((True, 1, 0, 0), (True, 0, 0, 0))
     estate = _response(db, ESTATE_CCTV)
     assert _notifications(db) == [("press-desk", "new", f"new:{estate.id}", estate.id)]
+
+
+def test_a_version_assessed_twice_in_one_session_keeps_one_verdict_and_one_facts_row(
+    db: Database, classifiers: dict[str, TopicClassifier]
+) -> None:
+    """The diff reads verdicts and facts from versions loaded beforehand (``preload_versions``);
+    saving the same version's assessment again in that session must refresh those rows, not add."""
+    _crawl(db, [HIKVISION, FLEET])
+    with db.session() as session:
+        ids = list(session.scalars(select(ResponseVersion.id)))
+        preload_versions(session, ids)
+        for _ in range(2):
+            for version_id in ids:
+                version = session.get_one(ResponseVersion, version_id)
+                _save(session, version, assess(version, classifiers), classifiers)
+    with db.session() as session:
+        columns = (TopicMatch.version_id, TopicMatch.topic, TopicMatch.classifier_version)
+        rows = [tuple(row) for row in session.execute(select(*columns))]
+        facts = list(session.scalars(select(ResponseFacts.version_id)))
+    assert len(rows) == len(set(rows)) == len(ids) * len(classifiers)
+    assert facts and len(facts) == len(set(facts))
