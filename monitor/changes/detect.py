@@ -115,7 +115,6 @@ def _save(
     save_topic_matches(version, verdicts)
     if assessment.facts is not None:
         store_facts(session, version, assessment.facts)
-    session.flush()
 
 
 def reclassify(session: Session, classifiers: Mapping[str, TopicClassifier]) -> dict[str, int]:
@@ -338,6 +337,8 @@ def record_changes(
             if done is None:
                 failed.add(version.id)
             queued += done or 0
+    # Verdicts and facts are written together here (a failure fails the diff, as one per version did).
+    session.flush()
     retried = {v.response_id for v in unassessed_versions(session, run.source_id, run.id)}
     queued += _retry_unassessed(session, run, classifiers, failed, notify_changed)
     mark_withdrawn(session, [entry.response_id for entry in diff.withdrawn])

@@ -38,8 +38,7 @@ def store_facts(session: Session, version: ResponseVersion, facts: Facts) -> Non
     row = version.facts or ResponseFacts(version_id=version.id)
     row.facts, row.extractor_version, row.created_at = facts.to_dict(), EXTRACTOR_VERSION, utcnow()
     row.vendor_index = "|" + "|".join(v.lower() for v in facts.vendors) + "|"
-    session.add(row)
-    session.flush()
+    session.add(row)  # written at the session's next flush
     set_committed_value(version, "facts", row)
 
 
