@@ -257,7 +257,37 @@ def _links(tag: HtmlElement) -> list[HtmlElement]:
     return [a for a in descendants(tag, "a") if a.get("href") is not None]
 
 
-def is_link_block(tag: HtmlElement) -> bool:
+def _text_lengths(root: HtmlElement) -> dict[HtmlElement, int] | None:
+    """``_text_length`` of every element of ``root``'s tree at once, bottom up (None where strings
+    are hidden in script, style, template or ruby text: those are measured one by one).
+
+    Valid for an element as long as nothing below it is dropped: the clean-up loops visit elements
+    in page order and drop only what they visit, so an element visited later still has all of its
+    descendants (one dropped before it is its ancestor, and then it is skipped)."""
+    if next(root.iter(*_NO_TEXT), None) is not None:
+        return None
+    order = [node for node in root.iter() if isinstance(node.tag, str)]
+    chars: dict[HtmlElement, int] = {}
+    counts: dict[HtmlElement, int] = {}
+    for node in reversed(order):
+        text = (node.text or "").strip()
+        total, count = len(text), 1 if text else 0
+        for child in node:
+            if isinstance(child.tag, str):
+                total, count = total + chars[child], count + counts[child]
+            tail = (child.tail or "").strip()
+            total, count = total + len(tail), count + (1 if tail else 0)
+        chars[node], counts[node] = total, count
+    return {node: chars[node] + counts[node] - 1 if counts[node] else 0 for node in order}
+
+
+def _measure(lengths: dict[HtmlElement, int] | None) -> Callable[[HtmlElement], int]:
+    if lengths is None:
+        return _text_length
+    return lambda tag: lengths[tag] if tag in lengths else _text_length(tag)
+
+
+def is_link_block(tag: HtmlElement, measure: Callable[[HtmlElement], int] = _text_length) -> bool:
     """Navigation by its shape: three or more links making up most of the text, or a card that is
     one link wrapping a heading. Lists of documents are the response's attachments, never furniture.
     """
@@ -267,17 +297,17 @@ def is_link_block(tag: HtmlElement) -> bool:
     introduced = previous_tag(tag)
     if introduced is not None and get_text(introduced, " ", strip=True).endswith(":"):
         return False  # "The information is published here:" and its links are the answer
-    total = _text_length(tag)
-    linked = sum(_text_length(a) for a in links)
+    total = measure(tag)
+    linked = sum(measure(a) for a in links)
     if len(links) >= 3 and total and linked >= 0.8 * total:
         return True
     return any(first(a, *_HEADINGS) is not None for a in links) and linked >= 0.8 * total
 
 
-def is_call_to_action(tag: HtmlElement) -> bool:
+def is_call_to_action(tag: HtmlElement, measure: Callable[[HtmlElement], int] = _text_length) -> bool:
     """A short block with a heading (or a button) inviting the reader to do something: "Want to make
     a request? ... We'll email you", "Making an FOI request / Everything you need to know ..."."""
-    total = _text_length(tag)
+    total = measure(tag)
     if not total or total > CALL_TO_ACTION_CHARS:
         return False
     headed = first(tag, *_HEADINGS) is not None or tag.tag in _HEADINGS
@@ -304,11 +334,12 @@ def _drop_related_sections(root: HtmlElement) -> None:
 def _drop_furniture(root: HtmlElement) -> None:
     """Blocks that are the site's, not the response's: link lists, cards, calls to action, related."""
     _drop_related_sections(root)
-    total = _text_length(root)
+    measure = _measure(_text_lengths(root))
+    total = measure(root)
     for tag in descendants(root, *_FURNITURE_BLOCKS, "a"):
-        if not is_attached(tag, root) or _text_length(tag) > total / 2:
+        if not is_attached(tag, root) or measure(tag) > total / 2:
             continue
-        if (tag.tag != "a" and is_link_block(tag)) or is_call_to_action(tag):
+        if (tag.tag != "a" and is_link_block(tag, measure)) or is_call_to_action(tag, measure):
             drop(tag)
 
 
@@ -318,11 +349,12 @@ def _drop_chrome(root: HtmlElement) -> None:
             drop(tag)
     _drop_furniture(root)
     # A wrapper whose class merely mentions "sidebar" must not take the content with it.
-    total = len(get_text(root, " ", strip=True))
+    measure = _measure(_text_lengths(root))
+    total = measure(root)
     for tag in descendants(root):
         if not is_attached(tag, root) or tag.tag in ("main", "body", "html", "article"):
             continue
-        if len(get_text(tag, " ", strip=True)) > total / 2:
+        if measure(tag) > total / 2:
             continue
         marker = " ".join(value for name in ("class", "id", "role") for value in attribute_words(tag, name))
         if tag.get("role") in ("navigation", "banner", "contentinfo", "search", "complementary") or (

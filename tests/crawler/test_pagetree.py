@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from crawler.pagetext import (
+    _text_lengths,
     decode_html,
     descendants,
     get_text,
@@ -74,3 +75,22 @@ def test_odd_markup_reads_the_same_in_both_trees(html: str) -> None:
 def test_link_text_split_by_tags_comments_and_entities_is_still_seen() -> None:
     url = "https://www.example.gov.uk/foi/123/"
     assert [text for _, text in document_links(parse_page(TRICKY), url)] == ["Download PDF", "pdf version"]
+
+
+def test_text_lengths_measured_at_once_equal_each_measured_alone() -> None:
+    """The clean-up measures every element's text bottom up in one pass (``_text_lengths``)."""
+    measured = 0
+    for page in _pages():
+        root = parse_page(decode_html(page.read_bytes()))
+        for hidden in root.iter("script", "style", "template", "rt", "rp"):
+            hidden.drop_tree()
+        lengths = _text_lengths(root)
+        assert lengths is not None
+        for element, length in lengths.items():
+            assert length == len(get_text(element, " ", strip=True)), page
+            measured += 1
+    assert measured > 10_000  # elements of every saved page
+
+
+def test_hidden_strings_are_measured_one_by_one() -> None:
+    assert _text_lengths(parse_page(ODD)) is None
