@@ -6,6 +6,8 @@ is (navigation, forms, cookie and beta banners) and by its well-known sentences,
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -124,11 +126,34 @@ def parse_page(html: str | bytes) -> HtmlElement:
     """A page as lxml's tree, its root the ``html`` element (an empty one for an empty page).
 
     Bytes are decoded by ``decode_html``; pass text where the response's charset is known.
+
+    libxml2 stops building its tree 256 levels deep, silently: a page of unclosed ``<font>`` tags lost
+    the rest of its text. Such a page is parsed again with the limit raised to 2,048 levels, and past
+    that with its inline formatting tags (which hold no lines of their own) taken out.
     """
-    parser = lxml.html.HTMLParser(recover=True)
-    parser.feed(decode_html(html) if isinstance(html, bytes) else html)
+    text = decode_html(html) if isinstance(html, bytes) else html
+    root = _parse(text, huge=False)
+    if _reaches(root, _DEPTH):
+        root = _parse(text, huge=True)
+        if _reaches(root, _HUGE_DEPTH):
+            root = _parse(_INLINE_TAG.sub("", text), huge=True)
+    return root
+
+
+_DEPTH, _HUGE_DEPTH = 256, 2048
+_INLINE_TAG = re.compile(r"</?(?:font|b|i|u|s|em|strong|small|big|span|sup|sub|mark)\b[^>]*>", re.I)
+
+
+def _parse(text: str, huge: bool) -> HtmlElement:
+    parser = lxml.html.HTMLParser(recover=True, huge_tree=huge)
+    parser.feed(text)
     root = parser.close()
     return root if isinstance(root, HtmlElement) else lxml.html.Element("html")
+
+
+def _reaches(root: HtmlElement, depth: int) -> bool:
+    """Whether the tree has an element ``depth`` levels down (the root is level 1)."""
+    return bool(root.xpath("boolean(/" + "/".join(["*"] * depth) + ")"))
 
 
 def parse_soup(html: str | bytes) -> BeautifulSoup:
@@ -502,15 +527,27 @@ def strip_chrome_lines(text: str) -> str:
     return "\n".join(kept)
 
 
+# UTF-32's marks first: little-endian UTF-32's begins with little-endian UTF-16's.
+_BYTE_ORDER_MARKS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w.:-]+)""", re.I)
 
 
 def decode_html(body: bytes, declared: str | None = None) -> str:
     """A page's text whatever its charset claims.
 
-    Valid UTF-8 is UTF-8 (sites that say ``iso-8859-1`` in a meta tag often send UTF-8); otherwise the
-    declared or meta charset if it decodes; otherwise windows-1252, what old council CMSs write.
+    A byte-order mark decides first (UTF-16 and UTF-32 pages carry one); then valid UTF-8 is UTF-8
+    (sites that say ``iso-8859-1`` in a meta tag often send UTF-8); otherwise the declared or meta
+    charset if it decodes; otherwise windows-1252, what old council CMSs write.
     """
+    for mark, codec in _BYTE_ORDER_MARKS:
+        if body.startswith(mark):
+            with contextlib.suppress(UnicodeDecodeError):
+                return body.decode(codec)
     try:
         return body.decode("utf-8-sig")
     except UnicodeDecodeError:

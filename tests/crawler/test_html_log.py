@@ -258,6 +258,9 @@ def test_options_are_strict(options: dict[str, Any]) -> None:
         (b'<meta charset="windows-1252">' + "Council’s £600 – café".encode("cp1252"), None),
         ("Council’s £600 – café".encode("cp1252"), "iso-8859-1"),  # browsers read latin-1 as cp1252
         (b"\xef\xbb\xbf" + "Council’s £600 – café".encode(), None),  # a byte-order mark
+        ("\ufeffCouncil’s £600 – café".encode("utf-16-le"), None),  # UTF-16 with its mark
+        ("\ufeffCouncil’s £600 – café".encode("utf-16-be"), "iso-8859-1"),  # the mark beats the header
+        ("\ufeffCouncil’s £600 – café".encode("utf-32-le"), None),
     ],
 )
 def test_text_is_readable_whatever_the_declared_charset(body: bytes, declared: str | None) -> None:

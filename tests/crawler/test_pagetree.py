@@ -13,6 +13,7 @@ import pytest
 
 from crawler.pagetext import (
     _text_lengths,
+    clean_content,
     decode_html,
     descendants,
     get_text,
@@ -20,6 +21,7 @@ from crawler.pagetext import (
     parse_page,
     parse_soup,
     soup_main_content,
+    text_lines,
 )
 from crawler.platforms.listing import document_links
 
@@ -67,9 +69,26 @@ def test_every_saved_page_reads_the_same_in_both_trees() -> None:
             raise AssertionError(f"{page.relative_to(FIXTURES)}: {failure}") from failure
 
 
-@pytest.mark.parametrize("html", [TRICKY, ODD, "", "   ", "plain text", "<p>a</p><p>b</p>"])
+# libxml2's own tree stops 256 levels deep (2,048 with its "huge" option), silently.
+UNCLOSED = (
+    "<html><body><main><h1>Log</h1>" + "<p><font face=Arial>Item %d, CCTV\n" * 400 + "<p>The end</main>"
+)
+DEEP_FONT = "<main>" + "<font>" * 3000 + "deep text<p>after</p></main>"
+DEEP_DIVS = "<main>" + "<div>" * 300 + "deep" + "</div>" * 300 + "<a href=/letter.pdf>letter</a></main>"
+
+
+@pytest.mark.parametrize(
+    "html",
+    [TRICKY, ODD, "", "   ", "plain text", "<p>a</p><p>b</p>", UNCLOSED, DEEP_FONT, DEEP_DIVS],
+    ids=["tricky", "odd", "empty", "blank", "plain", "two", "unclosed", "deep-font", "deep-divs"],
+)
 def test_odd_markup_reads_the_same_in_both_trees(html: str) -> None:
     _same_reading(html)
+
+
+def test_a_deeply_nested_page_keeps_all_its_lines() -> None:
+    lines = text_lines(clean_content(parse_page(UNCLOSED)))
+    assert lines[0] == "Log" and lines[-1] == "The end" and len(lines) == 402
 
 
 def test_link_text_split_by_tags_comments_and_entities_is_still_seen() -> None:
