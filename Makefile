@@ -50,7 +50,7 @@ eval: install
 ## bench: parser and storage throughput figures, classifier texts/s per core beside its target, then
 ## search times over 100,000 responses (SQLite, PostgreSQL), then the benchmark farm: foiwatch crawling
 ## generated police and council logs on 127.0.0.1 against a do-nothing Scrapy spider and the minimum
-## requests (BENCHFARM sets its size: 8 police and 2 council logs x 100 responses, 3 runs, about
+## requests, and the CPU of the same full crawl again, all 304s (BENCHFARM sets its size: 8 police and 2 council logs x 100 responses, 3 runs, about
 ## 8 minutes on two busy cores), then the per-run cost of an unchanged re-crawl with 1,000 versus
 ## 100,000 stored responses on SQLite and PostgreSQL (BENCHRECRAWL, about 5 minutes), then
 ## `foiwatch run` over 500 farm sources until 200 crawls have run: peak memory, its trend, crawls a
