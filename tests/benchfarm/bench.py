@@ -209,6 +209,7 @@ def _recrawl(
     out.notes.append(f"{label}{published}: {breakdown(farm, counts)}")
     out.figures[f"{label}: requests"] = (_requests(counts), minimum)
     out.figures[f"{label}: time (s)"] = (ours.seconds, 0.0)
+    out.figures[f"{label}: CPU per log (s)"] = (ours.cpu / len(names), 0.0)
     out.figures[f"{label}: notifications"] = (_outbox(app) - before, farm.cctv_count(new))
 
 
@@ -221,11 +222,13 @@ TARGETS: dict[str, tuple[str, str, Callable[[float], bool] | None]] = {
     "full re-crawl, all 304: CPU per page (ms)": ("", "", None),
     "re-crawl, nothing new: requests": ("minimum", "<= 1.05x", lambda r: r <= 1.05),
     "re-crawl, nothing new: time (s)": ("", "", None),
+    "re-crawl, nothing new: CPU per log (s)": ("", "", None),
     "re-crawl, nothing new: notifications": ("new CCTV", "= new CCTV", None),
     # No target: a log with new responses is read one listing page past the newest known one,
     # since logs ordered by request date list a late answer below ones already seen.
     "re-crawl, 1% new: requests": ("minimum", "- (see note)", None),
     "re-crawl, 1% new: time (s)": ("", "", None),
+    "re-crawl, 1% new: CPU per log (s)": ("", "", None),
     "re-crawl, 1% new: notifications": ("new CCTV", "= new CCTV", None),
 }
 
