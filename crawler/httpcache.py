@@ -6,8 +6,8 @@ page, and a crawl killed between them leaves a folder with a body but no headers
 beside new headers. foiwatch keeps what a response needs to be revalidated and served on a 304 (its
 status, address, headers, body and Scrapy's extras) in one file, renamed into place once written.
 
-Folders Scrapy's storage left (a cache made before) are still read: their next revalidation that
-brings a new body writes the one-file entry, which is read first from then on.
+Folders Scrapy's storage left (a cache made before) are still read; the first time a response is
+stored again (a 304 refreshes it too) its one-file entry replaces the folder.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import shutil
 from pathlib import Path
 from time import time
 from typing import Any
@@ -61,6 +62,10 @@ class OneFileCacheStorage(FilesystemCacheStorage):
             with contextlib.suppress(OSError):
                 partial.unlink()
             raise
+        # The seven files Scrapy's storage kept for this request, superseded now: not kept twice.
+        legacy = Path(self._get_request_path(spider, request))
+        if legacy.is_dir():
+            shutil.rmtree(legacy, ignore_errors=True)
 
     def retrieve_response(self, spider: Spider, request: Request) -> Response | None:
         path = self.entry_path(spider, request)

@@ -50,10 +50,14 @@ def test_a_stored_response_comes_back_whole_from_one_file(tmp_path: Path) -> Non
     assert again.meta["cache_timestamp"] > 0
 
 
-def test_a_cache_scrapy_made_is_still_read(tmp_path: Path) -> None:
+def test_a_cache_scrapy_made_is_still_read_then_replaced(tmp_path: Path) -> None:
     old, spider = _storage(FilesystemCacheStorage, tmp_path)
     old.store_response(spider, Request(URL), _response())
     storage, spider = _storage(OneFileCacheStorage, tmp_path)
+    _same(storage.retrieve_response(spider, Request(URL)), _response())
+    storage.store_response(spider, Request(URL), _response())
+    files = [p for p in (tmp_path / "httpcache").rglob("*") if p.is_file()]
+    assert [p.suffix for p in files] == [".response"]  # Scrapy's seven files are gone
     _same(storage.retrieve_response(spider, Request(URL)), _response())
 
 
