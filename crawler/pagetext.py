@@ -12,7 +12,6 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TypeGuard
 
 import lxml.html
 from bs4 import BeautifulSoup, Tag
@@ -159,11 +158,6 @@ def _reaches(root: HtmlElement, depth: int) -> bool:
 def parse_soup(html: str | bytes) -> BeautifulSoup:
     """A page as BeautifulSoup's tree over the same parser, for readers written against it."""
     return BeautifulSoup(html, "lxml")
-
-
-def is_tag(node: object) -> TypeGuard[HtmlElement]:
-    """An element, not a comment or processing instruction (whose ``tag`` is a function)."""
-    return isinstance(node, HtmlElement) and isinstance(node.tag, str)
 
 
 def _pieces(element: HtmlElement, markers: bool) -> Iterator[str]:

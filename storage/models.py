@@ -156,7 +156,7 @@ class Response(Base):
 
 class ResponseVersion(Base):
     __tablename__ = "response_versions"
-    # A page's old addresses are looked up by address when a new response is stored (``_by_url``):
+    # A page's old addresses are looked up by address when a new response is stored (``_lookup``):
     # without this index that lookup read every version of the source. Hash on PostgreSQL: equality
     # is all it serves, and a btree entry cannot hold an address longer than about 2,700 bytes.
     __table_args__ = (Index("ix_response_versions_url", "url", postgresql_using="hash"),)

@@ -50,11 +50,6 @@ def _new_version(record: ResponseRecord, digest: str, run_id: int | None, now: d
     return version
 
 
-def _by_url(session: Session, source_id: str, url: str) -> Response | None:
-    """The response this page address belongs to: its current address first, then an old one."""
-    return _candidates(session, source_id, None, url).by_url
-
-
 @dataclasses.dataclass(frozen=True)
 class _Candidates:
     """The stored responses a crawled page could be: by its key, by its address now or once."""
@@ -355,21 +350,13 @@ def save_topic_match(
     snippets: Sequence[str],
     classifier_version: str,
 ) -> TopicMatch:
-    """Record (or refresh) one classifier verdict for a version."""
-    match = session.scalars(
-        select(TopicMatch).where(
-            TopicMatch.version_id == version_id,
-            TopicMatch.topic == topic,
-            TopicMatch.classifier_version == classifier_version,
-        )
-    ).first()
-    if match is None:
-        match = TopicMatch(version_id=version_id, topic=topic, classifier_version=classifier_version)
-        session.add(match)
-    match.matched, match.score = matched, score
-    match.terms, match.snippets, match.created_at = list(terms), list(snippets), utcnow()
+    """Record (or refresh) one classifier verdict for a version (``save_topic_matches``), flushed."""
+    version = session.get_one(ResponseVersion, version_id)
+    verdict = TopicVerdict(topic, classifier_version, matched, score, tuple(terms), tuple(snippets))
+    save_topic_matches(version, [verdict])
     session.flush()
-    return match
+    wanted = (topic, classifier_version)
+    return next(m for m in version.topic_matches if (m.topic, m.classifier_version) == wanted)
 
 
 def save_topic_matches(version: ResponseVersion, verdicts: Sequence[TopicVerdict]) -> None:
@@ -386,12 +373,14 @@ def save_topic_matches(version: ResponseVersion, verdicts: Sequence[TopicVerdict
         match.terms, match.snippets, match.created_at = list(verdict.terms), list(verdict.snippets), utcnow()
 
 
-def preload_versions(session: Session, version_ids: Iterable[int]) -> None:
-    """Load these versions with their attachments, verdicts and facts, 500 at a time, so that a
-    diff assessing each of them makes no query of its own to read them."""
+def preload_versions(session: Session, version_ids: Iterable[int]) -> dict[int, ResponseVersion]:
+    """These versions by id, loaded with their attachments, verdicts and facts 500 at a time, so that
+    a diff assessing each of them makes no query of its own to read them. Keep the dict while they
+    are used: the session holds loaded objects only weakly."""
     ids = sorted(set(version_ids))
+    loaded: dict[int, ResponseVersion] = {}
     for start in range(0, len(ids), 500):
-        session.scalars(
+        versions = session.scalars(
             select(ResponseVersion)
             .where(ResponseVersion.id.in_(ids[start : start + 500]))
             .options(
@@ -399,7 +388,9 @@ def preload_versions(session: Session, version_ids: Iterable[int]) -> None:
                 selectinload(ResponseVersion.topic_matches),
                 selectinload(ResponseVersion.facts),
             )
-        ).all()
+        )
+        loaded.update((version.id, version) for version in versions)
+    return loaded
 
 
 def _current_version_ids() -> Any:

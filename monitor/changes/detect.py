@@ -329,10 +329,10 @@ def record_changes(
     diff = replace(diff, withdrawn=_confirmed_withdrawals(session, run, diff.withdrawn, len(before)))
     baseline = is_baseline(session, run)
     queued, failed = 0, set()
-    preload_versions(session, [entry.version_id for entry in diff.new + diff.changed])
+    loaded = preload_versions(session, [entry.version_id for entry in diff.new + diff.changed])
     for event, entries in (("new", diff.new), ("changed", diff.changed)):
         for entry in entries:
-            version = session.get_one(ResponseVersion, entry.version_id)
+            version = loaded[entry.version_id]
             done = _process(session, run, version, event, classifiers, not baseline, notify_changed)
             if done is None:
                 failed.add(version.id)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from monitor.changes.detect import RunDiff, _save, assess, diff_snapshots, record_changes
 from monitor.classify import TopicClassifier, build_classifiers
@@ -375,3 +375,48 @@ def test_a_version_assessed_twice_in_one_session_keeps_one_verdict_and_one_facts
         facts = list(session.scalars(select(ResponseFacts.version_id)))
     assert len(rows) == len(set(rows)) == len(ids) * len(classifiers)
     assert facts and len(facts) == len(set(facts))
+
+
+def _statements_of_diff(
+    database: Database, records: list[ResponseRecord], classifiers: Mapping[str, TopicClassifier]
+) -> int:
+    """SQL queries (reads) of the diff of a source's first run (a silent baseline) that saw ``records``."""
+    run_id = _crawl(database, records, source_id=records[0].source_id)
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        if str(args[2]).lstrip().upper().startswith("SELECT"):
+            statements.append(str(args[2]))
+
+    event.listen(database.engine, "before_cursor_execute", count)
+    try:
+        _diff(database, run_id, classifiers)
+    finally:
+        event.remove(database.engine, "before_cursor_execute", count)
+    return len(statements)
+
+
+def _copies(record: ResponseRecord, source: SourceRow, count: int) -> list[ResponseRecord]:
+    return [
+        dataclasses.replace(
+            record,
+            source_id=source.id,
+            authority=source.authority,
+            key=f"{record.key}-{n}",
+            reference=f"{record.key}-{n}",
+            url=f"{record.url}{n}/",
+        )
+        for n in range(count)
+    ]
+
+
+@pytest.mark.parametrize("record", [HIKVISION, FLEET], ids=["cctv", "other"])
+def test_the_diff_reads_as_many_times_for_forty_new_responses_as_for_four(
+    db: Database, classifiers: dict[str, TopicClassifier], record: ResponseRecord
+) -> None:
+    """Versions are read in one batch with their attachments, verdicts and facts: no query per
+    version (four of them each made a large first crawl's diff slow). Writes are one flush; the ORM
+    inserts each verdict row on its own on SQLite, so only reads are counted."""
+    few = _statements_of_diff(db, _copies(record, MET, 4), classifiers)
+    many = _statements_of_diff(db, _copies(record, CLEVELAND, 40), classifiers)
+    assert many == few
