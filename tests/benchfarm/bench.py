@@ -5,7 +5,8 @@ measures, in order:
 
 - full crawl: ``crawl_source(..., "full")`` for every log, as ``foiwatch crawl --full`` does, then
   the reference spider over exactly the addresses foiwatch fetched; pages are the server's counts
-  (robots.txt included for both), CPU is this process's plus its finished children's;
+  (robots.txt included for both), CPU is this process's plus its children's (the fork server's
+  crawls included), the farm server's left out;
 - the same full crawl again, every page a 304 read again from the cache: CPU per page (no target);
 - fixed cost: an incremental crawl of a log of one listing page with nothing new, against a
   do-nothing ``scrapy crawl`` process fetching robots.txt and that page;
@@ -54,8 +55,9 @@ class Cost:
     cpu: float = 0.0
 
 
-def _cpu() -> float:
-    """CPU seconds of this process and every process it started, finished or not.
+def _cpu(server: int) -> float:
+    """CPU seconds of this process and every process it started, finished or not, but the farm's
+    server (process ``server``), which serves both sides.
 
     Crawls are forked by foiwatch's fork server, a child that lives as long as this process: their
     CPU reaches RUSAGE_CHILDREN only when it exits, so live children are read from /proc (their own
@@ -63,14 +65,16 @@ def _cpu() -> float:
     """
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime + _live_children_cpu()
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime + _live_children_cpu(server)
 
 
-def _live_children_cpu() -> float:
+def _live_children_cpu(server: int) -> float:
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
     for task in Path("/proc/self/task").iterdir():
         for child in (task / "children").read_text().split():
+            if int(child) == server:
+                continue
             with contextlib.suppress(OSError):
                 fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
                 # utime, stime, cutime, cstime: fields 14-17 of proc(5), counted from the state (3rd)
@@ -79,11 +83,12 @@ def _live_children_cpu() -> float:
 
 
 @contextmanager
-def measured() -> Iterator[Cost]:
+def measured(server: FarmProcess) -> Iterator[Cost]:
+    """Wall and CPU time of the block, the farm server's CPU left out (it is a live child too)."""
     cost = Cost()
-    wall, cpu = time.perf_counter(), _cpu()
+    wall, cpu = time.perf_counter(), _cpu(server.pid)
     yield cost
-    cost.seconds, cost.cpu = time.perf_counter() - wall, _cpu() - cpu
+    cost.seconds, cost.cpu = time.perf_counter() - wall, _cpu(server.pid) - cpu
 
 
 @dataclass
@@ -152,7 +157,7 @@ def one_run(scratch: Path, sources: int, responses: int, seed: int, councils: in
         settings = reference_settings(build_settings(app.config.crawler, scratch / "data", "sqlite://"))
 
         server.reset()
-        with measured() as ours:
+        with measured(server) as ours:
             _crawl(app, names, "full", out.notes)
         counts = server.stats(reset=True)
         pages = _requests(counts)
@@ -164,7 +169,7 @@ def one_run(scratch: Path, sources: int, responses: int, seed: int, councils: in
                 f"foiwatch fetched {len(fetched)} addresses, the farm has {len(expected)}; "
                 f"not fetched: {missing[:3]}; not the farm's: {extra[:3]}"
             )
-        with measured() as theirs:
+        with measured(server) as theirs:
             run_reference(server.base_url, fetched, settings)
         reference_pages = _requests(server.stats(reset=True))
         out.figures["full crawl (pages/s)"] = (pages / ours.seconds, reference_pages / theirs.seconds)
@@ -173,16 +178,16 @@ def one_run(scratch: Path, sources: int, responses: int, seed: int, councils: in
 
         # The same full crawl again: every page answers 304 and is read again from the cache, as
         # the daily full crawl of an unchanged log is (sizing's largest CPU line).
-        with measured() as again:
+        with measured(server) as again:
             _crawl(app, names, "full", out.notes)
         revalidated = _requests(server.stats(reset=True))
         out.figures["full re-crawl, all 304: CPU per page (ms)"] = (1000 * again.cpu / revalidated, 0.0)
 
         _crawl(app, [fixed_id], "full", out.notes)  # its silent baseline, not timed
         server.reset()
-        with measured() as ours:
+        with measured(server) as ours:
             _crawl(app, [fixed_id], "incremental", out.notes)
-        with measured() as theirs:
+        with measured(server) as theirs:
             run_reference(server.base_url, [farm.log_path(fixed_id)], settings)
         server.reset()
         out.figures["fixed cost per source (s)"] = (ours.seconds, theirs.seconds)
@@ -202,7 +207,7 @@ def _recrawl(
     time, and outbox rows against the new CCTV responses."""
     minimum = len(names) + len(new) + sum(1 for e in new if e.letter)
     before = _outbox(app)
-    with measured() as ours:
+    with measured(server) as ours:
         _crawl(app, names, "incremental", out.notes)
     counts = server.stats(reset=True)
     published = f" ({len(new)} responses)" if new else ""
