@@ -202,6 +202,11 @@ def run_job(job: dict[str, Any]) -> int:
     )
 
 
+# The parent's main script, which the fork server imports once for its children
+# (``monitor.service.launch`` says why; ``crawler.warm`` imports it).
+MAIN_PATH_VARIABLE = "FOIWATCH_FORK_SERVER_MAIN"
+
+
 def run_forked(job: dict[str, Any], log_file: str) -> None:
     """The body of a crawl forked from the fork server: never returns.
 

@@ -13,12 +13,14 @@ from __future__ import annotations
 import contextlib
 import gc
 import importlib
+import os
+from multiprocessing import process, spawn
 from pathlib import Path
 
 from scrapy.settings import Settings
 
 from crawler.config import PLATFORMS, CrawlerSettings
-from crawler.run import build_settings
+from crawler.run import MAIN_PATH_VARIABLE, build_settings
 
 # Scrapy's settings that name components (module.Class) foiwatch's crawls load.
 _COMPONENT_SETTINGS = (
@@ -76,6 +78,19 @@ _ON_FIRST_USE = (
 )
 
 
+def import_main_script() -> None:
+    """Run the parent's main script as "__mp_main__", as multiprocessing would in every child,
+    once here: each child forked from this server then finds it and skips it."""
+    main_path = os.environ.get(MAIN_PATH_VARIABLE)
+    if not main_path or not os.path.isfile(main_path):
+        return
+    process.current_process()._inheriting = True  # type: ignore[attr-defined]
+    try:
+        spawn.import_main_path(main_path)
+    finally:
+        del process.current_process()._inheriting  # type: ignore[attr-defined]
+
+
 def warm() -> None:
     """Import every module a crawl needs; one that fails is left for the crawl itself to report.
 
@@ -85,6 +100,8 @@ def warm() -> None:
     for module in [*component_modules(), *_ON_FIRST_USE]:
         with contextlib.suppress(Exception):
             importlib.import_module(module)
+    with contextlib.suppress(Exception, SystemExit):  # a failing script fails each child as before
+        import_main_script()
     gc.freeze()
 
 
