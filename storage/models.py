@@ -109,6 +109,9 @@ class CrawlRun(Base):
     host: Mapped[str | None] = mapped_column(String(255))
     # The Scrapyd node the crawl ran on (its address, without credentials); None: beside the service.
     node: Mapped[str | None] = mapped_column(String(300))
+    # Failed for a reason that is not the site's (no crawl process, no Scrapyd node took the crawl,
+    # its node was lost): says nothing about the source's health (monitor.service.health).
+    executor_failed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class SourceHealth(Base):

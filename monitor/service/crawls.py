@@ -24,7 +24,7 @@ from crawler.config import SourceConfig
 from monitor.changes.detect import record_changes
 from monitor.classify import TopicClassifier, build_classifiers
 from monitor.config import ArchiveSettings, Config, ExecutorSettings
-from monitor.service.executors import CrawlJob, executor_for, stopping
+from monitor.service.executors import CrawlJob, RunFailure, executor_for, stopping
 from monitor.service.health import update_health
 from monitor.sources.checks import filled_percent, read_link_log, what_to_fix
 from storage.clock import utcnow
@@ -159,7 +159,7 @@ def _record_node(database: Database, run_id: int, node: str) -> None:
         record_node(session, run_id, node)
 
 
-def _close_run(database: Database, run_id: int, failure: str | None, stopped: bool) -> None:
+def _close_run(database: Database, run_id: int, failure: RunFailure | None, stopped: bool) -> None:
     """Close the run in a transaction of its own, before any diff: a run is never left running.
 
     ``failure`` is the executor's word on how the crawl ended; a run the crawl closed itself keeps
@@ -171,9 +171,12 @@ def _close_run(database: Database, run_id: int, failure: str | None, stopped: bo
             finish_run(session, run_id, "interrupted", "interrupted: foiwatch was stopped")
             run.complete = False
         elif run.status == "running":
-            finish_run(session, run_id, "failed" if failure else "succeeded", failure)
+            finish_run(
+                session, run_id, "failed" if failure else "succeeded", failure.cause if failure else None
+            )
             if failure:
                 run.complete = False
+                run.executor_failed = failure.executor
 
 
 def crawl_source(

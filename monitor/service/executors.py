@@ -1,8 +1,8 @@
 """Where a crawl runs: a subprocess beside the service (``local``) or a Scrapyd node (``scrapyd``).
 
 An executor takes one job (a crawl run already started in the database) and returns when the crawl
-has ended, with why it did not end normally, in words, or None. The crawl itself records what it
-found and its verdict into the run; ``monitor.service.crawls`` closes what it left open.
+has ended, with why it did not end normally (a ``RunFailure``), or None. The crawl itself records
+what it found and its verdict into the run; ``monitor.service.crawls`` closes what it left open.
 """
 
 from __future__ import annotations
@@ -70,8 +70,24 @@ class CrawlJob:
         }
 
 
+@dataclass(frozen=True)
+class RunFailure:
+    """Why a run failed, should the crawl have left it open, in words (``cause``).
+
+    ``executor`` is set when the failure is not the site's: no crawl process could be started, no
+    Scrapyd node took the crawl, or its node was lost during it. Such a run says nothing about the
+    source, whose health is left as it was (``monitor.service.health``); admins hear about the
+    executor instead.
+    """
+
+    cause: str
+    executor: bool = False
+
+
 class Executor(Protocol):
-    def run(self, job: CrawlJob, timeout: float, log_file: Path, placed: Callable[[str], None]) -> str | None:
+    def run(
+        self, job: CrawlJob, timeout: float, log_file: Path, placed: Callable[[str], None]
+    ) -> RunFailure | None:
         """Run the crawl to its end (or the timeout, or a stop). Returns why the run failed, should
         the crawl have left it open (None: it ended normally); ``placed`` is told the node it runs
         on, if it runs on one."""
@@ -117,13 +133,16 @@ class LocalExecutor:
     """Each crawl in a process of its own, forked from a warm fork server (``monitor.service.launch``;
     see the README: Scrapy's reactor cannot be restarted in one process)."""
 
-    def run(self, job: CrawlJob, timeout: float, log_file: Path, placed: Callable[[str], None]) -> str | None:
+    def run(
+        self, job: CrawlJob, timeout: float, log_file: Path, placed: Callable[[str], None]
+    ) -> RunFailure | None:
         try:
             code = _run_subprocess(job.for_subprocess(), timeout, log_file)
         except CrawlNotStarted as exc:
             log.error("crawl of %s: %s", job.source.id, exc)
-            return str(exc)
-        return f"crawler process exited with status {code}" if code != 0 else None
+            return RunFailure(str(exc), executor=True)
+        # A crawl that died (a crash, memory, a hung page killed at the timeout) may be the site's doing.
+        return RunFailure(f"crawler process exited with status {code}") if code != 0 else None
 
 
 class CrawlNotStarted(Exception):

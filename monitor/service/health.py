@@ -5,6 +5,12 @@ or when a field (reference, date, request, outcome) that most items used to have
 the signs of a redesigned site that would otherwise look like "nothing new". After
 ``alert_after_runs`` bad runs in a row the source is unhealthy and one alert is queued for admin
 subscribers; the next good run makes it healthy again (and says so to the same people).
+
+A run that failed for a reason not the site's (``CrawlRun.executor_failed``: no crawl process could
+be started, no Scrapyd node took the crawl, its node was lost) says nothing about its source, whose
+health it leaves as it was. Such runs are judged together instead: after ``alert_after_runs`` of
+them in a row, whatever their sources, admins hear once that crawls cannot run, and once more when
+a crawl reaches its site again.
 """
 
 from __future__ import annotations
@@ -12,12 +18,12 @@ from __future__ import annotations
 import logging
 from statistics import median
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from monitor.config import HealthSettings
 from storage.clock import utcnow
-from storage.models import CrawlRun, SourceHealth, Subscriber
+from storage.models import CrawlRun, Notification, SourceHealth, Subscriber
 from storage.outbox import OutgoingMessage, enqueue
 from storage.problems import problems_of_run
 
@@ -89,10 +95,73 @@ def _alert_admins(session: Session, health: SourceHealth, run: CrawlRun, recover
     return queued
 
 
+def _executor_spell(session: Session, before: int | None = None) -> list[CrawlRun]:
+    """The runs that failed for the executor since the last finished run that did not (before run
+    ``before``, if given), oldest first."""
+    reached = select(func.max(CrawlRun.id)).where(
+        CrawlRun.status.in_(("succeeded", "failed")), CrawlRun.executor_failed.is_(False)
+    )
+    spell = select(CrawlRun).where(CrawlRun.executor_failed.is_(True)).order_by(CrawlRun.id)
+    if before is not None:
+        reached = reached.where(CrawlRun.id < before)
+        spell = spell.where(CrawlRun.id < before)
+    last_reached = session.scalar(reached) or 0
+    return list(session.scalars(spell.where(CrawlRun.id > last_reached)))
+
+
+def _alert_admins_of_executor(session: Session, spell: list[CrawlRun], run: CrawlRun, recovered: bool) -> int:
+    first = spell[0]
+    if recovered:
+        title = "[foiwatch] crawls run again"
+        body = f"Crawl run {run.id} (source {run.source_id}) reached its site again."
+        key = f"executor-ok:{first.id}"
+    else:
+        sources = ", ".join(dict.fromkeys(r.source_id for r in spell[-10:]))
+        title = "[foiwatch] crawls cannot run"
+        body = (
+            f"The last {len(spell)} crawls failed before reaching their sites (sources: {sources}).\n"
+            f"Latest cause: {run.error_summary or 'not recorded'}\n"
+            "This says nothing about the sources, whose health is left as it was. Check the crawl "
+            "executor (executor in settings.yaml; `foiwatch scrapyd jobs` for Scrapyd nodes)."
+        )
+        key = f"executor:{first.id}"
+    admins = session.scalars(
+        select(Subscriber).where(Subscriber.admin.is_(True), Subscriber.active.is_(True))
+    )
+    queued = 0
+    for admin in admins:
+        message = OutgoingMessage(admin.id, key, "health", "health", title, body, run_id=run.id)
+        queued += enqueue(session, message)
+    return queued
+
+
+def _judge_executor(session: Session, run: CrawlRun, settings: HealthSettings) -> None:
+    """Alert admins once a spell of runs failed by the executor is ``alert_after_runs`` long, and
+    once more when a run after an alerted spell reaches its site."""
+    if run.executor_failed:
+        spell = _executor_spell(session)
+        if len(spell) >= settings.alert_after_runs:
+            queued = _alert_admins_of_executor(session, spell, run, recovered=False)
+            if queued:
+                log.error("crawls cannot run (%s); %d admin alert(s) queued", run.error_summary, queued)
+        return
+    spell = _executor_spell(session, before=run.id)
+    if not spell:
+        return
+    alerted = session.scalar(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.event_key == f"executor:{spell[0].id}")
+    )
+    if alerted:
+        _alert_admins_of_executor(session, spell, run, recovered=True)
+
+
 def update_health(session: Session, run: CrawlRun, settings: HealthSettings) -> SourceHealth:
     """Judge ``run``, update the source's health, and queue an alert when it turns (un)healthy.
 
-    A run the operator interrupted says nothing about the site and leaves the health as it was.
+    A run the operator interrupted says nothing about the site and leaves the health as it was; so
+    does one that failed for the executor (judged with the others like it: ``_judge_executor``).
     """
     health = session.get(SourceHealth, run.source_id)
     if health is None:
@@ -101,6 +170,10 @@ def update_health(session: Session, run: CrawlRun, settings: HealthSettings) -> 
         )
         session.add(health)
     if run.status == "interrupted":
+        session.flush()
+        return health
+    _judge_executor(session, run, settings)
+    if run.executor_failed:
         session.flush()
         return health
     problem = run_problem(session, run, settings)

@@ -27,7 +27,7 @@ from urllib.parse import urlencode, urlsplit
 from urllib.request import Request, urlopen
 
 from monitor.config import ExecutorSettings
-from monitor.service.executors import STOP_GRACE_SECONDS, CrawlJob
+from monitor.service.executors import STOP_GRACE_SECONDS, CrawlJob, RunFailure
 from storage.clock import utcnow
 
 log = logging.getLogger(__name__)
@@ -148,7 +148,7 @@ class JobWatch:
     missing: int = 0
     log_url: str | None = None
 
-    def look(self, project: str, lost_after: float) -> tuple[bool, str | None]:
+    def look(self, project: str, lost_after: float) -> tuple[bool, RunFailure | None]:
         """One poll: whether the job has ended and, if so, why the run failed should the crawl
         have left it open (a job that finished normally closed its run itself)."""
         try:
@@ -157,20 +157,24 @@ class JobWatch:
             self.silent_since = self.silent_since or time.monotonic()
             if time.monotonic() - self.silent_since < lost_after:
                 return False, None
-            return (
-                True,
-                f"Scrapyd node {self.node.name} stopped answering during the crawl ({lost_after:g} s: {exc})",
+            lost = (
+                f"Scrapyd node {self.node.name} stopped answering during the crawl ({lost_after:g} s: {exc})"
             )
+            return True, RunFailure(lost, executor=True)
         self.silent_since = None
         self.missing = self.missing + 1 if state is None else 0
         if log_url and not self.log_url:
             self.log_url = log_url
             self._note(f"job {self.job_id} on Scrapyd node {self.node.name}; its log: {log_url}")
         if self.missing >= MISSING_POLLS:
-            return True, f"the job vanished from Scrapyd node {self.node.name} (was Scrapyd restarted?)"
+            vanished = f"the job vanished from Scrapyd node {self.node.name} (was Scrapyd restarted?)"
+            return True, RunFailure(vanished, executor=True)
         if state == "finished":
             where = f"; its log: {self.log_url}" if self.log_url else ""
-            return True, f"the crawl on Scrapyd node {self.node.name} ended without recording a result{where}"
+            # A crawl that failed to start there (other code, another database) or crashed: the
+            # node's log says which, and it may be the site's doing, so it counts as the site's.
+            ended = f"the crawl on Scrapyd node {self.node.name} ended without recording a result{where}"
+            return True, RunFailure(ended)
         return False, None
 
     def _note(self, line: str) -> None:
@@ -208,7 +212,9 @@ class ScrapydExecutor:
         # set by ``stop_all_crawls``: waits between polls end at once, so a stop is quick
         self.stopping = stopping
 
-    def run(self, job: CrawlJob, timeout: float, log_file: Path, placed: Callable[[str], None]) -> str | None:
+    def run(
+        self, job: CrawlJob, timeout: float, log_file: Path, placed: Callable[[str], None]
+    ) -> RunFailure | None:
         ready, skipped = by_load(nodes_of(self.settings))
         refusals = list(skipped)
         job_id = f"run-{job.run_id}-{uuid.uuid4().hex[:12]}"
@@ -226,10 +232,10 @@ class ScrapydExecutor:
             log.info("crawl of %s scheduled on Scrapyd node %s as job %s", job.source.id, node.name, job_id)
             return self._watch(JobWatch(node, job_id, log_file), job.source.id, timeout)
         if not refusals:
-            return "no Scrapyd node is configured"
-        return "no Scrapyd node took the crawl: " + "; ".join(refusals)
+            return RunFailure("no Scrapyd node is configured", executor=True)
+        return RunFailure("no Scrapyd node took the crawl: " + "; ".join(refusals), executor=True)
 
-    def _watch(self, watch: JobWatch, source_id: str, timeout: float) -> str | None:
+    def _watch(self, watch: JobWatch, source_id: str, timeout: float) -> RunFailure | None:
         """Poll the node until the job ends; why the run failed, should the crawl have left it open."""
         deadline = time.monotonic() + timeout
         node = watch.node
@@ -237,11 +243,11 @@ class ScrapydExecutor:
             while True:
                 if self.stopping.is_set():
                     self._cancel(node, watch.job_id)
-                    return f"stopped on Scrapyd node {node.name}"
+                    return RunFailure(f"stopped on Scrapyd node {node.name}")
                 if time.monotonic() > deadline:
                     log.error("crawl of %s exceeded %ss on %s; cancelling it", source_id, timeout, node.name)
                     self._cancel(node, watch.job_id)
-                    return (
+                    return RunFailure(
                         f"cancelled on Scrapyd node {node.name} after {timeout:g} s (crawl_timeout_seconds)"
                     )
                 ended, failure = watch.look(self.settings.project, self.settings.lost_after_seconds)

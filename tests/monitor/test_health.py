@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 from datetime import timedelta
 from pathlib import Path
+
+from sqlalchemy import select
 
 from monitor.app import open_app
 from monitor.config import HealthSettings
@@ -15,7 +18,7 @@ from monitor.service.crawls import crawl_source
 from monitor.service.health import run_problem
 from storage.clock import utcnow
 from storage.db import Database
-from storage.models import CrawlRun
+from storage.models import CrawlRun, SourceHealth
 from storage.runs import SourceRow, sync_sources
 from tests.conftest import SOH_SITE, write_config
 
@@ -97,3 +100,62 @@ def test_a_run_far_below_its_history_or_missing_a_usual_field_is_bad(database: D
     assert problems[0] is None
     assert problems[1] == "listed 4 responses where it usually lists about 20"
     assert problems[2] == "'reference' found in 5% of responses, down from 100%"
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_runs_no_executor_could_take_leave_the_source_healthy_and_alert_admins_once_about_the_executor(
+    tmp_path: Path, database_url: str
+) -> None:
+    """No Scrapyd node answers: each run fails with the nodes' reasons, but the source is not called
+    broken; after alert_after_runs such runs admins hear once that crawls cannot run, and once that
+    they run again when a crawl reaches its site."""
+    with LocalSite(SOH_SITE) as site, Receiver() as admin:
+        sources = [
+            {
+                "id": source_id,
+                "platform": "police_soh",
+                "authority": "Cleveland Police",
+                "url": site.url("/foi-ai/cleveland-police/disclosure/"),
+            }
+            for source_id in ("cleveland-a", "cleveland-b")
+        ]
+        subscribers = [{"name": "ops", "urls": [admin.apprise_url()], "topics": ["cctv"], "admin": True}]
+        down = {"kind": "scrapyd", "urls": [f"http://127.0.0.1:{_closed_port()}"], "poll_seconds": 0.2}
+        config = write_config(tmp_path / "down", sources, subscribers, executor=down)
+        app = open_app(config, database_url, tmp_path / "data")
+
+        def crawl(source_id: str) -> tuple[str, str, str | None]:
+            summary = crawl_source(
+                app.database, app.config, app.config.source(source_id), app.data_dir, "full"
+            )
+            deliver_pending(app.database, app.config.notifications)
+            return summary.status, summary.health, summary.cause
+
+        failed = [
+            crawl(source_id) for source_id in ("cleveland-a", "cleveland-b", "cleveland-a", "cleveland-b")
+        ]
+        assert [(status, health) for status, health, _ in failed] == [("failed", "healthy")] * 4
+        assert all(cause and "no Scrapyd node took the crawl" in cause for _, _, cause in failed)
+        assert site.requests == []
+        with app.database.session() as session:
+            assert [h.consecutive_bad for h in session.scalars(select(SourceHealth))] == [0, 0]
+            runs = list(session.scalars(select(CrawlRun).order_by(CrawlRun.id)))
+            assert [r.executor_failed for r in runs] == [True] * 4
+            assert all(r.health_problem is None for r in runs)
+        app.database.dispose()
+
+        local = write_config(tmp_path / "up", sources, subscribers)
+        app = open_app(local, database_url, tmp_path / "data")
+        assert crawl("cleveland-a")[:2] == ("succeeded", "healthy")
+        assert crawl("cleveland-b")[:2] == ("succeeded", "healthy")
+        app.database.dispose()
+
+    messages = [json.loads(body) for body in admin.received]
+    assert [m["title"] for m in messages] == ["[foiwatch] crawls cannot run", "[foiwatch] crawls run again"]
+    assert "The last 3 crawls failed before reaching their sites" in messages[0]["message"]
+    assert "127.0.0.1" in messages[0]["message"] and "does not answer" in messages[0]["message"]

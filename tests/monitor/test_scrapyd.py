@@ -264,6 +264,7 @@ def test_with_every_node_down_the_run_fails_and_the_next_one_finds_everything(
         for node in down:
             assert f"{node.name} does not answer" in failed.cause
         assert site.requests == []
+        assert _run(app, failed.run_id).executor_failed
         app.database.dispose()
         app = _app(tmp_path / "up", database_url, sites, _executor(nodes))
         summary = _crawl(app, "cleveland-d")
@@ -315,6 +316,9 @@ def test_a_crawl_past_its_timeout_is_cancelled_on_its_node(
         assert summary.status == "failed"
         assert summary.cause is not None
         assert f"cancelled on Scrapyd node {summary.node} after 1 s (crawl_timeout_seconds)" in summary.cause
+        # a hanging site is the site's: its run counts against the source's health
+        assert not _run(app, summary.run_id).executor_failed
+        assert _run(app, summary.run_id).health_problem is not None
         for node in nodes:
             assert Node(node.url).load() == 0
         app.database.dispose()
@@ -372,6 +376,9 @@ def test_a_node_dying_mid_crawl_fails_the_run_naming_it_and_the_next_runs_elsewh
         failed = results["first-e"]
         assert failed.status == "failed"
         assert failed.cause is not None and f"Scrapyd node {busy.name} stopped answering" in failed.cause
+        # the node's death is not the site's: the source's health is not judged on it
+        assert _run(app, failed.run_id).executor_failed
+        assert failed.health == "healthy"
         del first_site.faults[CLEVELAND_LOG]
         again = _crawl(app, "first-e")
         assert again.status == "succeeded", again.error
