@@ -11,10 +11,9 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from bs4 import BeautifulSoup, Tag
-from lxml.html import HtmlElement
 
 from crawler.normalise import parse_uk_date
-from crawler.pagetext import descendants, get_text, main_content, soup_main_content
+from crawler.pagetext import HtmlElement, descendants, get_text, main_content, soup_main_content
 
 ATTACHMENT_EXTENSIONS = (
     ".pdf",

@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urljoin, urlsplit
 
-from lxml.html import HtmlElement
-
 from crawler.normalise import (
     classify_outcome,
     clean_reference,
@@ -24,6 +22,7 @@ from crawler.normalise import (
 )
 from crawler.outcomes import mentions_complaint_rights
 from crawler.pagetext import (
+    HtmlElement,
     clean_content,
     descendants,
     drop_repeated_ending,

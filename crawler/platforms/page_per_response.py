@@ -14,11 +14,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from lxml.html import HtmlElement
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from crawler.normalise import classify_outcome, clean_reference, parse_exemptions, parse_uk_date
-from crawler.pagetext import clean_content, descendants, first, get_text, page_lines, parse_page
+from crawler.pagetext import (
+    HtmlElement,
+    clean_content,
+    descendants,
+    first,
+    get_text,
+    page_lines,
+    parse_page,
+)
 from crawler.platforms.page import (
     ParsedPage,
     cut_at_answer,

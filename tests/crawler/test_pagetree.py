@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import lxml.html
 import pytest
 
 from crawler.pagetext import (
@@ -16,6 +17,8 @@ from crawler.pagetext import (
     clean_content,
     decode_html,
     descendants,
+    drop,
+    first,
     get_text,
     main_content,
     parse_page,
@@ -101,8 +104,8 @@ def test_text_lengths_measured_at_once_equal_each_measured_alone() -> None:
     measured = 0
     for page in _pages():
         root = parse_page(decode_html(page.read_bytes()))
-        for hidden in root.iter("script", "style", "template", "rt", "rp"):
-            hidden.drop_tree()
+        for hidden in list(root.iter("script", "style", "template", "rt", "rp")):
+            drop(hidden)
         lengths = _text_lengths(root)
         assert lengths is not None
         for element, length in lengths.items():
@@ -113,3 +116,16 @@ def test_text_lengths_measured_at_once_equal_each_measured_alone() -> None:
 
 def test_hidden_strings_are_measured_one_by_one() -> None:
     assert _text_lengths(parse_page(ODD)) is None
+
+
+def test_a_dropped_element_leaves_the_text_after_it_where_lxml_html_would() -> None:
+    markup = "<div>a<p>drop me</p>b<span>c</span><i>drop</i>d<p>e<b>f</b>g</p></div>"
+    ours = parse_page(markup)
+    theirs = lxml.html.fromstring(markup)
+    for root in (ours, theirs):
+        assert get_text(root) == "adrop mebcdropdefg"
+    for tag in ("p", "i", "b"):
+        drop(first(ours, tag))  # type: ignore[arg-type]
+        next(theirs.iter(tag)).drop_tree()
+        assert get_text(ours) == get_text(theirs)
+    assert get_text(ours) == "abcdeg"
