@@ -71,6 +71,18 @@ def run_problem(session: Session, run: CrawlRun, settings: HealthSettings) -> st
     return None
 
 
+def _queue_for_admins(session: Session, key: str, title: str, body: str, run: CrawlRun) -> int:
+    """Queue one message for each active admin (once per ``key``); how many were queued."""
+    admins = session.scalars(
+        select(Subscriber).where(Subscriber.admin.is_(True), Subscriber.active.is_(True))
+    )
+    queued = 0
+    for admin in admins:
+        message = OutgoingMessage(admin.id, key, "health", "health", title, body, run_id=run.id)
+        queued += enqueue(session, message)
+    return queued
+
+
 def _alert_admins(session: Session, health: SourceHealth, run: CrawlRun, recovered: bool) -> int:
     if recovered:
         title = f"[foiwatch] source {run.source_id} is working again"
@@ -85,14 +97,7 @@ def _alert_admins(session: Session, health: SourceHealth, run: CrawlRun, recover
             f"{run.source_id}` shows what foiwatch reads there now."
         )
         key = f"health:{run.source_id}:{health.bad_since_run_id}"
-    admins = session.scalars(
-        select(Subscriber).where(Subscriber.admin.is_(True), Subscriber.active.is_(True))
-    )
-    queued = 0
-    for admin in admins:
-        message = OutgoingMessage(admin.id, key, "health", "health", title, body, run_id=run.id)
-        queued += enqueue(session, message)
-    return queued
+    return _queue_for_admins(session, key, title, body, run)
 
 
 def _executor_spell(session: Session, before: int | None = None) -> list[CrawlRun]:
@@ -113,26 +118,20 @@ def _alert_admins_of_executor(session: Session, spell: list[CrawlRun], run: Craw
     first = spell[0]
     if recovered:
         title = "[foiwatch] crawls run again"
-        body = f"Crawl run {run.id} (source {run.source_id}) reached its site again."
+        body = f"Crawl run {run.id} (source {run.source_id}) ran to its site's verdict again."
         key = f"executor-ok:{first.id}"
     else:
         sources = ", ".join(dict.fromkeys(r.source_id for r in spell[-10:]))
         title = "[foiwatch] crawls cannot run"
         body = (
-            f"The last {len(spell)} crawls failed before reaching their sites (sources: {sources}).\n"
+            f"The last {len(spell)} crawls failed for the crawl executor, not their sites "
+            f"(sources: {sources}).\n"
             f"Latest cause: {run.error_summary or 'not recorded'}\n"
             "This says nothing about the sources, whose health is left as it was. Check the crawl "
             "executor (executor in settings.yaml; `foiwatch scrapyd jobs` for Scrapyd nodes)."
         )
         key = f"executor:{first.id}"
-    admins = session.scalars(
-        select(Subscriber).where(Subscriber.admin.is_(True), Subscriber.active.is_(True))
-    )
-    queued = 0
-    for admin in admins:
-        message = OutgoingMessage(admin.id, key, "health", "health", title, body, run_id=run.id)
-        queued += enqueue(session, message)
-    return queued
+    return _queue_for_admins(session, key, title, body, run)
 
 
 def _judge_executor(session: Session, run: CrawlRun, settings: HealthSettings) -> None:

@@ -157,5 +157,5 @@ def test_runs_no_executor_could_take_leave_the_source_healthy_and_alert_admins_o
 
     messages = [json.loads(body) for body in admin.received]
     assert [m["title"] for m in messages] == ["[foiwatch] crawls cannot run", "[foiwatch] crawls run again"]
-    assert "The last 3 crawls failed before reaching their sites" in messages[0]["message"]
+    assert "The last 3 crawls failed for the crawl executor, not their sites" in messages[0]["message"]
     assert "127.0.0.1" in messages[0]["message"] and "does not answer" in messages[0]["message"]
