@@ -239,7 +239,7 @@ class ClosedRunWatch:
                 self.crawler.stop()
             # A graceful stop still fetches every request already queued in the downloader (a
             # minute at polite delays): as a local crawl is killed after its grace, so is this one.
-            # What it stored is committed item by item; its run is closed already.
+            # Its run is closed already: what it had not stored is not kept (crawler.pipelines).
             exit_later = threading.Timer(STOP_GRACE_SECONDS, os._exit, args=(1,))
             exit_later.daemon = True
             exit_later.start()

@@ -105,7 +105,8 @@ def executor_for(config: Config) -> Executor:
 
 # -- stopping ---------------------------------------------------------------------------------
 # Seconds a crawl gets to close its spider after it is asked to stop before it is killed: a hung
-# download must not hold up a stop (everything stored so far is committed item by item).
+# download must not hold up a stop (a closing spider stores its waiting batch; a killed one loses it,
+# and its source's next crawl reads those responses again: crawler.pipelines).
 STOP_GRACE_SECONDS = 3.0
 stopping = threading.Event()
 _running: set[CrawlProcess] = set()

@@ -36,7 +36,8 @@ from monitor.demo.localsite import LocalSite
 from monitor.service.crawls import CrawlSummary, check_source, crawl_source
 from monitor.service.executors import allow_crawls, stop_all_crawls
 from monitor.service.scrapyd import Node
-from storage.models import CrawlRun, Response
+from storage.clock import utcnow
+from storage.models import CrawlRun, Response, ResponseVersion
 from storage.runs import finish_run
 from tests.conftest import PG_ENV, SOH_SITE, pg_schema, write_config
 
@@ -341,9 +342,15 @@ def test_a_crawl_whose_run_was_closed_under_it_stops(
         with app.database.session() as session:
             run = session.scalars(select(CrawlRun).where(CrawlRun.source_id == "met-w")).one()
             finish_run(session, run.id, "failed", "closed by the test")
+            closed_at = utcnow()
         crawling.join(timeout=15)
         assert not crawling.is_alive(), "the crawl went on after its run was closed"
         assert len(site.requests) < 12
+        with app.database.session() as session:
+            kept = session.scalars(
+                select(ResponseVersion.first_seen).where(ResponseVersion.first_run_id == run.id)
+            )
+            assert all(seen <= closed_at for seen in kept), "responses were stored into the closed run"
         assert results["w"].status == "failed"
         assert _run(app, results["w"].run_id).error_summary == "closed by the test"
         app.database.dispose()
