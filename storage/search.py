@@ -63,9 +63,22 @@ class QueryError(ValueError):
 
 def search_words(value: str) -> list[str]:
     """The words of ``value`` as both engines index them: lower case, accents removed."""
-    decomposed = unicodedata.normalize("NFKD", value)
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return WORD.findall(plain.casefold())
+    return WORD.findall(_without_marks(unicodedata.normalize("NFKD", value)).casefold())
+
+
+_NOT_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def _without_marks(text: str) -> str:
+    """``text`` without its combining marks. Only runs of non-ASCII characters are looked at one by
+    one (an ASCII character is never a mark): a character at a time, the whole index's largest cost."""
+    if text.isascii():
+        return text
+    return _NOT_ASCII.sub(_marks_dropped, text)
+
+
+def _marks_dropped(run: re.Match[str]) -> str:
+    return "".join(ch for ch in run.group() if not unicodedata.combining(ch))
 
 
 def search_document(texts: Iterable[str | None]) -> str:

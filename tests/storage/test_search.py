@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import unicodedata
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -18,6 +19,7 @@ from storage.records import AttachmentRecord, ResponseRecord
 from storage.responses import store_response
 from storage.runs import SourceRow, finish_run, start_run, sync_sources
 from storage.search import (
+    WORD,
     QueryError,
     exemption_sections,
     fts5_query,
@@ -87,6 +89,30 @@ def test_words_lose_case_and_accents_but_keep_digits() -> None:
         "a",
         "naive",
     ]
+
+
+def _words_one_character_at_a_time(value: str) -> list[str]:
+    """``search_words`` as first written: every character's combining class looked up."""
+    decomposed = unicodedata.normalize("NFKD", value)
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return WORD.findall(plain.casefold())
+
+
+def test_words_are_those_of_looking_at_every_character() -> None:
+    """Marks are only looked for among non-ASCII characters; the words come out the same for every
+    code point, alone and between letters, and for mixed texts."""
+    for start in range(0, 0x110000, 0x1000):
+        block = "".join(chr(c) for c in range(start, start + 0x1000) if not 0xD800 <= c < 0xE000)
+        assert search_words(block) == _words_one_character_at_a_time(block)
+        between = "a".join(block[i : i + 64] for i in range(0, len(block), 64))
+        assert search_words(between) == _words_one_character_at_a_time(between)
+    for text in (
+        "CCTV’s naïve café – Ŵyddfa ﬁle ＡＮＰＲ",
+        "plain ASCII only",
+        "e\u0301 a\u0308\u0304 x",
+        "",
+    ):
+        assert search_words(text) == _words_one_character_at_a_time(text)
 
 
 def test_exemption_sections_are_read_from_what_responses_cite() -> None:
