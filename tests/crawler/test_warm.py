@@ -80,3 +80,16 @@ def test_a_council_log_crawl_with_its_letters_imports_nothing_after_the_warm_up(
         imported = _imported_by_crawl(tmp_path, source)
     extra = sorted(imported - ALLOWED)
     assert not extra, f"imported after the warm-up: {', '.join(extra)}"
+
+
+def test_the_warm_up_configures_the_database_mappings_a_crawl_would() -> None:
+    """SQLAlchemy configures its mappers on a process's first query; the fork server does it once."""
+    script = (
+        "import crawler.warm\n"
+        "from storage.models import Base\n"
+        "mappers = list(Base.registry.mappers)\n"
+        "print(len(mappers), all(m.configured for m in mappers))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    count, configured = done.stdout.split()
+    assert int(count) > 10 and configured == "True"
