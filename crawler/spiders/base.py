@@ -96,6 +96,7 @@ class ListDetailSpider(FoiSpider):
         self.link_log = LinkLog()
         # The endings of the pages read so far, to drop the site's furniture repeated across them.
         self.endings = SiteEndings()
+        self._soup: tuple[Response, BeautifulSoup] | None = None
 
     # -- what subclasses provide ------------------------------------------------------------
     def is_response_link(self, url: str) -> bool:
@@ -108,8 +109,16 @@ class ListDetailSpider(FoiSpider):
     def read_page(self, response: Response) -> ParsedPage:
         raise NotImplementedError
 
+    def page_soup(self, response: Response) -> BeautifulSoup:
+        """``response`` as BeautifulSoup's tree, parsed once for all the readers of one page (a
+        landing page that is the log itself, an index page that is a listing, the links and pages of
+        a listing). Only the last page's tree is kept; the listing readers never change it."""
+        if self._soup is None or self._soup[0] is not response:
+            self._soup = (response, parse_soup(response.text))
+        return self._soup[1]
+
     def next_pages(self, response: Response, soup: BeautifulSoup | None = None) -> list[str]:
-        return find_next_pages(soup or parse_soup(response.text), response.url)
+        return find_next_pages(soup or self.page_soup(response), response.url)
 
     @staticmethod
     def pages_to_read(pages: list[str], page_url: str, queued: set[str], known: set[str]) -> list[str]:
@@ -123,7 +132,7 @@ class ListDetailSpider(FoiSpider):
 
     def listing_links(self, response: Response, soup: BeautifulSoup | None = None) -> list[ListedLink]:
         """The links a listing page names, in the order they are to be followed."""
-        return find_links(soup or parse_soup(response.text), response.url, self.is_response_link)
+        return find_links(soup or self.page_soup(response), response.url, self.is_response_link)
 
     # -- crawling -----------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
@@ -143,7 +152,7 @@ class ListDetailSpider(FoiSpider):
         queued: set[str] | None = None,
     ) -> Iterator[Any]:
         self.count("listing_pages")
-        soup = parse_soup(response.text)
+        soup = self.page_soup(response)
         links = self.listing_links(response, soup)
         redirects = list(self.redirect_requests(soup, response.url, {link.url for link in links}, known))
         self.count("listed", len(links))
@@ -292,7 +301,7 @@ class ListDetailSpider(FoiSpider):
         # The reader's tree is cut down to its content: the page's links are read from a tree of their own.
         listed = with_documents(listed, document_links(parse_page(response.text), response.url))
         maybe_index = bool(page.problems) or not page.request
-        soup = parse_soup(response.text) if maybe_index else None
+        soup = self.page_soup(response) if maybe_index else None
         nested = find_links(soup, response.url, self.is_response_link) if soup is not None else []
         # A page that reads as no response, or names no request but links to several responses, is an
         # index (a month, a year); its link texts ("foi-7126-...") must not pass for a reference.

@@ -19,7 +19,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.middlewares import host_key
-from crawler.pagetext import decode_html, parse_soup
+from crawler.pagetext import decode_html
 from crawler.platforms.listing import ListedLink
 from crawler.platforms.page import ParsedPage, parse_detail
 from crawler.platforms.police_soh import (
@@ -81,7 +81,7 @@ class PoliceSohSpider(ListDetailSpider):
 
     def parse_start(self, response: Response, hops: int, known: set[str]) -> Iterator[Any]:
         """The log itself, or a landing page from which the log is found."""
-        soup = parse_soup(response.text)
+        soup = self.page_soup(response)
         if looks_like_log(response.url) or lists_own_site_responses(soup, response.url):
             self.address_used = self.log_base = response.url
             yield from self.parse_listing(response, page_number=1, known=known)
