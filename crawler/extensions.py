@@ -20,7 +20,7 @@ from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.task import LoopingCall
 
 from crawler.problems import problem_found
-from storage.db import Database
+from storage.db import shared_database
 from storage.problems import ProblemRecord, record_problems
 from storage.runs import RunStats, finish_run, is_running, record_stats
 
@@ -169,7 +169,7 @@ class RunRecorder:
         )
         # A crawl nobody waits on (a Scrapyd job) closes its run itself, succeeded or failed.
         closes_run = bool(stats.get("foiwatch/own_run")) or self.crawler.settings.getbool(CLOSE_RUN_SETTING)
-        database = Database(self.database_url, migrate=False)
+        database = shared_database(self.database_url)
         try:
             with database.session() as session:
                 if not is_running(session, int(str(run_id))):
@@ -200,7 +200,7 @@ class ClosedRunWatch:
 
     def __init__(self, crawler: Crawler, database_url: str, run_id: int, every: float) -> None:
         self.crawler, self.run_id, self.every = crawler, run_id, every
-        self.database = Database(database_url, migrate=False)
+        self.database = shared_database(database_url)
         self.task: LoopingCall | None = None
 
     @classmethod

@@ -38,7 +38,7 @@ from crawler.normalise import OUTCOMES, normalise_reference
 from crawler.platforms.listing import canonical_url
 from crawler.problems import report_problem
 from storage.archive import ArchiveError, FetchedCopy, archive_copy
-from storage.db import Database
+from storage.db import Database, shared_database
 from storage.models import ResponseVersion
 from storage.records import DATE_SOURCES, AttachmentRecord, ResponseRecord
 from storage.responses import StoreOutcome, mark_listed, store_version
@@ -175,7 +175,7 @@ class StorePipeline:
         spider = spider or self.crawler.spider
         run_id = self.crawler.settings.getint("FOIWATCH_RUN_ID", 0)
         # foiwatch migrated the database before handing over a run; a plain `scrapy crawl` did not.
-        self.database = Database(self.database_url, migrate=not run_id)
+        self.database = shared_database(self.database_url, migrate=not run_id)
         if not run_id:
             with self.database.session() as session:
                 run_id = start_run(session, _source_id(spider), getattr(spider, "mode", "full")).id

@@ -338,6 +338,23 @@ class Database:
         self.engine.dispose()
 
 
+_shared: dict[str, Database] = {}
+
+
+def shared_database(url: str, migrate: bool = False) -> Database:
+    """This process's one ``Database`` for ``url``: a crawl's spider, pipeline and extensions share
+    its engine (one connection pool and one cache of compiled statements, not one of each).
+
+    ``dispose`` leaves it usable: a later session connects again.
+    """
+    database = _shared.get(url)
+    if database is None:
+        database = _shared[url] = Database(url, migrate=migrate)
+    elif migrate:
+        upgrade(database.engine)
+    return database
+
+
 def affected_rows(result: Result[Any]) -> int:
     """Rows an UPDATE or DELETE changed (SQLAlchemy types ``execute`` as a plain ``Result``)."""
     return cast(CursorResult[Any], result).rowcount

@@ -38,7 +38,7 @@ from crawler.platforms.listing import (
     uninformative_type,
 )
 from crawler.problems import OffsiteRefused, describe_failure, report_problem
-from storage.db import Database
+from storage.db import shared_database
 from storage.responses import known_urls
 
 log = logging.getLogger(__name__)
@@ -92,12 +92,8 @@ class FoiSpider(scrapy.Spider):
         database_url = self.settings.get("FOIWATCH_DATABASE_URL")
         if self.mode != "incremental" or not database_url:
             return set()
-        database = Database(database_url, migrate=False)
-        try:
-            with database.session() as session:
-                return known_urls(session, self.source_id)
-        finally:
-            database.dispose()
+        with shared_database(database_url).session() as session:
+            return known_urls(session, self.source_id)
 
     def listed(self, urls: list[str]) -> None:
         """Tell the store which responses a listing names, read or not: none of them is withdrawn."""
