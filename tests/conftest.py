@@ -113,13 +113,19 @@ class Mailbox:
         return "250 OK"
 
 
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (just now): for a server to start on, or a
+    service that does not answer."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 @pytest.fixture
 def mailbox() -> Iterator[Mailbox]:
     from aiosmtpd.controller import Controller
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     box = Mailbox(port)
     controller = Controller(box, hostname="127.0.0.1", port=port)
     controller.start()

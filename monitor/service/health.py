@@ -16,6 +16,7 @@ a crawl reaches its site again.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from statistics import median
 
 from sqlalchemy import func, select
@@ -100,37 +101,51 @@ def _alert_admins(session: Session, health: SourceHealth, run: CrawlRun, recover
     return _queue_for_admins(session, key, title, body, run)
 
 
-def _executor_spell(session: Session, before: int | None = None) -> list[CrawlRun]:
-    """The runs that failed for the executor since the last finished run that did not (before run
-    ``before``, if given), oldest first."""
+@dataclass(frozen=True)
+class _Spell:
+    """Runs in a row that failed for the executor: how many, the first one's id, and the sources
+    of the latest of them (newest first, at most ten)."""
+
+    runs: int
+    first_id: int
+    sources: list[str]
+
+
+def _executor_spell(session: Session, before: int | None = None) -> _Spell | None:
+    """The runs that failed for the executor since the last finished run that did not (counting
+    only runs before run ``before``, if given); None when there are none. Three small queries,
+    however long the spell."""
     reached = select(func.max(CrawlRun.id)).where(
         CrawlRun.status.in_(("succeeded", "failed")), CrawlRun.executor_failed.is_(False)
     )
-    spell = select(CrawlRun).where(CrawlRun.executor_failed.is_(True)).order_by(CrawlRun.id)
     if before is not None:
         reached = reached.where(CrawlRun.id < before)
-        spell = spell.where(CrawlRun.id < before)
-    last_reached = session.scalar(reached) or 0
-    return list(session.scalars(spell.where(CrawlRun.id > last_reached)))
+    failed = [CrawlRun.executor_failed.is_(True), CrawlRun.id > (session.scalar(reached) or 0)]
+    if before is not None:
+        failed.append(CrawlRun.id < before)
+    runs, first_id = session.execute(select(func.count(), func.min(CrawlRun.id)).where(*failed)).one()
+    if not runs:
+        return None
+    latest = select(CrawlRun.source_id).where(*failed).order_by(CrawlRun.id.desc()).limit(10)
+    return _Spell(int(runs), int(first_id), list(session.scalars(latest)))
 
 
-def _alert_admins_of_executor(session: Session, spell: list[CrawlRun], run: CrawlRun, recovered: bool) -> int:
-    first = spell[0]
+def _alert_admins_of_executor(session: Session, spell: _Spell, run: CrawlRun, recovered: bool) -> int:
     if recovered:
         title = "[foiwatch] crawls run again"
         body = f"Crawl run {run.id} (source {run.source_id}) ran to its site's verdict again."
-        key = f"executor-ok:{first.id}"
+        key = f"executor-ok:{spell.first_id}"
     else:
-        sources = ", ".join(dict.fromkeys(r.source_id for r in spell[-10:]))
+        sources = ", ".join(dict.fromkeys(spell.sources))
         title = "[foiwatch] crawls cannot run"
         body = (
-            f"The last {len(spell)} crawls failed for the crawl executor, not their sites "
-            f"(sources: {sources}).\n"
+            f"The last {spell.runs} crawls failed for the crawl executor, not their sites "
+            f"(latest sources: {sources}).\n"
             f"Latest cause: {run.error_summary or 'not recorded'}\n"
             "This says nothing about the sources, whose health is left as it was. Check the crawl "
             "executor (executor in settings.yaml; `foiwatch scrapyd jobs` for Scrapyd nodes)."
         )
-        key = f"executor:{first.id}"
+        key = f"executor:{spell.first_id}"
     return _queue_for_admins(session, key, title, body, run)
 
 
@@ -139,18 +154,18 @@ def _judge_executor(session: Session, run: CrawlRun, settings: HealthSettings) -
     once more when a run after an alerted spell reaches its site."""
     if run.executor_failed:
         spell = _executor_spell(session)
-        if len(spell) >= settings.alert_after_runs:
+        if spell is not None and spell.runs >= settings.alert_after_runs:
             queued = _alert_admins_of_executor(session, spell, run, recovered=False)
             if queued:
                 log.error("crawls cannot run (%s); %d admin alert(s) queued", run.error_summary, queued)
         return
     spell = _executor_spell(session, before=run.id)
-    if not spell:
+    if spell is None:
         return
     alerted = session.scalar(
         select(func.count())
         .select_from(Notification)
-        .where(Notification.event_key == f"executor:{spell[0].id}")
+        .where(Notification.event_key == f"executor:{spell.first_id}")
     )
     if alerted:
         _alert_admins_of_executor(session, spell, run, recovered=True)

@@ -4,6 +4,7 @@ the "FOI request" title prefix, and the one phrase ``sources check`` gives an op
 from __future__ import annotations
 
 import pytest
+from scrapy.http import HtmlResponse
 
 from crawler.config import load_sources
 from crawler.pagetext import main_content, parse_page
@@ -18,6 +19,7 @@ from crawler.platforms.listing import (
     is_redirect_link,
 )
 from crawler.platforms.page_per_response import page_title
+from crawler.spiders.police_soh import PoliceSohSpider
 from monitor.sources.checks import filled_percent, what_to_fix
 from tests.conftest import REPO
 
@@ -185,3 +187,15 @@ def test_the_shipped_hastings_source_takes_every_reference_shape(reference: str)
     assert not options.is_response(
         "https://www.hastings.gov.uk/my-council/freedom-of-information/date/?year=2014"
     )
+
+
+def test_a_page_is_parsed_once_for_all_its_listing_readers() -> None:
+    """A police landing page that is the log itself is read for log links, then as the listing;
+    an index page is read as a response, then as a listing: one tree serves them all."""
+    spider = PoliceSohSpider(source="met", url="https://www.met.police.uk/log/", authority="Met")
+    page = HtmlResponse("https://www.met.police.uk/log/", body=b"<a href='/log/?page=2'>Next</a>")
+    other = HtmlResponse("https://www.met.police.uk/log/?page=2", body=b"<p>page 2</p>")
+    tree = spider.page_soup(page)
+    assert spider.next_pages(page) == ["https://www.met.police.uk/log/?page=2"]
+    assert spider.page_soup(page) is tree
+    assert spider.page_soup(other) is not tree

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from storage.clock import utcnow
 from storage.db import Database
 from storage.models import CrawlRun, SourceHealth
 from storage.runs import SourceRow, sync_sources
-from tests.conftest import SOH_SITE, write_config
+from tests.conftest import SOH_SITE, free_port, write_config
 
 LOG = "foi-ai/cleveland-police/disclosure/index.html"
 
@@ -102,12 +101,6 @@ def test_a_run_far_below_its_history_or_missing_a_usual_field_is_bad(database: D
     assert problems[2] == "'reference' found in 5% of responses, down from 100%"
 
 
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_runs_no_executor_could_take_leave_the_source_healthy_and_alert_admins_once_about_the_executor(
     tmp_path: Path, database_url: str
 ) -> None:
@@ -125,7 +118,7 @@ def test_runs_no_executor_could_take_leave_the_source_healthy_and_alert_admins_o
             for source_id in ("cleveland-a", "cleveland-b")
         ]
         subscribers = [{"name": "ops", "urls": [admin.apprise_url()], "topics": ["cctv"], "admin": True}]
-        down = {"kind": "scrapyd", "urls": [f"http://127.0.0.1:{_closed_port()}"], "poll_seconds": 0.2}
+        down = {"kind": "scrapyd", "urls": [f"http://127.0.0.1:{free_port()}"], "poll_seconds": 0.2}
         config = write_config(tmp_path / "down", sources, subscribers, executor=down)
         app = open_app(config, database_url, tmp_path / "data")
 

@@ -39,19 +39,13 @@ from monitor.service.scrapyd import Node
 from storage.clock import utcnow
 from storage.models import CrawlRun, Response, ResponseVersion
 from storage.runs import finish_run
-from tests.conftest import PG_ENV, SOH_SITE, pg_schema, write_config
+from tests.conftest import PG_ENV, SOH_SITE, free_port, pg_schema, write_config
 
 MET_LOG = "/foi-ai/metropolitan-police/disclosure-log/"
 CLEVELAND_LOG = "/foi-ai/cleveland-police/disclosure/"
 # The machine's PostgreSQL, as in .ci/run: the nodes need a database they share with the service.
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SCRAPYD = Path(sys.executable).with_name("scrapyd")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -74,7 +68,7 @@ class ScrapydServer:
 
     def start(self) -> None:
         assert SCRAPYD.exists(), f"{SCRAPYD} is missing: make install-test installs scrapyd"
-        self.port = self.port or _free_port()
+        self.port = self.port or free_port()
         self.folder.mkdir(parents=True, exist_ok=True)
         (self.folder / "scrapyd.conf").write_text(
             "[scrapyd]\nbind_address = 127.0.0.1\n"
@@ -255,7 +249,7 @@ def test_a_node_refusing_the_job_passes_it_to_the_next(
 def test_with_every_node_down_the_run_fails_and_the_next_one_finds_everything(
     tmp_path: Path, database_url: str, nodes: list[ScrapydServer]
 ) -> None:
-    down = [ScrapydServer(tmp_path / f"down{i}", database_url, port=_free_port()) for i in (1, 2)]
+    down = [ScrapydServer(tmp_path / f"down{i}", database_url, port=free_port()) for i in (1, 2)]
     with LocalSite(SOH_SITE) as site:
         sites = {"cleveland-d": site.url(CLEVELAND_LOG)}
         app = _app(tmp_path / "down", database_url, sites, _executor(down))
@@ -275,7 +269,7 @@ def test_with_every_node_down_the_run_fails_and_the_next_one_finds_everything(
 
 
 def test_deploy_says_which_node_does_not_answer(tmp_path: Path, nodes: list[ScrapydServer]) -> None:
-    down = ScrapydServer(tmp_path / "down", "", port=_free_port())
+    down = ScrapydServer(tmp_path / "down", "", port=free_port())
     config = write_config(
         tmp_path / "config", [], executor=_executor([nodes[0], down], project="deploy-check")
     )
@@ -450,7 +444,7 @@ def test_scrapyd_needs_nodes_and_a_database_they_share(tmp_path: Path) -> None:
 
 def test_sources_check_crawls_here_whatever_the_executor(tmp_path: Path) -> None:
     """A check stores into a scratch file nothing but this machine reads: no node is asked."""
-    down = ScrapydServer(tmp_path / "down", "", port=_free_port())
+    down = ScrapydServer(tmp_path / "down", "", port=free_port())
     with LocalSite(SOH_SITE) as site:
         sources = [{"id": "met-x", "platform": "police_soh", "authority": "Met", "url": site.url(MET_LOG)}]
         config = load_config(write_config(tmp_path / "config", sources, executor=_executor([down])))

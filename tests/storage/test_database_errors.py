@@ -6,7 +6,6 @@ The line names the file, or host and port, and what to do; it never holds the pa
 from __future__ import annotations
 
 import os
-import socket
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -15,15 +14,10 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from storage.db import Database, DatabaseUnavailable, upgrade
+from tests.conftest import free_port
 
 SECRET = "s3cret"
 URL_EXAMPLES = "use a URL such as sqlite:///path/foiwatch.sqlite3 or postgresql+psycopg://user@host/foiwatch"
-
-
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _under_a_file(tmp: Path) -> tuple[str, str]:
@@ -92,7 +86,7 @@ def _damaged_pages(tmp: Path) -> tuple[str, str]:
 
 
 def _refused_with_password(_tmp: Path) -> tuple[str, str]:
-    port = _closed_port()
+    port = free_port()
     return (
         f"postgresql+psycopg://foiwatch:{SECRET}@127.0.0.1:{port}/foiwatch",
         f"cannot connect to the database at 127.0.0.1:{port}/foiwatch: Connection refused; "

@@ -13,7 +13,7 @@ from freezegun import freeze_time
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from storage.db import Database
+from storage.db import Database, shared_database
 from storage.models import CrawlRun
 from storage.runs import (
     RunStats,
@@ -192,3 +192,16 @@ def test_previous_successful_run(db: Database) -> None:
     assert previous(MET.id, "met-failed") == ids["met-ok-1"]
     assert previous(MET.id, "met-ok-1") is None
     assert previous(CLEVELAND.id, "met-now") == ids["cleveland-ok"]
+
+
+def test_a_crawl_process_shares_one_database_and_it_outlives_dispose(db: Database, database_url: str) -> None:
+    """A crawl's spider, pipeline and extensions ask for the same URL and get one engine (one pool,
+    one statement cache); one of them disposing it leaves it usable for the others."""
+    first = shared_database(database_url)
+    assert shared_database(database_url) is first
+    with first.session() as session:
+        run_id = start_run(session, MET.id).id
+    first.dispose()
+    with shared_database(database_url).session() as session:
+        assert session.get_one(CrawlRun, run_id).status == "running"
+    first.dispose()
