@@ -146,7 +146,7 @@ _INLINE_TAG = re.compile(r"</?(?:font|b|i|u|s|em|strong|small|big|span|sup|sub|m
 
 def _parse(text: str, huge: bool) -> HtmlElement:
     # etree's own parser, not lxml.html's: the same libxml2 parse, without a call into Python to
-    # choose a class for every element the readers touch (a tenth of a page's reading).
+    # choose a class for every element the readers touch (parse_detail 3.06 -> 2.96 ms a page).
     parser = etree.HTMLParser(recover=True, huge_tree=huge)
     parser.feed(text)
     root = parser.close()
