@@ -260,14 +260,23 @@ class ScrapydExecutor:
             raise
 
     def _cancel(self, node: Node, job_id: str) -> None:
-        """Ask the crawl to close (SIGINT: it records what it did), then kill it if it lingers."""
+        """Ask the crawl to close (SIGINT: it records what it did), then kill it if it lingers, and
+        wait (as long again) for the node to see it gone, so a stop leaves no crawl behind."""
         try:
             node.cancel(self.settings.project, job_id)
-            give_up = time.monotonic() + STOP_GRACE_SECONDS
-            while time.monotonic() < give_up:
-                if node.job_state(self.settings.project, job_id)[0] in ("finished", None):
-                    return
-                time.sleep(min(self.settings.poll_seconds, 0.2))
+            if self._ended(node, job_id):
+                return
             node.cancel(self.settings.project, job_id, "KILL")
+            if not self._ended(node, job_id):
+                log.warning("job %s on Scrapyd node %s was killed but still runs there", job_id, node.name)
         except (NodeUnreachable, NodeRefused) as exc:
             log.warning("job %s on Scrapyd node %s could not be cancelled: %s", job_id, node.name, exc)
+
+    def _ended(self, node: Node, job_id: str) -> bool:
+        """Whether the node sees the job finished (or forgot it) within ``STOP_GRACE_SECONDS``."""
+        give_up = time.monotonic() + STOP_GRACE_SECONDS
+        while time.monotonic() < give_up:
+            if node.job_state(self.settings.project, job_id)[0] in ("finished", None):
+                return True
+            time.sleep(min(self.settings.poll_seconds, 0.2))
+        return False
