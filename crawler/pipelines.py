@@ -41,7 +41,7 @@ from storage.archive import ArchiveError, FetchedCopy, archive_copy
 from storage.db import Database, shared_database
 from storage.models import ResponseVersion
 from storage.records import DATE_SOURCES, AttachmentRecord, ResponseRecord
-from storage.responses import StoreOutcome, mark_listed, store_version
+from storage.responses import StoreOutcome, mark_listed, store_versions
 from storage.runs import is_running, start_run
 
 log = logging.getLogger(__name__)
@@ -237,7 +237,7 @@ class StorePipeline:
             with self.database.session() as session:
                 if not is_running(session, self.run_id):
                     return None
-                return [self._store(session, item, record) for item, record in batch]
+                return list(self._store(session, batch))
         except Exception as exc:  # noqa: BLE001 (whatever the database said, each is tried alone)
             log.warning(
                 "a batch of %d responses could not be stored (%s); storing them one by one", len(batch), exc
@@ -248,7 +248,7 @@ class StorePipeline:
         assert self.database is not None
         try:
             with self.database.session() as session:
-                return self._store(session, item, record)
+                return self._store(session, [(item, record)])[0]
         except Exception as exc:  # the database is down or refused the row: counted, the crawl goes on
             return exc
 
@@ -272,12 +272,17 @@ class StorePipeline:
         self.crawler.stats.inc_value("foiwatch/store_errors")
         log.error("storing a batch of responses failed: %s", failure.getTraceback())
 
-    def _store(self, session: Session, item: ResponseItem, record: ResponseRecord) -> _Stored:
-        outcome, version = store_version(session, self.run_id, record)
-        unarchived: list[tuple[str, str]] = []
-        if outcome is not StoreOutcome.UNCHANGED and version is not None:
-            unarchived = self.archive(session, item, version)
-        return _Stored(outcome, unarchived)
+    def _store(self, session: Session, batch: list[tuple[ResponseItem, ResponseRecord]]) -> list[_Stored]:
+        """Store a batch's records and archive the copies of their new versions, flushed once."""
+        versions = store_versions(session, self.run_id, [record for _, record in batch])
+        stored: list[_Stored] = []
+        for (item, _), (outcome, version) in zip(batch, versions, strict=True):
+            unarchived: list[tuple[str, str]] = []
+            if outcome is not StoreOutcome.UNCHANGED and version is not None:
+                unarchived = self.archive(session, item, version)
+            stored.append(_Stored(outcome, unarchived))
+        session.flush()
+        return stored
 
     def _count(self, record: ResponseRecord, done: _Stored) -> None:
         """A stored item's figures and problems, counted once its transaction has committed."""
@@ -313,7 +318,9 @@ class StorePipeline:
             if copy is None:
                 continue
             try:
-                archive_copy(session, data_dir, copy, item.source_id, version.id, attachment_id, max_bytes)
+                archive_copy(
+                    session, data_dir, copy, item.source_id, version.id, attachment_id, max_bytes, flush=False
+                )
             except (ArchiveError, OSError) as exc:
                 problems.append(
                     (copy.url, str(exc) if isinstance(exc, ArchiveError) else _write_failure(exc))

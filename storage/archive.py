@@ -177,12 +177,14 @@ def archive_copy(
     version_id: int,
     attachment_id: int | None = None,
     max_bytes: int | None = None,
+    flush: bool = True,
 ) -> ArchivedCopy:
     """Keep ``copy`` as the evidence of a version (or of one of its attachments).
 
     The blob is written before the row is added, so a row always names bytes that exist. Raises
     ``ArchiveError`` for a copy over ``max_bytes`` (the crawl's download limit) and ``OSError``
-    when the archive folder cannot be written; nothing is recorded then.
+    when the archive folder cannot be written; nothing is recorded then. With ``flush`` off the
+    row is only added to the session (and has no id until the caller flushes).
     """
     if max_bytes is not None and len(copy.body) > max_bytes:
         raise ArchiveError(
@@ -203,7 +205,8 @@ def archive_copy(
         attachment_id=attachment_id,
     )
     session.add(row)
-    session.flush()
+    if flush:
+        session.flush()
     return row
 
 

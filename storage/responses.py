@@ -172,6 +172,39 @@ def store_version(
 ) -> tuple[StoreOutcome, ResponseVersion | None]:
     """``store_response``, also giving the response's current version: the one just added when
     the outcome is new or changed (flushed, so it and its attachments have ids)."""
+    return store_versions(session, run_id, [record])[0]
+
+
+def store_versions(
+    session: Session, run_id: int | None, records: Sequence[ResponseRecord]
+) -> list[tuple[StoreOutcome, ResponseVersion | None]]:
+    """``store_version`` for each of ``records`` in turn, with one flush for all of them where
+    they cannot affect one another.
+
+    Each record's look-ups run against the database, so everything an earlier record of the
+    batch changed must be flushed before a record that could match it is looked up: a record
+    sharing a key or an address with one stored earlier in the batch (the response's old or new
+    ones) gets a flush first. Records of distinct pages, a crawl's usual batch, need none.
+    """
+    results: list[tuple[StoreOutcome, ResponseVersion | None]] = []
+    touched: set[tuple[str, str]] = set()
+    with session.no_autoflush:
+        for record in records:
+            if {(record.source_id, record.key), (record.source_id, record.url)} & touched:
+                session.flush()
+                touched.clear()
+            outcome, version, names = _store_one(session, run_id, record)
+            touched.update((record.source_id, name) for name in names)
+            results.append((outcome, version))
+        session.flush()
+    return results
+
+
+def _store_one(
+    session: Session, run_id: int | None, record: ResponseRecord
+) -> tuple[StoreOutcome, ResponseVersion | None, set[str]]:
+    """One record's changes, added to the session and not flushed (see ``store_versions``), and
+    the keys and addresses they touched."""
     now = utcnow()
     digest = record.content_hash()
     response, key = _resolve(session, run_id, record, digest)
@@ -191,9 +224,9 @@ def store_version(
         )
         response.versions.append(_new_version(record, digest, run_id, now))
         session.add(response)
-        session.flush()
-        return StoreOutcome.NEW, response.versions[-1]
+        return StoreOutcome.NEW, response.versions[-1], {record.key, record.url, key}
 
+    touched = {record.key, record.url, response.key, response.url}
     response.last_seen, response.url = now, record.url
     if run_id is not None:
         # Never backwards: a late write from an older run must not hide this one's sighting.
@@ -205,14 +238,12 @@ def store_version(
         if current is not None:
             current.last_seen = now
         _relabel(current, record)
-        session.flush()
-        return StoreOutcome.UNCHANGED, current
+        return StoreOutcome.UNCHANGED, current, touched
     response.current_hash = digest
     response.reference = record.reference
     version = _new_version(record, digest, run_id, now)
     response.versions.append(version)
-    session.flush()
-    return StoreOutcome.CHANGED, version
+    return StoreOutcome.CHANGED, version, touched
 
 
 def mark_listed(session: Session, source_id: str, run_id: int, urls: Sequence[str]) -> int:
