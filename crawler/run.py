@@ -63,6 +63,9 @@ def build_settings(
         "RETRY_ENABLED": True,
         "RETRY_TIMES": crawler_settings.retry_times,
         "COOKIES_ENABLED": False,
+        # Scrapy starts this many tasks for the output of every response, however little it is (one
+        # item, or a listing's links): at its default of 100 that was about 1 ms of CPU a page.
+        "CONCURRENT_ITEMS": 16,
         # Revalidate every page: servers that send ETag or Last-Modified answer 304 when nothing
         # changed. "max-age=0" stops the cache treating an old Last-Modified as "fresh for weeks".
         # The cache only ever revalidates: an error or a 5xx never brings back the cached copy.

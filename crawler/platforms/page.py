@@ -33,7 +33,7 @@ from crawler.pagetext import (
     parse_page,
     repeated_endings,
 )
-from crawler.platforms.listing import canonical_url, is_attachment
+from crawler.platforms.listing import canonical_url, document_links, is_attachment
 
 # "FOI 18-25" (Cleveland): a printed "FOI" before the number belongs to the reference.
 _REF_VALUE = r"((?:FOI\s)?[A-Z0-9][A-Z0-9./_]*(?:\s?[-/]\s?[A-Z0-9./_]+)*)"
@@ -167,6 +167,9 @@ class ParsedPage:
     # The response as read, when the site's repeated ending was dropped from ``response``: what the
     # content hash counts, so whether a crawl had learnt the ending yet never makes a version.
     read_response: str | None = None
+    # Links whose text promises a file ("Download") but whose address names none (``document_links``),
+    # read off the whole page before it was cut to its content; None when the reader did not look.
+    document_links: tuple[tuple[str, str], ...] | None = None
 
 
 def parse_reference(lines: list[str], title: str, url: str) -> str | None:
@@ -365,8 +368,8 @@ def parse_detail(html: str | bytes, url: str, *, split_unmarked: bool = True) ->
     that split such pages by rules of their own.
     """
     root = parse_page(html)
+    page = ParsedPage(url=url, document_links=document_links(root, url))
     content = clean_content(root)
-    page = ParsedPage(url=url)
     page.attachments = parse_attachments(content, url)
     page.title = parse_title(root, content)
     lines = page_lines(content)

@@ -298,8 +298,12 @@ class ListDetailSpider(FoiSpider):
             yield from self.parse_document(response, listed)
             return
         page = self.read_page(response)
-        # The reader's tree is cut down to its content: the page's links are read from a tree of their own.
-        listed = with_documents(listed, document_links(parse_page(response.text), response.url))
+        # A reader cuts its tree down to the content: one that did not keep the page's document
+        # links first leaves them to be read from a tree of their own.
+        documents = page.document_links
+        if documents is None:
+            documents = document_links(parse_page(response.text), response.url)
+        listed = with_documents(listed, documents)
         maybe_index = bool(page.problems) or not page.request
         soup = self.page_soup(response) if maybe_index else None
         nested = find_links(soup, response.url, self.is_response_link) if soup is not None else []

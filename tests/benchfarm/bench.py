@@ -39,6 +39,7 @@ from sqlalchemy import func, select
 
 from crawler.run import build_settings
 from monitor.app import App, open_app
+from monitor.classify import TopicClassifier, build_classifiers
 from monitor.service.crawls import crawl_source
 from storage.models import Notification
 from tests.benchfarm.farm import Entry, Farm
@@ -115,12 +116,26 @@ def _outbox(app: App) -> int:
 
 
 def _crawl(app: App, sources: list[str], mode: str, notes: list[str]) -> None:
+    """Crawl and diff each source, with the classifiers built once for the app, as ``foiwatch run``
+    builds them once when it starts."""
+    classifiers = _classifiers(app)
     for source_id in sources:
-        summary = crawl_source(app.database, app.config, app.config.source(source_id), app.data_dir, mode)
+        summary = crawl_source(
+            app.database, app.config, app.config.source(source_id), app.data_dir, mode, classifiers
+        )
         if summary.failed:
             raise SystemExit(f"benchmark crawl failed: {summary.in_words()}")
         if summary.error:
             notes.append(f"{mode} crawl of {source_id}: {summary.error}")
+
+
+_BUILT: dict[int, tuple[App, dict[str, TopicClassifier]]] = {}
+
+
+def _classifiers(app: App) -> dict[str, TopicClassifier]:
+    if id(app) not in _BUILT:
+        _BUILT[id(app)] = (app, build_classifiers(app.config.topics))  # the app kept: its id stays its own
+    return _BUILT[id(app)][1]
 
 
 def _requests(counts: Counter[tuple[str, int]]) -> int:
@@ -154,6 +169,7 @@ def one_run(scratch: Path, sources: int, responses: int, seed: int, councils: in
     with FarmProcess(farm.site) as server:
         farm.write(server.base_url, "json://127.0.0.1:9/notify")
         app = open_app(farm.config, f"sqlite:///{scratch / 'foiwatch.sqlite3'}", scratch / "data")
+        _classifiers(app)  # built when the service starts, before any crawl
         settings = reference_settings(build_settings(app.config.crawler, scratch / "data", "sqlite://"))
 
         server.reset()

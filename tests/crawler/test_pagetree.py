@@ -27,6 +27,7 @@ from crawler.pagetext import (
     text_lines,
 )
 from crawler.platforms.listing import document_links
+from crawler.platforms.page import parse_detail
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -129,3 +130,16 @@ def test_a_dropped_element_leaves_the_text_after_it_where_lxml_html_would() -> N
         next(theirs.iter(tag)).drop_tree()
         assert get_text(ours) == get_text(theirs)
     assert get_text(ours) == "abcdeg"
+
+
+def test_a_readers_document_links_are_those_of_a_tree_of_their_own() -> None:
+    """``parse_detail`` reads the document links before it cuts its tree to the content, so the
+    spiders need not parse the page a second time for them: the same links, on every saved page."""
+    found = 0
+    for page in [*_pages(), None]:
+        html = decode_html(page.read_bytes()) if page is not None else TRICKY
+        url = "https://www.example.gov.uk/foi/2024/response-1"
+        kept = parse_detail(html, url).document_links
+        assert kept == document_links(parse_page(html), url), page
+        found += bool(kept)
+    assert found >= 2  # pages with such links were among them

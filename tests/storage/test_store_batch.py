@@ -128,14 +128,12 @@ def test_records_of_distinct_pages_are_flushed_once(db: Database) -> None:
     with db.session() as session:
         run_id = start_run(session, MET.id).id
     flushes = 0
+
+    def count(*_: object) -> None:
+        nonlocal flushes
+        flushes += 1
+
     with db.session() as session:
-
-        def count(*_: object) -> None:
-            nonlocal flushes
-            flushes += 1
-
-        from sqlalchemy import event
-
         event.listen(session, "before_flush", count)
         outcomes = [o for o, _ in store_versions(session, run_id, [HIKVISION, FLEET, LETTERED])]
     assert outcomes == [StoreOutcome.NEW] * 3
