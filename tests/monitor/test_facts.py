@@ -11,8 +11,16 @@ import pytest
 
 from monitor.facts.counts import parse_number
 from monitor.facts.extract import VENDORS, Facts, canonical_vendor, extract_facts
-from monitor.facts.terms import _vendor_patterns, find_vendors
-from monitor.facts.text import answer_passages, paragraphs
+from monitor.facts.terms import (
+    CAMERA_TYPES,
+    _fold,
+    _negated,
+    _type_patterns,
+    _vendor_patterns,
+    find_camera_types,
+    find_vendors,
+)
+from monitor.facts.text import Passage, answer_passages, paragraphs
 from tests.conftest import FIXTURES, REPO
 
 SEEDS = FIXTURES / "seeds"
@@ -554,3 +562,38 @@ def test_vendor_search_agrees_with_every_pattern_searched() -> None:
     for text in texts:
         for variant in _casings(text):
             assert find_vendors(variant) == _vendors_by_every_pattern(variant), variant
+
+
+def _types_by_every_pattern(passages: list[Passage]) -> list[str]:
+    """``find_camera_types`` as it read before its cue words: every pattern on every passage."""
+    first: dict[str, tuple[int, int]] = {}
+    for index, passage in enumerate(passages):
+        claimed: list[tuple[int, int]] = []
+        for name, pattern, _ in _type_patterns():
+            for match in pattern.finditer(passage.text):
+                if any(match.start() < e and s < match.end() for s, e in claimed):
+                    continue
+                claimed.append((match.start(), match.end()))
+                if name not in first and not _negated(passage.text, match.start()):
+                    first[name] = (index, match.start())
+    return sorted(first, key=lambda name: first[name])
+
+
+def test_camera_type_cues_only_skip_searches_that_could_not_match() -> None:
+    """Every match of every camera-type pattern holds one of its cue words (folded), and the types
+    found with the cues are those found searching every pattern, over the evaluation texts in odd
+    casings and every type's own wording."""
+    rows = [json.loads(line) for line in (REPO / "eval/cctv.jsonl").read_text().splitlines()]
+    texts = ["\n".join((r["title"], r["request"], r["response"])) for r in rows]
+    texts += [f"We use {t} cameras and {t} CCTV." for t in CAMERA_TYPES]
+    texts += ["Real-time facial recognition", "pan, tilt and zoom", "licence plate recognition", "bodycams"]
+    matched = 0
+    for text in texts:
+        for variant in _casings(text):
+            for name, pattern, cues in _type_patterns():
+                for match in pattern.finditer(variant):
+                    assert any(cue in _fold(match.group()) for cue in cues), (name, match.group())
+                    matched += 1
+            passages = [Passage(variant, None)] if variant else []
+            assert find_camera_types(passages) == _types_by_every_pattern(passages), variant[:80]
+    assert matched > 1000
