@@ -38,6 +38,12 @@ class OneFileCacheStorage(FilesystemCacheStorage):
     def entry_path(self, spider: Spider, request: Request) -> Path:
         return Path(self._get_request_path(spider, request) + ENTRY_SUFFIX)
 
+    def _get_request_path(self, spider: Spider, request: Request) -> str:
+        # Scrapy's own, joined as strings: building a Path for it cost about 0.1 ms a page (it is
+        # asked four times a request). The fingerprint is Scrapy's, cached per request.
+        key = self._fingerprinter.fingerprint(request).hex()
+        return os.path.join(self.cachedir, spider.name, key[0:2], key)
+
     def store_response(self, spider: Spider, request: Request, response: Response) -> None:
         path = self.entry_path(spider, request)
         path.parent.mkdir(parents=True, exist_ok=True)

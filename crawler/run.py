@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
+from scrapy.settings import default_settings
 from scrapy.utils.misc import load_object
 from setproctitle import setproctitle
 
@@ -32,6 +33,16 @@ from crawler.config import PLATFORMS, CrawlerSettings, SourceConfig
 BOT_NAME = "foiwatch"
 _PR_SET_PDEATHSIG = 1
 SPIDER_MODULES = ["crawler.spiders"]
+
+
+# Scrapy's own extensions a crawl never runs (PoliteThrottle replaces AutoThrottle).
+_EXTENSIONS_OFF = frozenset(
+    {
+        "scrapy.extensions.telnet.TelnetConsole",
+        "scrapy.extensions.remote_control.RemoteControl",
+        "scrapy.extensions.throttle.AutoThrottle",
+    }
+)
 
 
 def build_settings(
@@ -90,15 +101,19 @@ def build_settings(
         # Gives each item the response it was read from, for the evidence archive (off: NotConfigured).
         "SPIDER_MIDDLEWARES": {"crawler.archive.PageCapture": 950},
         "FOIWATCH_ARCHIVE": archive,
-        # No consoles or remote control ports: nothing but the crawl listens or answers.
+        # No consoles or remote control ports: nothing but the crawl listens or answers. Scrapy's
+        # extensions foiwatch turns off are left out of the base rather than set to None: Scrapy
+        # imports every class its settings name (remote control alone imports aiohttp's web server).
+        "EXTENSIONS_BASE": {
+            name: order
+            for name, order in default_settings.EXTENSIONS_BASE.items()
+            if name not in _EXTENSIONS_OFF
+        },
         "EXTENSIONS": {
             "crawler.extensions.RunRecorder": 500,
             # crawls that close their own run (on Scrapyd nodes) only: NotConfigured otherwise
             "crawler.extensions.ClosedRunWatch": 510,
-            "scrapy.extensions.throttle.AutoThrottle": None,
             "crawler.extensions.PoliteThrottle": 0,
-            "scrapy.extensions.telnet.TelnetConsole": None,
-            "scrapy.extensions.remote_control.RemoteControl": None,
         },
         "TELNETCONSOLE_ENABLED": False,
         "REMOTE_CONTROL_ENABLED": False,

@@ -1,8 +1,9 @@
 """The do-nothing reference: a Scrapy spider that fetches given addresses and does nothing with them.
 
 Run as ``python -m tests.benchfarm.reference`` with a JSON job on stdin: ``base_url``, ``paths`` and
-``settings`` (foiwatch's own Scrapy settings, less its pipelines, middlewares, extensions and HTTP
-cache, so concurrency, delays, AutoThrottle, robots.txt and user agent are the same).
+``settings`` (foiwatch's own Scrapy settings, less its pipelines, middlewares, extensions (Scrapy's
+own are back, AutoThrottle among them) and HTTP cache, so concurrency, delays, throttling, robots.txt
+and user agent are the same).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ def reference_settings(foiwatch_settings: dict[str, Any]) -> dict[str, Any]:
         "SPIDER_MIDDLEWARES",
         "DOWNLOADER_MIDDLEWARES",
         "EXTENSIONS",
+        "EXTENSIONS_BASE",
         "SPIDER_MODULES",
         "HTTPCACHE_POLICY",
         "HTTPCACHE_STORAGE",
