@@ -21,7 +21,7 @@ from scrapy.settings import Settings
 from sqlalchemy.orm import configure_mappers
 
 from crawler.config import PLATFORMS, CrawlerSettings
-from crawler.run import MAIN_PATH_VARIABLE, build_settings
+from crawler.run import DATABASE_VARIABLE, MAIN_PATH_VARIABLE, build_settings
 
 # Scrapy's settings that name components (module.Class) foiwatch's crawls load.
 _COMPONENT_SETTINGS = (
@@ -68,15 +68,18 @@ def component_modules() -> list[str]:
     return sorted(modules)
 
 
-# The database drivers SQLAlchemy would import on a crawl's first connection, and what pypdf imports
-# on a letter's first page (its filters, the CJK codecs of its fonts' encodings).
-_ON_FIRST_USE = (
-    "sqlalchemy.dialects.sqlite.pysqlite",
-    "sqlalchemy.dialects.postgresql.psycopg",
-    "psycopg",
-    "pypdf.filters",
-    "pypdf._codecs._codecs",
-)
+# What pypdf imports on a letter's first page (its filters, the CJK codecs of its fonts' encodings),
+# and the database drivers SQLAlchemy would import on a crawl's first connection.
+_ON_FIRST_USE = ("pypdf.filters", "pypdf._codecs._codecs", "sqlalchemy.dialects.sqlite.pysqlite")
+_POSTGRESQL_DRIVERS = ("sqlalchemy.dialects.postgresql.psycopg", "psycopg")
+
+
+def first_use_modules(database: str | None) -> list[str]:
+    """What a crawl imports on first use, for crawls into ``database`` (a URL or its scheme):
+    PostgreSQL's driver (a tenth of a second of CPU, and its memory)
+    only when the crawls' database is PostgreSQL or not known."""
+    postgresql = database is None or database.startswith("postgresql")
+    return [*_ON_FIRST_USE, *(_POSTGRESQL_DRIVERS if postgresql else ())]
 
 
 def import_main_script() -> None:
@@ -100,7 +103,7 @@ def warm() -> None:
     collection in a child would otherwise write to every one of them and copy the memory the fork
     shares.
     """
-    for module in [*component_modules(), *_ON_FIRST_USE]:
+    for module in [*component_modules(), *first_use_modules(os.environ.get(DATABASE_VARIABLE))]:
         with contextlib.suppress(Exception):
             importlib.import_module(module)
     with contextlib.suppress(Exception):  # a mapping that fails fails each crawl's first query, as before

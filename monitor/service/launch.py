@@ -30,13 +30,13 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
-from crawler.run import MAIN_PATH_VARIABLE, run_forked
+from crawler.run import DATABASE_VARIABLE, MAIN_PATH_VARIABLE, run_forked
 
 _context: ForkServerContext | None = None
 _context_lock = threading.Lock()
 
 
-def _fork_server() -> ForkServerContext:
+def _fork_server(database_url: str | None) -> ForkServerContext:
     global _context
     with _context_lock:
         if _context is None:
@@ -54,6 +54,10 @@ def _fork_server() -> ForkServerContext:
                 os.environ[MAIN_PATH_VARIABLE] = main_path
             else:
                 os.environ.pop(MAIN_PATH_VARIABLE, None)
+            if database_url:
+                os.environ[DATABASE_VARIABLE] = database_url.split(":", 1)[0]  # the scheme, no secrets
+            else:
+                os.environ.pop(DATABASE_VARIABLE, None)
             context.set_forkserver_preload(["crawler.warm"])
             _context = context
         return _context
@@ -63,7 +67,7 @@ class CrawlProcess:
     """One crawl in a process of its own: start, wait, signal."""
 
     def __init__(self, job: dict[str, Any], log_file: Path) -> None:
-        self._process: BaseProcess = _fork_server().Process(
+        self._process: BaseProcess = _fork_server(job.get("database_url")).Process(
             target=run_forked, args=(job, str(log_file)), name=f"crawl {job['source_id']}", daemon=False
         )
 

@@ -9,6 +9,7 @@ modules it imported on the way are listed.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from crawler.run import DATABASE_VARIABLE
 from monitor.app import open_app
 from monitor.demo.localsite import LocalSite
 from storage.runs import start_run
@@ -93,3 +95,19 @@ def test_the_warm_up_configures_the_database_mappings_a_crawl_would() -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     count, configured = done.stdout.split()
     assert int(count) > 10 and configured == "True"
+
+
+def _warmed_modules(env: dict[str, str]) -> set[str]:
+    script = "import sys, json, crawler.warm\nprint(json.dumps(sorted(sys.modules)))\n"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env)
+    return set(json.loads(done.stdout))
+
+
+def test_the_warm_up_imports_the_postgresql_driver_only_for_postgresql_or_an_unknown_database() -> None:
+    env = {k: v for k, v in os.environ.items() if k != DATABASE_VARIABLE}
+    assert "psycopg" in _warmed_modules(env)
+    assert "psycopg" in _warmed_modules({**env, DATABASE_VARIABLE: "postgresql+psycopg"})
+    on_sqlite = _warmed_modules({**env, DATABASE_VARIABLE: "sqlite"})
+    assert "psycopg" not in on_sqlite and "sqlalchemy.dialects.sqlite.pysqlite" in on_sqlite
+    # Scrapy's extensions foiwatch turns off are not even imported: remote control's web server is aiohttp's.
+    assert not {"aiohttp", "scrapy.extensions.remote_control", "scrapy.extensions.telnet"} & on_sqlite
