@@ -36,7 +36,7 @@ _context: ForkServerContext | None = None
 _context_lock = threading.Lock()
 
 
-def _fork_server(database_url: str | None) -> ForkServerContext:
+def _fork_server(database_url: str | None = None) -> ForkServerContext:
     global _context
     with _context_lock:
         if _context is None:
