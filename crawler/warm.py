@@ -21,7 +21,7 @@ from scrapy.settings import Settings
 from sqlalchemy.orm import configure_mappers
 
 from crawler.config import PLATFORMS, CrawlerSettings
-from crawler.run import DATABASE_VARIABLE, MAIN_PATH_VARIABLE, build_settings
+from crawler.run import DATABASE_VARIABLE, MAIN_PATH_VARIABLE, build_settings, software_versions
 
 # Scrapy's settings that name components (module.Class) foiwatch's crawls load.
 _COMPONENT_SETTINGS = (
@@ -99,15 +99,17 @@ def warm() -> None:
     """Import every module a crawl needs; one that fails is left for the crawl itself to report.
 
     SQLAlchemy's mappers are configured here too (SQLAlchemy does it on a process's first query: 14
-    ms a crawl). The imported objects are then frozen out of the garbage collector's reach: a
-    collection in a child would otherwise write to every one of them and copy the memory the fork
-    shares.
+    ms a crawl), and the versions each crawl logs are read. The imported objects are then frozen
+    out of the garbage collector's reach: a collection in a child would otherwise write to every one
+    of them and copy the memory the fork shares.
     """
     for module in [*component_modules(), *first_use_modules(os.environ.get(DATABASE_VARIABLE))]:
         with contextlib.suppress(Exception):
             importlib.import_module(module)
     with contextlib.suppress(Exception):  # a mapping that fails fails each crawl's first query, as before
         configure_mappers()
+    with contextlib.suppress(Exception):
+        software_versions()
     with contextlib.suppress(Exception, SystemExit):  # a failing script fails each child as before
         import_main_script()
     gc.freeze()

@@ -33,16 +33,18 @@ import json, sys
 from pathlib import Path
 import crawler.warm
 from crawler.config import CrawlerSettings, SourceConfig
-from crawler.run import crawl
+from crawler.run import crawl, software_versions
 job = json.loads(sys.argv[1])
 before = set(sys.modules)
 source, settings = SourceConfig(**job["source"]), CrawlerSettings(**job["crawler"])
 status = crawl(source, settings, Path(job["data_dir"]), job["database"], job["run_id"], "full")
-print(json.dumps({"status": status, "imported": sorted(set(sys.modules) - before)}))
+imported = sorted(set(sys.modules) - before)
+print(json.dumps({"status": status, "imported": imported, "versions_read": software_versions.cache_info().misses}))
 """
 
 
-def _imported_by_crawl(tmp_path: Path, source: dict[str, Any]) -> set[str]:
+def _crawl_after_warm_up(tmp_path: Path, source: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """A crawl in a process that imported ``crawler.warm`` first: its report and its log."""
     database = f"sqlite:///{tmp_path / 'foiwatch.sqlite3'}"
     app = open_app(write_config(tmp_path / "config", [source]), database, tmp_path / "data")
     with app.database.session() as session:
@@ -55,6 +57,11 @@ def _imported_by_crawl(tmp_path: Path, source: dict[str, Any]) -> set[str]:
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.splitlines()[-1])
     assert result["status"] == 0, done.stderr[-3000:]
+    return result, done.stderr
+
+
+def _imported_by_crawl(tmp_path: Path, source: dict[str, Any]) -> set[str]:
+    result, _ = _crawl_after_warm_up(tmp_path, source)
     codecs = ("encodings.", "_codecs_", "_multibytecodec")
     return {name for name in result["imported"] if not name.startswith(codecs)}
 
@@ -111,3 +118,13 @@ def test_the_warm_up_imports_the_postgresql_driver_only_for_postgresql_or_an_unk
     assert "psycopg" not in on_sqlite and "sqlalchemy.dialects.sqlite.pysqlite" in on_sqlite
     # Scrapy's extensions foiwatch turns off are not even imported: remote control's web server is aiohttp's.
     assert not {"aiohttp", "scrapy.extensions.remote_control", "scrapy.extensions.telnet"} & on_sqlite
+
+
+def test_a_crawl_logs_the_versions_the_warm_up_read(tmp_path: Path) -> None:
+    """Scrapy would read ten packages' metadata at every crawl's start; the warm-up reads it once."""
+    with LocalSite(FIXTURES / "police_soh/discovery") as site:
+        url = site.url("/foi-ai/dyfed-powys-police/")
+        source = {"id": "force", "platform": "police_soh", "authority": "Dyfed-Powys Police", "url": url}
+        result, log = _crawl_after_warm_up(tmp_path, source)
+    assert result["versions_read"] == 1
+    assert log.count("Versions: lxml ") == 1 and "Twisted " in log
