@@ -39,7 +39,8 @@ before = set(sys.modules)
 source, settings = SourceConfig(**job["source"]), CrawlerSettings(**job["crawler"])
 status = crawl(source, settings, Path(job["data_dir"]), job["database"], job["run_id"], "full")
 imported = sorted(set(sys.modules) - before)
-print(json.dumps({"status": status, "imported": imported, "versions_read": software_versions.cache_info().misses}))
+read = software_versions.cache_info().misses
+print(json.dumps({"status": status, "imported": imported, "versions_read": read}))
 """
 
 
