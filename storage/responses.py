@@ -73,6 +73,54 @@ def _candidates(session: Session, source_id: str, key: str | None, url: str | No
     return _Candidates(best[0][1] if 0 in best else None, by_url[1] if by_url is not None else None)
 
 
+def _batch_candidates(session: Session, records: Sequence[ResponseRecord]) -> list[_Candidates]:
+    """``_candidates`` of each record, in three queries for the whole batch (by key, by current
+    address, by an old address), chosen by the same ranks."""
+    by_key: dict[tuple[str, str], Response] = {}
+    by_url: dict[tuple[str, str], Response] = {}
+    by_old_url: dict[tuple[str, str], tuple[int, Response]] = {}
+    for source_id in {r.source_id for r in records}:
+        mine = [r for r in records if r.source_id == source_id]
+        keys = sorted({r.key for r in mine if r.key is not None})
+        urls = sorted({r.url for r in mine if r.own_page})
+        for start in range(0, max(len(keys), len(urls)), 500):
+            key_chunk, url_chunk = keys[start : start + 500], urls[start : start + 500]
+            if key_chunk:
+                found = session.scalars(
+                    select(Response).where(Response.source_id == source_id, Response.key.in_(key_chunk))
+                )
+                by_key.update(((source_id, r.key), r) for r in found)
+            if not url_chunk:
+                continue
+            here = session.scalars(
+                select(Response)
+                .where(Response.source_id == source_id, Response.url.in_(url_chunk))
+                .order_by(Response.id.desc())
+            )
+            by_url.update(((source_id, r.url), r) for r in here)  # the oldest, set last, wins
+            once = session.execute(
+                select(Response, ResponseVersion.id, ResponseVersion.url)
+                .join(ResponseVersion, ResponseVersion.response_id == Response.id)
+                .where(Response.source_id == source_id, ResponseVersion.url.in_(url_chunk))
+            )
+            for response, version_id, url in once:
+                best = by_old_url.get((source_id, url))
+                if best is None or version_id > best[0]:
+                    by_old_url[(source_id, url)] = (version_id, response)
+    candidates = []
+    for record in records:
+        address = (record.source_id, record.url)
+        old = by_old_url.get(address) if record.own_page else None
+        current = by_url.get(address) if record.own_page else None
+        candidates.append(
+            _Candidates(
+                by_key.get((record.source_id, record.key)) if record.key is not None else None,
+                current if current is not None else (old[1] if old is not None else None),
+            )
+        )
+    return candidates
+
+
 @functools.cache
 def _lookup(by_key: bool, by_url: bool) -> Select[Response, int, int]:
     """The look-ups as one query of (response, kind, rank), built once (its columns are costly to
@@ -106,7 +154,11 @@ def _page_key(key: str, url: str) -> str:
 
 
 def _resolve(
-    session: Session, run_id: int | None, record: ResponseRecord, digest: str
+    session: Session,
+    run_id: int | None,
+    record: ResponseRecord,
+    digest: str,
+    candidates: _Candidates | None = None,
 ) -> tuple[Response | None, str]:
     """Which stored response ``record`` is, or (None, key to create it under).
 
@@ -115,7 +167,9 @@ def _resolve(
     a re-crawl never swaps the two. A known reference at a new address is the same response moved
     only when the old address was not listed in this run and the content is the same.
     """
-    candidates = _candidates(session, record.source_id, record.key, record.url if record.own_page else None)
+    if candidates is None:
+        url = record.url if record.own_page else None
+        candidates = _candidates(session, record.source_id, record.key, url)
     by_key, by_url = candidates.by_key, candidates.by_url
     if not record.own_page:
         return by_key, record.key
@@ -189,11 +243,15 @@ def store_versions(
     results: list[tuple[StoreOutcome, ResponseVersion | None]] = []
     touched: set[tuple[str, str]] = set()
     with session.no_autoflush:
-        for record in records:
+        # Looked up for the whole batch at once, and used until a flush makes them stale.
+        preloaded = _batch_candidates(session, records) if len(records) > 1 else None
+        for index, record in enumerate(records):
             if {(record.source_id, record.key), (record.source_id, record.url)} & touched:
                 session.flush()
                 touched.clear()
-            outcome, version, names = _store_one(session, run_id, record)
+                preloaded = None
+            candidates = preloaded[index] if preloaded is not None else None
+            outcome, version, names = _store_one(session, run_id, record, candidates)
             touched.update((record.source_id, name) for name in names)
             results.append((outcome, version))
         session.flush()
@@ -201,13 +259,13 @@ def store_versions(
 
 
 def _store_one(
-    session: Session, run_id: int | None, record: ResponseRecord
+    session: Session, run_id: int | None, record: ResponseRecord, candidates: _Candidates | None = None
 ) -> tuple[StoreOutcome, ResponseVersion | None, set[str]]:
     """One record's changes, added to the session and not flushed (see ``store_versions``), and
     the keys and addresses they touched."""
     now = utcnow()
     digest = record.content_hash()
-    response, key = _resolve(session, run_id, record, digest)
+    response, key = _resolve(session, run_id, record, digest, candidates)
     record = _dated(record, response.first_seen if response is not None else now)
     if response is None:
         response = Response(

@@ -16,7 +16,7 @@ from sqlalchemy import delete, event, select
 from storage.db import Database
 from storage.models import Attachment, CrawlRun, Response, ResponseVersion
 from storage.records import AttachmentRecord, ResponseRecord
-from storage.responses import StoreOutcome, store_version, store_versions
+from storage.responses import StoreOutcome, _batch_candidates, _candidates, store_version, store_versions
 from storage.runs import finish_run, start_run, sync_sources
 from tests.storage.test_responses import CLEVELAND, FLEET, HIKVISION, MET, OVERTIME
 
@@ -42,6 +42,16 @@ CASES: dict[str, list[list[ResponseRecord]]] = {
     "a feed's items, keyed by reference": [
         [IN_FEED, dataclasses.replace(IN_FEED, response="Withheld.")],
         [IN_FEED],
+    ],
+    "two feed entries on one page": [
+        [IN_FEED, dataclasses.replace(IN_FEED, key="01.FOI.23.000001", reference="01.FOI.23.000001")],
+        [IN_FEED, dataclasses.replace(FLEET, title="Fleet, the page")],
+    ],
+    "an address two pages held in turn": [
+        [HIKVISION],
+        [MOVED, dataclasses.replace(OVERTIME, url=HIKVISION.url)],
+        [MOVED, dataclasses.replace(OVERTIME, url=f"{OVERTIME.url}moved/")],
+        [dataclasses.replace(FLEET, key="01.FOI.23.000002", url=HIKVISION.url, response="Another answer.")],
     ],
     "one key in two sources": [[HIKVISION, dataclasses.replace(HIKVISION, source_id=CLEVELAND.id)]],
     "attachments changing": [[LETTERED], [OVERTIME, LETTERED, LETTERED]],
@@ -138,3 +148,19 @@ def test_records_of_distinct_pages_are_flushed_once(db: Database) -> None:
         outcomes = [o for o, _ in store_versions(session, run_id, [HIKVISION, FLEET, LETTERED])]
     assert outcomes == [StoreOutcome.NEW] * 3
     assert flushes == 1
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_batchs_look_ups_in_three_queries_find_what_each_records_own_would(db: Database, case: str) -> None:
+    """``_batch_candidates`` against ``_candidates`` record by record, after each run of the case:
+    responses found by key, by their current address (the oldest) or by an old one (the latest)."""
+    records = [record for run in CASES[case] for record in run]
+    records += [dataclasses.replace(r, own_page=not r.own_page) for r in records]
+    for run in CASES[case]:
+        _store(db, [run], batched=False)
+        with db.session() as session:
+            batch = _batch_candidates(session, records)
+            for record, found in zip(records, batch, strict=True):
+                url = record.url if record.own_page else None
+                alone = _candidates(session, record.source_id, record.key, url)
+                assert (found.by_key, found.by_url) == (alone.by_key, alone.by_url), record
