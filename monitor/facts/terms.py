@@ -8,6 +8,7 @@ spaces, hyphens or nothing: "hik vision" matches "Hikvision", "Hik-Vision" and "
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cache
 
 from monitor.facts.text import Passage, clause_after, clause_before
@@ -226,13 +227,24 @@ def _negated(text: str, position: int) -> bool:
 
 def find_camera_types(passages: list[Passage]) -> list[str]:
     """Camera types the answers speak of (not deny), from ``CAMERA_TYPES``, in order of first mention."""
+    return camera_types(passages, _cued_patterns)
+
+
+def _cued_patterns(text: str) -> list[tuple[str, re.Pattern[str]]]:
+    """The camera-type patterns worth searching ``text`` for: those with a cue word in it."""
+    folded = _fold(text)
+    return [(name, pattern) for name, pattern, cues in _type_patterns() if any(cue in folded for cue in cues)]
+
+
+def camera_types(
+    passages: list[Passage], searched: Callable[[str], list[tuple[str, re.Pattern[str]]]]
+) -> list[str]:
+    """``find_camera_types`` searching each passage for the (name, pattern) pairs ``searched`` gives,
+    in ``CAMERA_TYPES``'s order: a mention claimed by one type is not another's."""
     first: dict[str, tuple[int, int]] = {}
     for index, passage in enumerate(passages):
         claimed: list[tuple[int, int]] = []
-        folded = _fold(passage.text)
-        for name, pattern, cues in _type_patterns():
-            if not any(cue in folded for cue in cues):
-                continue
+        for name, pattern in searched(passage.text):
             for match in pattern.finditer(passage.text):
                 if any(match.start() < e and s < match.end() for s, e in claimed):
                     continue

@@ -14,9 +14,9 @@ from monitor.facts.extract import VENDORS, Facts, canonical_vendor, extract_fact
 from monitor.facts.terms import (
     CAMERA_TYPES,
     _fold,
-    _negated,
     _type_patterns,
     _vendor_patterns,
+    camera_types,
     find_camera_types,
     find_vendors,
 )
@@ -566,17 +566,7 @@ def test_vendor_search_agrees_with_every_pattern_searched() -> None:
 
 def _types_by_every_pattern(passages: list[Passage]) -> list[str]:
     """``find_camera_types`` as it read before its cue words: every pattern on every passage."""
-    first: dict[str, tuple[int, int]] = {}
-    for index, passage in enumerate(passages):
-        claimed: list[tuple[int, int]] = []
-        for name, pattern, _ in _type_patterns():
-            for match in pattern.finditer(passage.text):
-                if any(match.start() < e and s < match.end() for s, e in claimed):
-                    continue
-                claimed.append((match.start(), match.end()))
-                if name not in first and not _negated(passage.text, match.start()):
-                    first[name] = (index, match.start())
-    return sorted(first, key=lambda name: first[name])
+    return camera_types(passages, lambda _: [(name, pattern) for name, pattern, _ in _type_patterns()])
 
 
 def test_camera_type_cues_only_skip_searches_that_could_not_match() -> None:
