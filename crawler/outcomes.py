@@ -231,6 +231,18 @@ _DESCRIBES_OUTCOMES_F, _NCND_F, _PARTIAL_F, _RELEASED_F, _POINTS_TO_REASONS_F = 
 _ACCESSIBLE_F, _NOTHING_FURTHER_F, _NOT_HELD_F, _REFUSED_F, _COMPLAINT_RIGHTS_F = map(
     case_free, (_ACCESSIBLE, _NOTHING_FURTHER, _NOT_HELD, _REFUSED, _COMPLAINT_RIGHTS)
 )
+# These two cut the text where they match: ``fold`` keeps every character where it was (it maps
+# each to one), so a match in the folded text is at the same place in the text.
+_QUOTATION_F, _QUOTED_LIST_F = map(case_free, (_QUOTATION, _QUOTED_LIST))
+
+
+def _without_quoted_lists(text: str) -> str:
+    """``text`` with each statute or guidance quoted as a lettered list put down to a line break."""
+    kept, last = [], 0
+    for quoted in _QUOTED_LIST_F.finditer(fold(text)):
+        kept += [text[last : quoted.start()], "\n"]
+        last = quoted.end()
+    return "".join(kept) + text[last:] if kept else text
 
 
 def _sentences(text: str) -> list[str]:
@@ -238,9 +250,10 @@ def _sentences(text: str) -> list[str]:
     heading = _RIGHTS_HEADING.search(text)
     kept = []
     for sentence in _SENTENCE_END.split(text[: heading.start()] if heading else text):
-        if _COMPLAINT_RIGHTS_F.search(fold(sentence)):
+        folded = fold(sentence)
+        if _COMPLAINT_RIGHTS_F.search(folded):
             continue
-        quotation = _QUOTATION.search(sentence)
+        quotation = _QUOTATION_F.search(folded)
         sentence = sentence[: quotation.start()] if quotation else sentence
         if sentence.strip():
             kept.append(" ".join(sentence.split()))
@@ -338,7 +351,7 @@ def classify_outcome(text: str) -> str | None:
     """
     if not text.strip():
         return None
-    text = _QUOTED_LIST.sub("\n", text)
+    text = _without_quoted_lists(text)
     answers = _answers(text)
     if answers is not None:
         verdicts = {v for i, a in enumerate(answers) if (v := _answer_verdict(a, i == 0)) is not None}

@@ -230,3 +230,24 @@ def test_patterns_that_cannot_be_made_case_free_are_refused() -> None:
     for pattern in (re.compile("abc"), re.compile(r"(?-i:NCND)", re.I), re.compile(r"\x41", re.I)):
         with pytest.raises(ValueError):
             outcomes.case_free(pattern)
+
+
+def test_fold_keeps_every_character_where_it_was() -> None:
+    """The quotation cuts are found in the folded text and made in the text: one character each."""
+    assert all(
+        len(outcomes.fold(chr(p))) == 1 for p in range(sys.maxunicode + 1) if not 0xD800 <= p <= 0xDFFF
+    )
+
+
+@pytest.mark.parametrize("name", ["_QUOTATION", "_QUOTED_LIST"])
+def test_quotations_are_cut_where_the_original_pattern_cuts_them(name: str) -> None:
+    original, free = getattr(outcomes, name), getattr(outcomes, f"{name}_F")
+    matched = 0
+    for text in [*_texts(), _S17_NOTICE]:
+        for variant in _variants(text):
+            spans = [m.span() for m in original.finditer(variant)]
+            assert spans == [m.span() for m in free.finditer(outcomes.fold(variant))], variant[:80]
+            matched += len(spans)
+            if name == "_QUOTED_LIST":
+                assert outcomes._without_quoted_lists(variant) == original.sub("\n", variant)
+    assert matched
