@@ -27,14 +27,14 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq chromium >/dev/null; }
 
-## run: install and start the service on the shipped configuration (SQLite in ./data; without
-## --data-dir foiwatch uses the user's data folder, e.g. ~/.local/share/foiwatch)
 ## compile: the project's bytecode, written ahead (compileall skips what is up to date). Where
 ## PYTHONDONTWRITEBYTECODE is set, Python writes none itself, so every process (the service, its crawl
-## fork server, each Scrapyd crawl, each CLI call) compiled the project again: about 0.4 s of CPU each.
+## fork server, each CLI call) compiled the project again: about 0.4 s of CPU each.
 compile: | $(BIN)/python
 	@$(BIN)/python -m compileall -q crawler storage monitor tests >/dev/null
 
+## run: install and start the service on the shipped configuration (SQLite in ./data; without
+## --data-dir foiwatch uses the user's data folder, e.g. ~/.local/share/foiwatch)
 run: install compile
 	$(BIN)/foiwatch --data-dir data run
 

@@ -234,7 +234,7 @@ def run_job(job: dict[str, Any]) -> int:
 # The parent's main script, which the fork server imports once for its children
 # (``monitor.service.launch`` says why; ``crawler.warm`` imports it).
 MAIN_PATH_VARIABLE = "FOIWATCH_FORK_SERVER_MAIN"
-# The database URL of the crawl that started the fork server: it imports only that database's driver.
+# The database URL scheme of the crawl that started the fork server: it imports only that driver.
 DATABASE_VARIABLE = "FOIWATCH_FORK_SERVER_DATABASE"
 
 

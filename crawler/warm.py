@@ -76,8 +76,8 @@ _POSTGRESQL_DRIVERS = ("sqlalchemy.dialects.postgresql.psycopg", "psycopg")
 
 def first_use_modules(database: str | None) -> list[str]:
     """What a crawl imports on first use, for crawls into ``database`` (a URL or its scheme):
-    PostgreSQL's driver (a tenth of a second of CPU, and its memory)
-    only when the crawls' database is PostgreSQL or not known."""
+    PostgreSQL's driver (a tenth of a second of CPU, and its memory) only when that is PostgreSQL
+    or not known."""
     postgresql = database is None or database.startswith("postgresql")
     return [*_ON_FIRST_USE, *(_POSTGRESQL_DRIVERS if postgresql else ())]
 

@@ -115,10 +115,11 @@ def _outbox(app: App) -> int:
         return int(session.scalar(select(func.count(Notification.id))) or 0)
 
 
-def _crawl(app: App, sources: list[str], mode: str, notes: list[str]) -> None:
-    """Crawl and diff each source, with the classifiers built once for the app, as ``foiwatch run``
-    builds them once when it starts."""
-    classifiers = _classifiers(app)
+def _crawl(
+    app: App, classifiers: dict[str, TopicClassifier], sources: list[str], mode: str, notes: list[str]
+) -> None:
+    """Crawl and diff each source with ``classifiers``, built once, as ``foiwatch run`` builds them
+    once when it starts."""
     for source_id in sources:
         summary = crawl_source(
             app.database, app.config, app.config.source(source_id), app.data_dir, mode, classifiers
@@ -127,15 +128,6 @@ def _crawl(app: App, sources: list[str], mode: str, notes: list[str]) -> None:
             raise SystemExit(f"benchmark crawl failed: {summary.in_words()}")
         if summary.error:
             notes.append(f"{mode} crawl of {source_id}: {summary.error}")
-
-
-_BUILT: dict[int, tuple[App, dict[str, TopicClassifier]]] = {}
-
-
-def _classifiers(app: App) -> dict[str, TopicClassifier]:
-    if id(app) not in _BUILT:
-        _BUILT[id(app)] = (app, build_classifiers(app.config.topics))  # the app kept: its id stays its own
-    return _BUILT[id(app)][1]
 
 
 def _requests(counts: Counter[tuple[str, int]]) -> int:
@@ -169,12 +161,12 @@ def one_run(scratch: Path, sources: int, responses: int, seed: int, councils: in
     with FarmProcess(farm.site) as server:
         farm.write(server.base_url, "json://127.0.0.1:9/notify")
         app = open_app(farm.config, f"sqlite:///{scratch / 'foiwatch.sqlite3'}", scratch / "data")
-        _classifiers(app)  # built when the service starts, before any crawl
+        classifiers = build_classifiers(app.config.topics)  # as the service does when it starts
         settings = reference_settings(build_settings(app.config.crawler, scratch / "data", "sqlite://"))
 
         server.reset()
         with measured(server) as ours:
-            _crawl(app, names, "full", out.notes)
+            _crawl(app, classifiers, names, "full", out.notes)
         counts = server.stats(reset=True)
         pages = _requests(counts)
         fetched = sorted({p for p, _ in counts if p != "/robots.txt"})
@@ -195,28 +187,35 @@ def one_run(scratch: Path, sources: int, responses: int, seed: int, councils: in
         # The same full crawl again: every page answers 304 and is read again from the cache, as
         # the daily full crawl of an unchanged log is (sizing's largest CPU line).
         with measured(server) as again:
-            _crawl(app, names, "full", out.notes)
+            _crawl(app, classifiers, names, "full", out.notes)
         revalidated = _requests(server.stats(reset=True))
         out.figures["full re-crawl, all 304: CPU per page (ms)"] = (1000 * again.cpu / revalidated, 0.0)
 
-        _crawl(app, [fixed_id], "full", out.notes)  # its silent baseline, not timed
+        _crawl(app, classifiers, [fixed_id], "full", out.notes)  # its silent baseline, not timed
         server.reset()
         with measured(server) as ours:
-            _crawl(app, [fixed_id], "incremental", out.notes)
+            _crawl(app, classifiers, [fixed_id], "incremental", out.notes)
         with measured(server) as theirs:
             run_reference(server.base_url, [farm.log_path(fixed_id)], settings)
         server.reset()
         out.figures["fixed cost per source (s)"] = (ours.seconds, theirs.seconds)
 
-        _recrawl(app, server, farm, names, "re-crawl, nothing new", [], out)
+        _recrawl(app, classifiers, server, farm, names, "re-crawl, nothing new", [], out)
         new = farm.publish_new(max(1, round(len(names) * responses * NEW_SHARE)), names)
-        _recrawl(app, server, farm, names, "re-crawl, 1% new", new, out)
+        _recrawl(app, classifiers, server, farm, names, "re-crawl, 1% new", new, out)
         app.database.dispose()
     return out
 
 
 def _recrawl(
-    app: App, server: FarmProcess, farm: Farm, names: list[str], label: str, new: list[Entry], out: RunFigures
+    app: App,
+    classifiers: dict[str, TopicClassifier],
+    server: FarmProcess,
+    farm: Farm,
+    names: list[str],
+    label: str,
+    new: list[Entry],
+    out: RunFigures,
 ) -> None:
     """An incremental crawl of every log once ``new`` is published: requests against the minimum
     (one conditional request of each log's first listing page, plus each new page and its letter),
@@ -224,7 +223,7 @@ def _recrawl(
     minimum = len(names) + len(new) + sum(1 for e in new if e.letter)
     before = _outbox(app)
     with measured(server) as ours:
-        _crawl(app, names, "incremental", out.notes)
+        _crawl(app, classifiers, names, "incremental", out.notes)
     counts = server.stats(reset=True)
     published = f" ({len(new)} responses)" if new else ""
     out.notes.append(f"{label}{published}: {breakdown(farm, counts)}")
